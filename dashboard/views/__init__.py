@@ -1,0 +1,1 @@
+"""Dashboard pages, one module each; pages only compose toolkit functions."""

@@ -1,0 +1,58 @@
+"""Build the demo study: simulate, write raw exports, ingest them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from retrowalk_demo.model import DemoModel
+from retrowalk_demo.simulate import simulate
+from retrowalk_demo.writers import (
+    write_pain,
+    write_roster,
+    write_treadmill_samples,
+    write_treadmill_segments,
+)
+from toolkit.ingest.batch import IngestReport
+from toolkit.study import open_study
+
+
+def default_demo_study() -> Path:
+    """``datasets/demo/study.duckdb`` in a source checkout, else under the user's data folder."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout.parent / "pyproject.toml").exists():
+        return checkout / "demo" / "study.duckdb"
+    return Path.home() / ".local" / "share" / "retrowalk" / "demo" / "study.duckdb"
+
+
+def write_raw(
+    raw: Path, participants: int, seed: int, model: DemoModel | None = None
+) -> list[Path]:
+    """Write the demo's raw export files into ``raw`` (replacing what is there)."""
+    model = model or DemoModel()
+    if raw.exists():
+        shutil.rmtree(raw)
+    people = simulate(participants, seed, model)
+    paths = [write_roster(raw, people, model)]
+    paths += write_treadmill_segments(raw, people)
+    paths += write_treadmill_samples(raw, people, seed)
+    paths += write_pain(raw, people)
+    return paths
+
+
+def build_demo(
+    study: Path | None = None,
+    *,
+    participants: int = 200,
+    seed: int = 20261125,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Write the raw files next to ``study`` (in ``raw/``) and ingest them into a fresh study."""
+    target = study or default_demo_study()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (target, target.with_suffix(target.suffix + ".wal")):
+        stale.unlink(missing_ok=True)
+    raw = target.parent / "raw"
+    write_raw(raw, participants, seed)
+    with open_study(target) as opened:
+        return opened.ingest([raw], progress=progress)

@@ -1,0 +1,28 @@
+"""Small writers for hand-made test exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROSTER_HEADER = (
+    "participant_id,arm,condition,sex,age,bmi,enrolled_on,site,timezone,"
+    "prescribed_direction,prescribed_minutes_per_week\n"
+)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (creating folders) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def roster(path: Path, *rows: str) -> Path:
+    """A roster file with the standard header and ``rows``."""
+    return write(path, ROSTER_HEADER + "".join(r + "\n" for r in rows))
+
+
+DEFAULT_ROSTER_ROWS = (
+    "P1,retro,patellofemoral_pain,female,31,23.5,2025-03-05,leeds,Europe/London,backward,45",
+    "P2,usual_care,knee_oa,male,60,29,2025-03-05,boston,America/New_York,,",
+)

@@ -1,0 +1,1 @@
+"""The ``retrowalk`` command line."""

@@ -1,0 +1,5 @@
+"""Allow ``python -m toolkit.cli``."""
+
+from toolkit.cli.main import main
+
+main()

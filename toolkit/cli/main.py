@@ -1,0 +1,171 @@
+"""``retrowalk``: build the demo, ingest exports, query the study, run statistics and the dashboard.
+
+Exit codes everywhere: 0 success, 1 the work ran but some input was rejected, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from toolkit.cli.output import FORMATS, write_frame
+from toolkit.errors import RetrowalkError
+from toolkit.ingest.batch import IngestReport
+from toolkit.study import open_study
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people, csv (header first) or json (a list of row objects) for programs",
+)
+
+
+class Retrowalk(click.Group):
+    """Turns the toolkit's own errors into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RetrowalkError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Retrowalk, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="retrowalk", message="retrowalk %(version)s")
+def cli() -> None:
+    """Study database, statistics and dashboard for retro-walking rehabilitation studies."""
+
+
+def _demo_default() -> Path:
+    from retrowalk_demo import default_demo_study
+
+    return default_demo_study()
+
+
+def print_report(report: IngestReport, as_json: bool) -> None:
+    """Print an ingest report: JSON rows, or one line per file and a summary."""
+    if as_json:
+        click.echo(report.to_json())
+        return
+    for f in report.files:
+        rows = sum(f.rows.values())
+        line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
+        if f.error:
+            line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+        unknown = f.notes.get("unknown_direction_segments")
+        if unknown:
+            line += f"\n          {unknown} segment(s) with unknown walking direction"
+        click.echo(line)
+    counts = report.counts()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files"
+    click.echo(f"{len(report.files)} file(s): {summary}")
+
+
+@cli.command()
+@click.option(
+    "--study",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="study file to (re)build; default datasets/demo/study.duckdb",
+)
+@click.option("--participants", type=click.IntRange(3, 1_000_000), default=200, show_default=True)
+@click.option("--seed", type=int, default=20261125, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the per-file ingest report as JSON")
+def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> None:
+    """Write the demo study's raw export files next to the study file and ingest them.
+
+    One file (pain/late_entries.csv) holds an impossible score on purpose and is rejected,
+    so the demo exits 1 and shows what a rejection looks like.
+    """
+    from retrowalk_demo import build_demo
+
+    target = study or _demo_default()
+    report = build_demo(target, participants=participants, seed=seed)
+    print_report(report, as_json)
+    if not as_json:
+        click.echo(f"demo study: {target}")
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("study", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
+def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
+
+    With no PATH, only creates or upgrades the study file.
+    """
+    with open_study(study) as opened:
+        report = opened.ingest(list(paths))
+    print_report(report, as_json)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("study", type=click.Path(path_type=Path))
+@click.argument("sql")
+@click.option(
+    "--param", "params", multiple=True, help="a value bound to the next ? in SQL (repeat in order)"
+)
+@FORMAT_OPTION
+def query(study: Path, sql: str, params: tuple[str, ...], fmt: str) -> None:
+    """Run read-only SQL over STUDY's tables and views."""
+    import duckdb
+
+    with open_study(study, read_only=True) as opened:
+        try:
+            frame = opened.sql(sql, list(params) if params else None)
+        except duckdb.Error as exc:
+            raise click.UsageError(str(exc).splitlines()[0]) from exc
+    write_frame(frame, fmt)
+
+
+@cli.command()
+@click.argument("study", required=False, type=click.Path(path_type=Path))
+def dashboard(study: Path | None) -> None:
+    """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
+
+    Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
+    """
+    if study is None:
+        study = _demo_default()
+        if not study.exists():
+            from retrowalk_demo import build_demo
+
+            click.echo(f"building the demo study at {study} ...", err=True)
+            build_demo(study)
+    elif not study.exists():
+        raise click.UsageError(f"no study at {study}")
+    app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+    if not app.exists():
+        import dashboard
+
+        app = Path(dashboard.__file__).parent / "app.py"
+    env = {**os.environ, "RETROWALK_STUDY": str(study.resolve())}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--browser.gatherUsageStats=false",
+    ]
+    sys.exit(subprocess.call(command, env=env))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="retrowalk")
+
+
+if __name__ == "__main__":
+    main()

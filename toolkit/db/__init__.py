@@ -1,0 +1,1 @@
+"""The study database: versioned schema (migrations), reference data and SQL views."""

@@ -1,0 +1,22 @@
+-- ingest_log: one row per attempt to ingest a file. Key: attempt_id.
+-- status: loaded, duplicate (same sha256 already loaded; nothing written) or rejected.
+with source as (
+    select * from raw_ingest_log
+),
+
+final as (
+    select
+        attempt_id,
+        path,
+        sha256,
+        format,
+        status,
+        cast(rows_json as json) as rows,
+        error,
+        error_position,
+        toolkit_version,
+        ingested_at
+    from source
+)
+
+select * from final

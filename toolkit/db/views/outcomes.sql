@@ -1,0 +1,91 @@
+-- outcomes: one row per participant and instrument with at least one score.
+-- Key: participant_id, instrument. baseline = latest score from baseline_days_before days before
+-- enrolment to baseline_days_after after; follow_up = the score closest to follow_up_day within
+-- +-follow_up_window_days (the later one on a tie). responder: improvement (in the instrument's
+-- better direction) of at least mcid_points, or of at least mcid_percent of baseline.
+with scores as (
+    select * from pain_scores
+),
+
+instruments as (
+    select * from ref_instruments
+),
+
+settings as (
+    select
+        max(value) filter (where key = 'baseline_days_before') as baseline_days_before,
+        max(value) filter (where key = 'baseline_days_after') as baseline_days_after,
+        max(value) filter (where key = 'follow_up_day') as follow_up_day,
+        max(value) filter (where key = 'follow_up_window_days') as follow_up_window_days
+    from study_settings
+),
+
+pairs as (
+    select distinct participant_id, instrument from scores
+),
+
+baseline as (
+    select participant_id, instrument, score as baseline, measured_at as baseline_at
+    from scores
+    cross join settings
+    where study_day between -settings.baseline_days_before and settings.baseline_days_after
+    qualify row_number() over (
+        partition by participant_id, instrument order by measured_at desc
+    ) = 1
+),
+
+follow_up as (
+    select participant_id, instrument, score as follow_up, measured_at as follow_up_at
+    from scores
+    cross join settings
+    where abs(study_day - settings.follow_up_day) <= settings.follow_up_window_days
+    qualify row_number() over (
+        partition by participant_id, instrument
+        order by abs(study_day - settings.follow_up_day), measured_at desc
+    ) = 1
+),
+
+joined as (
+    select
+        pairs.participant_id,
+        pairs.instrument,
+        baseline.baseline,
+        baseline.baseline_at,
+        follow_up.follow_up,
+        follow_up.follow_up_at,
+        follow_up.follow_up - baseline.baseline as change,
+        case when instruments.higher_is_better
+            then follow_up.follow_up - baseline.baseline
+            else baseline.baseline - follow_up.follow_up
+        end as improvement,
+        instruments.mcid_points,
+        instruments.mcid_percent
+    from pairs
+    left join baseline using (participant_id, instrument)
+    left join follow_up using (participant_id, instrument)
+    left join instruments using (instrument)
+),
+
+final as (
+    select
+        participant_id,
+        instrument,
+        baseline,
+        follow_up,
+        change,
+        100.0 * change / nullif(baseline, 0) as percent_change,
+        improvement,
+        case
+            when improvement is null then null
+            when mcid_points is null and mcid_percent is null then null
+            when mcid_points is not null and improvement >= mcid_points then true
+            when mcid_percent is not null and baseline <> 0
+                and 100.0 * improvement / abs(baseline) >= mcid_percent then true
+            else false
+        end as responder,
+        baseline_at,
+        follow_up_at
+    from joined
+)
+
+select * from final

@@ -1,0 +1,241 @@
+"""The canonical schema every parser produces, and the checks applied before anything is written.
+
+Each raw table is described once here (columns, types, nullability, allowed values or ranges,
+key). :func:`conform` turns a parser's frame into exactly that shape or raises
+:class:`~toolkit.errors.IngestError` naming the first offending line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from toolkit.errors import IngestError
+
+DIRECTIONS = ("backward", "forward", "unknown")
+UTC_DATETIME = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: type, whether it may be null, and its plausible range or values."""
+
+    name: str
+    dtype: pl.DataType
+    nullable: bool = True
+    low: float | None = None
+    high: float | None = None
+    allowed: tuple[str, ...] | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table: its columns and the key that makes a row unique (empty: no key)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names in table order."""
+        return [c.name for c in self.columns]
+
+
+_S = pl.String()
+_F = pl.Float64()
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "raw_participants",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("arm", _S, nullable=False),
+                Column("condition", _S, nullable=False),
+                Column("sex", _S, allowed=("female", "male", "other")),
+                Column("age", _F, low=10, high=110, unit="years"),
+                Column("bmi", _F, low=10, high=80, unit="kg/m2"),
+                Column("enrolled_on", pl.Date(), nullable=False),
+                Column("site", _S),
+                Column("timezone", _S, nullable=False),
+                Column("prescribed_direction", _S, allowed=("backward", "forward")),
+                Column("prescribed_minutes_per_week", _F, low=0, high=2000, unit="min"),
+            ),
+            key=("participant_id",),
+        ),
+        Table(
+            "raw_treadmill_sessions",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("session_id", _S, nullable=False),
+                Column("started_at", UTC_DATETIME, nullable=False),
+                Column("duration_s", _F, nullable=False, low=0, high=86400, unit="s"),
+                Column("distance_m", _F, low=0, high=200000, unit="m"),
+                Column("source", _S, nullable=False),
+                Column("device", _S),
+            ),
+            key=("participant_id", "session_id"),
+        ),
+        Table(
+            "raw_treadmill_segments",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("session_id", _S, nullable=False),
+                Column("segment", pl.Int32(), nullable=False, low=0),
+                Column("direction", _S, nullable=False, allowed=DIRECTIONS),
+                Column("started_at", UTC_DATETIME, nullable=False),
+                Column("duration_s", _F, nullable=False, low=0, high=86400, unit="s"),
+                Column("distance_m", _F, low=0, high=200000, unit="m"),
+                Column("mean_speed_mps", _F, low=0, high=12, unit="m/s"),
+                Column("incline_pct", _F, low=-30, high=40, unit="%"),
+            ),
+            key=("participant_id", "session_id", "segment"),
+        ),
+        Table(
+            "raw_treadmill_samples",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("session_id", _S, nullable=False),
+                Column("recorded_at", UTC_DATETIME, nullable=False),
+                Column("speed_mps", _F, low=0, high=12, unit="m/s"),
+                Column("distance_m", _F, low=0, high=200000, unit="m"),
+                Column("incline_pct", _F, low=-30, high=40, unit="%"),
+                Column("heart_rate_bpm", _F, low=20, high=250, unit="bpm"),
+                Column("cadence_spm", _F, low=0, high=400, unit="steps/min"),
+                Column("direction", _S, allowed=DIRECTIONS),
+            ),
+        ),
+        Table(
+            "raw_pain_scores",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("measured_at", UTC_DATETIME, nullable=False),
+                Column("instrument", _S, nullable=False),
+                Column("score", _F, nullable=False),
+                Column("visit", _S),
+            ),
+            key=("participant_id", "instrument", "measured_at"),
+        ),
+        Table(
+            "raw_questionnaire_items",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("measured_at", UTC_DATETIME, nullable=False),
+                Column("instrument", _S, nullable=False),
+                Column("item", _S, nullable=False),
+                Column("value", _F),
+                Column("visit", _S),
+            ),
+            key=("participant_id", "instrument", "measured_at", "item"),
+        ),
+        Table(
+            "raw_wearable_daily",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("day", pl.Date(), nullable=False),
+                Column("source", _S, nullable=False),
+                Column("steps", pl.Int64(), low=0, high=200000, unit="steps"),
+                Column("distance_m", _F, low=0, high=300000, unit="m"),
+                Column("walking_speed_mps", _F, low=0, high=5, unit="m/s"),
+                Column("asymmetry_pct", _F, low=0, high=100, unit="%"),
+                Column("resting_hr", _F, low=20, high=200, unit="bpm"),
+                Column("active_minutes", _F, low=0, high=1440, unit="min"),
+            ),
+            key=("participant_id", "day", "source"),
+        ),
+        Table(
+            "raw_wearable_samples",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("metric", _S, nullable=False),
+                Column("start_at", UTC_DATETIME, nullable=False),
+                Column("end_at", UTC_DATETIME, nullable=False),
+                Column("value", _F, nullable=False),
+                Column("unit", _S, nullable=False),
+                Column("source", _S, nullable=False),
+                Column("device", _S),
+            ),
+        ),
+    )
+}
+
+LINE = "_line"
+
+
+def position(frame: pl.DataFrame, row: int, column: str | None = None) -> str:
+    """Describe where row ``row`` of ``frame`` came from, using its ``_line`` column if any."""
+    where = f"line {frame[LINE][row]}" if LINE in frame.columns else f"row {row + 1}"
+    return f"{where}, column '{column}'" if column else where
+
+
+def _first_bad(frame: pl.DataFrame, mask: pl.Series) -> int:
+    """Index of the first True in ``mask``."""
+    return int(mask.arg_true()[0])
+
+
+def conform(table_name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` shaped as raw table ``table_name``, or raise on the first bad row.
+
+    Missing nullable columns are added as nulls; extra columns other than ``_line`` are an
+    error (a parser bug, reported as such). Values are never coerced: a wrong type, a null in a
+    required column, a value outside its range or vocabulary, or a repeated key is rejected.
+    """
+    table = TABLES[table_name]
+    extra = set(frame.columns) - set(table.column_names) - {LINE}
+    if extra:
+        raise IngestError(f"parser produced unknown columns for {table_name}: {sorted(extra)}")
+    for col in table.columns:
+        if col.name not in frame.columns:
+            if not col.nullable:
+                raise IngestError(f"required column '{col.name}' is missing")
+            frame = frame.with_columns(pl.lit(None, dtype=col.dtype).alias(col.name))
+        series = frame[col.name]
+        if series.dtype != col.dtype:
+            try:
+                series = series.cast(col.dtype, strict=True)
+            except pl.exceptions.PolarsError as exc:
+                raise IngestError(
+                    f"values of '{col.name}' are {series.dtype}, expected {col.dtype}: {exc}"
+                ) from exc
+            frame = frame.with_columns(series)
+        _check_column(frame, col)
+    if table.key and frame.height:
+        dup = frame.select(table.key).is_duplicated()
+        if dup.any():
+            row = _first_bad(frame, dup)
+            key = ", ".join(f"{k}={frame[k][row]}" for k in table.key)
+            raise IngestError(f"the key ({key}) appears more than once", position(frame, row))
+    ordered = table.column_names + ([LINE] if LINE in frame.columns else [])
+    return frame.select(ordered)
+
+
+def _check_column(frame: pl.DataFrame, col: Column) -> None:
+    """Raise on the first null in a required column or value out of range or vocabulary."""
+    series = frame[col.name]
+    if not col.nullable and series.null_count():
+        row = _first_bad(frame, series.is_null())
+        raise IngestError("a value is required here", position(frame, row, col.name))
+    if col.allowed is not None:
+        bad = series.is_not_null() & ~series.is_in(list(col.allowed))
+        if bad.any():
+            row = _first_bad(frame, bad)
+            raise IngestError(
+                f"{series[row]!r} is not one of {', '.join(col.allowed)}",
+                position(frame, row, col.name),
+            )
+    if col.low is not None or col.high is not None:
+        low = col.low if col.low is not None else float("-inf")
+        high = col.high if col.high is not None else float("inf")
+        values = series.cast(pl.Float64)
+        bad = values.is_not_null() & (values.is_nan() | (values < low) | (values > high))
+        if bad.any():
+            row = _first_bad(frame, bad)
+            unit = f" {col.unit}" if col.unit else ""
+            raise IngestError(
+                f"{series[row]} is outside the plausible range {low:g} to {high:g}{unit}",
+                position(frame, row, col.name),
+            )

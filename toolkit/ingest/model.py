@@ -1,0 +1,58 @@
+"""What parsers receive and return; the contract between a format module and the loader."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class ParticipantInfo:
+    """Facts about an enrolled participant that parsers may need (e.g. to read local times)."""
+
+    participant_id: str
+    timezone: str
+    enrolled_on: date
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """Where a file came from and what the study already knows.
+
+    Attributes
+    ----------
+    source_name
+        The name reported to the user: a path, or ``archive.zip!member`` for a zip member.
+    sha256
+        The file's content hash (lineage and de-duplication).
+    parts
+        Path components of the file below the folder or zip the user named; parsers use them
+        for folder conventions such as ``P001/export.xml``.
+    participants
+        Enrolled participants known when the file is parsed (roster files load first).
+    """
+
+    source_name: str
+    sha256: str
+    parts: tuple[str, ...] = ()
+    participants: Mapping[str, ParticipantInfo] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedFile:
+    """A parser's result: canonical frames keyed by raw table name, plus counters for the report.
+
+    Frames may carry a ``_line`` column (the file position of each row) that the loader uses in
+    messages and drops before writing. ``notes`` holds counts the report shows, such as
+    ``{"unknown_direction_segments": 3}``.
+    """
+
+    tables: dict[str, pl.DataFrame]
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, as recorded in the ingest log."""
+        return {name: frame.height for name, frame in self.tables.items()}

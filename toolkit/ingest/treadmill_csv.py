@@ -1,0 +1,229 @@
+"""Generic treadmill CSV, in either of two documented layouts (chosen by the header).
+
+**Segment layout**, one row per lap or interval (* required): participant_id*, session_id*,
+started_at*, duration_s*, segment (0-based order; default: by started_at), direction
+(backward/forward; empty means unknown), distance_m, mean_speed_mps, incline_pct, device,
+timezone.
+
+**Sample layout**, one row per recorded sample (usually each second): participant_id*,
+session_id*, timestamp*, speed_mps, distance_m (cumulative), incline_pct, heart_rate_bpm,
+cadence_spm, direction, device, timezone. Segments are the runs of equal direction within a
+session; each sample lasts until the next one (the last lasts the session's median interval).
+
+Units are SI (m, s, m/s) and incline in percent grade; vendor layouts with other units go
+through a column mapping instead. Timestamps need a UTC offset, or are read as local time in
+the ``timezone`` column's zone or else the participant's roster zone. Missing directions stay
+``unknown`` and are counted in the report, never guessed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from toolkit.errors import IngestError
+from toolkit.ingest.canonical import LINE, position
+from toolkit.ingest.csv_text import (
+    as_float,
+    as_int,
+    as_utc_timestamp,
+    header_of,
+    read_text_csv,
+    require_columns,
+)
+from toolkit.ingest.model import ParseContext, ParsedFile
+from toolkit.ingest.zones import zones_for_rows
+
+FORMAT = "treadmill_csv"
+LOAD_ORDER = 10
+SEGMENT_COLUMNS = ("participant_id", "session_id", "started_at", "duration_s")
+SAMPLE_COLUMNS = ("participant_id", "session_id", "timestamp")
+SAMPLE_FLOATS = ("speed_mps", "distance_m", "incline_pct", "heart_rate_bpm", "cadence_spm")
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """A CSV with participant and session ids and either segment or sample timing columns."""
+    header = header_of(head)
+    return all(c in header for c in SEGMENT_COLUMNS) or all(c in header for c in SAMPLE_COLUMNS)
+
+
+def parse(path: Path, ctx: ParseContext) -> ParsedFile:
+    """Read a generic treadmill file into sessions, segments and (sample layout) samples."""
+    text = read_text_csv(path)
+    if "timestamp" in text.columns:
+        require_columns(text, SAMPLE_COLUMNS, "a treadmill sample file")
+        return _parse_samples(text, ctx)
+    require_columns(text, SEGMENT_COLUMNS, "a treadmill segment file")
+    return _parse_segments(text, ctx)
+
+
+def _directions(text: pl.DataFrame) -> pl.Series:
+    if "direction" not in text.columns:
+        return pl.Series("direction", ["unknown"] * text.height)
+    lowered = text["direction"].str.to_lowercase()
+    aliases = {
+        "backwards": "backward",
+        "retro": "backward",
+        "reverse": "backward",
+        "forwards": "forward",
+    }
+    return lowered.replace(aliases).fill_null("unknown").alias("direction")
+
+
+def _optional_text(text: pl.DataFrame, column: str) -> pl.Series:
+    if column in text.columns:
+        return text[column]
+    return pl.Series(column, [None] * text.height, dtype=pl.String)
+
+
+def _parse_segments(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
+    segments = pl.DataFrame(
+        {
+            "participant_id": text["participant_id"],
+            "session_id": text["session_id"],
+            "started_at": as_utc_timestamp(text, "started_at", zones=zones_for_rows(text, ctx)),
+            "duration_s": as_float(text, "duration_s"),
+            "direction": _directions(text),
+            "distance_m": _float_or_null(text, "distance_m"),
+            "mean_speed_mps": _float_or_null(text, "mean_speed_mps"),
+            "incline_pct": _float_or_null(text, "incline_pct"),
+            "device": _optional_text(text, "device"),
+            LINE: text[LINE],
+        }
+    )
+    if "segment" in text.columns:
+        segments = segments.with_columns(as_int(text, "segment").cast(pl.Int32).alias("segment"))
+    else:
+        segments = segments.with_columns(
+            (pl.col("started_at").rank("ordinal").over("participant_id", "session_id") - 1)
+            .cast(pl.Int32)
+            .alias("segment")
+        )
+    missing_speed = segments["mean_speed_mps"].is_null() & segments["distance_m"].is_not_null()
+    segments = segments.with_columns(
+        pl.when(missing_speed)
+        .then(pl.col("distance_m") / pl.col("duration_s"))
+        .otherwise(pl.col("mean_speed_mps"))
+        .alias("mean_speed_mps")
+    )
+    sessions = (
+        segments.group_by("participant_id", "session_id", maintain_order=True)
+        .agg(
+            pl.col("started_at").min(),
+            pl.col("duration_s").sum(),
+            pl.when(pl.col("distance_m").is_not_null().any())
+            .then(pl.col("distance_m").sum())
+            .alias("distance_m"),
+            pl.col("device").drop_nulls().first(),
+            pl.col(LINE).min(),
+        )
+        .with_columns(pl.lit(FORMAT).alias("source"))
+    )
+    unknown = int((segments["direction"] == "unknown").sum())
+    return ParsedFile(
+        {
+            "raw_treadmill_sessions": sessions,
+            "raw_treadmill_segments": segments.drop("device"),
+        },
+        notes={"unknown_direction_segments": unknown},
+    )
+
+
+def _float_or_null(text: pl.DataFrame, column: str) -> pl.Series:
+    if column in text.columns:
+        return as_float(text, column)
+    return pl.Series(column, [None] * text.height, dtype=pl.Float64)
+
+
+def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
+    samples = pl.DataFrame(
+        {
+            "participant_id": text["participant_id"],
+            "session_id": text["session_id"],
+            "recorded_at": as_utc_timestamp(text, "timestamp", zones=zones_for_rows(text, ctx)),
+            **{c: _float_or_null(text, c) for c in SAMPLE_FLOATS},
+            "direction": _directions(text),
+            LINE: text[LINE],
+        }
+    )
+    keys = ["participant_id", "session_id", "recorded_at"]
+    repeated = samples.select(keys).is_duplicated()
+    if repeated.any():
+        row = int(repeated.arg_true()[0])
+        raise IngestError(
+            f"session {samples['session_id'][row]!r} has two samples at "
+            f"{samples['recorded_at'][row]}",
+            position(samples, row, "timestamp"),
+        )
+    segments, sessions = _segments_from_samples(samples)
+    device = _optional_text(text, "device")
+    if device.null_count() < text.height:
+        sessions = sessions.with_columns(pl.lit(device.drop_nulls()[0]).alias("device"))
+    unknown = int((segments["direction"] == "unknown").sum())
+    return ParsedFile(
+        {
+            "raw_treadmill_sessions": sessions,
+            "raw_treadmill_segments": segments,
+            "raw_treadmill_samples": samples,
+        },
+        notes={"unknown_direction_segments": unknown},
+    )
+
+
+def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Derive segments (runs of one direction) and session headers from ordered samples."""
+    session = ["participant_id", "session_id"]
+    timed = (
+        samples.lazy()
+        .sort([*session, "recorded_at"])
+        .with_columns(
+            (pl.col("recorded_at").shift(-1).over(session) - pl.col("recorded_at"))
+            .dt.total_microseconds()
+            .truediv(1e6)
+            .alias("dt")
+        )
+        .with_columns(pl.col("dt").fill_null(pl.col("dt").median().over(session)).fill_null(1.0))
+        .with_columns(
+            (pl.col("direction") != pl.col("direction").shift(1).over(session))
+            .fill_null(True)
+            .cum_sum()
+            .over(session)
+            .sub(1)
+            .cast(pl.Int32)
+            .alias("segment")
+        )
+    )
+    segments = (
+        timed.group_by([*session, "segment"])
+        .agg(
+            pl.col("direction").first(),
+            pl.col("recorded_at").min().alias("started_at"),
+            pl.col("dt").sum().alias("duration_s"),
+            (pl.col("speed_mps") * pl.col("dt")).sum().alias("distance_m"),
+            (
+                (pl.col("incline_pct") * pl.col("dt")).sum()
+                / pl.col("dt").filter(pl.col("incline_pct").is_not_null()).sum()
+            ).alias("incline_pct"),
+            pl.col("speed_mps").is_not_null().any().alias("_has_speed"),
+        )
+        .with_columns(
+            pl.when(pl.col("_has_speed")).then(pl.col("distance_m")).alias("distance_m"),
+        )
+        .with_columns((pl.col("distance_m") / pl.col("duration_s")).alias("mean_speed_mps"))
+        .drop("_has_speed")
+        .sort([*session, "segment"])
+        .collect()
+    )
+    sessions = (
+        segments.group_by(session, maintain_order=True)
+        .agg(
+            pl.col("started_at").min(),
+            pl.col("duration_s").sum(),
+            pl.when(pl.col("distance_m").is_not_null().any())
+            .then(pl.col("distance_m").sum())
+            .alias("distance_m"),
+        )
+        .with_columns(pl.lit(FORMAT).alias("source"))
+    )
+    return segments, sessions

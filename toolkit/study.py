@@ -1,0 +1,112 @@
+"""A study: one DuckDB file holding raw tables, reference data and views.
+
+``open_study`` is the researcher's entry point: it creates the file if needed, upgrades an older
+schema in place, refreshes views and reference data, and hands back a :class:`Study` whose
+``sql`` returns polars frames from parameterised queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from toolkit.db.migrate import current_version, latest_version, migrate
+from toolkit.db.reference import sync_instruments
+from toolkit.db.views_sql import create_views
+from toolkit.errors import StudyError
+from toolkit.ingest.batch import IngestReport, ingest_paths
+
+
+class Study:
+    """An open study database. Use :func:`open_study` to get one; close it (or use ``with``)."""
+
+    def __init__(self, path: Path, conn: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.read_only = read_only
+
+    def ingest(self, paths: Sequence[Path | str], *, progress: bool | None = None) -> IngestReport:
+        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``."""
+        if self.read_only:
+            raise StudyError("this study was opened read-only; open it with read_only=False")
+        return ingest_paths(self.conn, paths, progress=progress)
+
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""
+        cursor = self.conn.cursor()
+        try:
+            result = cursor.execute(query, params) if params is not None else cursor.execute(query)
+            if result.description is None:
+                return pl.DataFrame()
+            return result.pl()
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close the connection (commits nothing: every write commits as it happens)."""
+        self.conn.close()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Study({str(self.path)!r}, {mode})"
+
+
+def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on."""
+    try:
+        conn = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StudyError(
+                f"{path} is open for writing in another process (DuckDB allows one writer and "
+                "no readers meanwhile); try again when that process finishes"
+            ) from exc
+        raise StudyError(f"cannot open {path}: {exc}") from exc
+    conn.execute("set TimeZone = 'UTC'")
+    return conn
+
+
+def open_study(path: Path | str, *, read_only: bool = False) -> Study:
+    """Open (creating and upgrading as needed) the study at ``path``.
+
+    A read-only open needs an existing file at the current schema version; it never writes.
+    """
+    target = Path(path)
+    if read_only:
+        if not target.exists():
+            raise StudyError(f"no study at {target}")
+        conn = connect(target, read_only=True)
+        have = current_version(conn)
+        if have != latest_version():
+            conn.close()
+            raise StudyError(
+                f"{target} has schema version {have}, this toolkit expects {latest_version()}; "
+                "open it once read-write (e.g. `retrowalk ingest` with no new files) to upgrade"
+            )
+        return Study(target, conn, read_only=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(target, read_only=False)
+    try:
+        migrate(conn)
+        sync_instruments(conn)
+        create_views(conn)
+    except Exception:
+        conn.close()
+        raise
+    return Study(target, conn, read_only=False)

@@ -1,0 +1,11 @@
+"""The toolkit's version, recorded in every ingest log row."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+
+def toolkit_version() -> str:
+    """Return the installed package version, or the source tree's when not installed."""
+    try:
+        return version("retrowalk")
+    except PackageNotFoundError:
+        return "0.1.0+source"
