@@ -53,8 +53,14 @@ _CHECKED = {"0": "0", "1": "1", "unchecked": "0", "checked": "1"}
 
 
 def _header(head: bytes) -> list[str]:
-    text = head.decode("utf-8-sig", errors="replace")
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    try:
+        text = head.split(b"\n", 1)[0].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return []  # binary, or not UTF-8: not a REDCap CSV
+    try:
+        first = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return []
     return [normalise_label(h) for h in first]
 
 
@@ -75,7 +81,8 @@ def sniff(head: bytes, name: str) -> bool:
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Parse an export (with its sibling dictionary and event map); a dictionary or an event
     map on its own is checked and recorded, with no rows."""
-    head = path.open("rb").read(4096)
+    with path.open("rb") as handle:
+        head = handle.read(4096)
     if is_dictionary(head):
         dictionary = read_dictionary(path)
         return ParsedFile({}, {"redcap_dictionary_items": len(dictionary.items)})
