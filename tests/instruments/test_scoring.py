@@ -228,3 +228,11 @@ def test_item_columns_are_unique_and_named_after_their_questionnaire() -> None:
     assert columns["womac_f17"].questionnaire == "womac"
     assert columns["kujala_13"].label == "Flexion deficiency"
     assert columns["nrs_worst_week"].id == "nrs_worst_week"
+
+
+def test_sums_are_exact_not_mean_times_count() -> None:
+    """63 points must score exactly 63 (63/13 x 13 is 62.99999999999999 in floating point),
+    or equal totals from two sources would not compare equal."""
+    answers = {**KUJALA_TYPICAL, "9": 3, "10": 0, "4": 5, "6": 0, "5": 5}
+    assert sum(answers.values()) == 63
+    assert score("kujala", answers).score == 63.0

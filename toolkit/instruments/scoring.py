@@ -242,7 +242,8 @@ def score_scale(
                 missing,
                 f"{missing} of {n_items} items missing; at most {scale.max_missing} allowed",
             )
-        return ScaleScore(scale.instrument, mean * n_items, len(values), missing)
+        total = math.fsum(values) + missing * mean  # exact when nothing is missing
+        return ScaleScore(scale.instrument, total, len(values), missing)
     need = scale.min_answered if scale.min_answered is not None else n_items
     if len(values) < need:
         return ScaleScore(
