@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -260,3 +261,32 @@ def test_a_form_without_any_date_is_rejected(tmp_path: Path) -> None:
     export = next(f for f in json.loads(result.stdout) if "DATA" in f["path"])
     assert export["position"] == "line 2, column 'record_id'"
     assert export["error"].startswith("form kujala_form has no date")
+
+
+def test_a_tagged_participant_field_replaces_numeric_record_ids(
+    raw_study: Path, tmp_path: Path
+) -> None:
+    """Record ids 1 and 2 (REDCap's numbering); participant ids live in a tagged field on the
+    baseline visit form only, and apply to the record's other events too."""
+    folder = project(tmp_path, export_rows())
+    redcap = folder / "redcap"
+    dictionary = list(csv.reader((redcap / "Knee_DataDictionary_2025-06-01.csv").open()))
+    tagged = [""] * len(dictionary[0])
+    tagged[0], tagged[1], tagged[3], tagged[4] = "participant_id", "visit", "text", "Participant"
+    tagged[-1] = "@RETROWALK-PARTICIPANT"
+    write_csv(
+        redcap / "Knee_DataDictionary_2025-06-01.csv", [*dictionary[:2], tagged, *dictionary[2:]]
+    )
+    rows = export_rows()
+    rows[0].insert(1, "participant_id")
+    for row in rows[1:]:
+        record = {"P1": "1", "P2": "2"}[row[0]]
+        baseline_form_row = row[1] == "baseline_arm_1" and not row[2]
+        row.insert(1, row[0] if baseline_form_row else "")
+        row[0] = record
+    write_csv(redcap / "Knee_DATA_2025-06-01_1200.csv", rows)
+    study = tmp_path / "study.duckdb"
+    with open_study(study) as s:
+        report = s.ingest([folder])
+    assert report.exit_code == 0, report.to_json()
+    assert tables(study) == tables(raw_study)

@@ -12,19 +12,18 @@ Put three files in one folder (or zip) and ingest it:
   enrolment, used only when a form carries no date of its own). Without a
   map a longitudinal export's visit is the event name as exported.
 
-The record id is the participant id. A form's date is read in the participant's roster time
-zone; a date alone means 12:00 local time. Whether values are raw codes or choice labels is
-detected per file (both ingest to the same scores). An answer outside the item's choices or
-range is rejected with its line, field and what is allowed; a scale with too many missing items
-is stored item by item without a score, as its instrument's rule requires.
+The record id is the participant id (or the field tagged ``@RETROWALK-PARTICIPANT``). A form's
+date is read in the participant's roster time zone; a date alone means 12:00 local time. Whether
+values are raw codes or choice labels is detected per file (both ingest to the same scores).
+An answer outside the item's choices or range is rejected with its line, field and what is
+allowed; a scale with too many missing items is stored item by item without a score, as its
+instrument's rule requires.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -32,16 +31,21 @@ from toolkit.errors import IngestError
 from toolkit.ingest.model import ParseContext, ParsedFile
 from toolkit.ingest.questionnaire_rows import Response, nominal_day, parse_local, to_tables
 from toolkit.ingest.redcap_dictionary import Dictionary, is_dictionary, read_dictionary
+from toolkit.ingest.redcap_files import (
+    EVENT,
+    INSTANCE,
+    INSTRUMENT,
+    EventInfo,
+    csv_header,
+    is_event_map,
+    read_event_map,
+    sibling,
+)
 from toolkit.instruments.scoring import normalise_label
 
 FORMAT = "redcap"
 LOAD_ORDER = 20
 
-EVENT, INSTRUMENT, INSTANCE = (
-    "redcap_event_name",
-    "redcap_repeat_instrument",
-    "redcap_repeat_instance",
-)
 _LABEL_SPECIALS = {
     "event name": EVENT,
     "repeat instrument": INSTRUMENT,
@@ -52,28 +56,12 @@ _IGNORED_LABELS = ("data access group", "survey identifier", "survey timestamp",
 _CHECKED = {"0": "0", "1": "1", "unchecked": "0", "checked": "1"}
 
 
-def _header(head: bytes) -> list[str]:
-    try:
-        text = head.split(b"\n", 1)[0].decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return []  # binary, or not UTF-8: not a REDCap CSV
-    try:
-        first = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        return []
-    return [normalise_label(h) for h in first]
-
-
-def _is_event_map(header: Sequence[str]) -> bool:
-    return bool(header) and header[0] == EVENT and "visit" in header
-
-
 def sniff(head: bytes, name: str) -> bool:
     """A REDCap export, data dictionary or event map, recognised by its header."""
     if is_dictionary(head):
         return True
-    header = _header(head)
-    if not header or _is_event_map(header):
+    header = csv_header(head)
+    if not header or is_event_map(header):
         return bool(header)
     return header[0] in ("record_id", "record id") or EVENT in header or INSTRUMENT in header
 
@@ -86,76 +74,20 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if is_dictionary(head):
         dictionary = read_dictionary(path)
         return ParsedFile({}, {"redcap_dictionary_items": len(dictionary.items)})
-    if _is_event_map(_header(head)):
-        return ParsedFile({}, {"redcap_events_mapped": len(_read_event_map(path))})
-    dictionary_path = _sibling(path, "data dictionary", is_dictionary, required=True)
+    if is_event_map(csv_header(head)):
+        return ParsedFile({}, {"redcap_events_mapped": len(read_event_map(path))})
+    dictionary_path = sibling(path, "data dictionary", is_dictionary, required=True)
     assert dictionary_path is not None  # required=True raises instead of returning None
     dictionary = read_dictionary(dictionary_path)
-    map_path = _sibling(path, "event map", lambda h: _is_event_map(_header(h)), required=False)
-    events = _read_event_map(map_path) if map_path else None
-    return _Export(path, dictionary, events, ctx).parse()
-
-
-def _sibling(path: Path, what: str, test: object, *, required: bool) -> Path | None:
-    """The file beside ``path`` that ``test(head)`` recognises (longest shared name prefix)."""
-    found = []
-    for other in sorted(path.parent.iterdir()):
-        if other == path or not other.is_file() or other.suffix.lower() != ".csv":
-            continue
-        with other.open("rb") as handle:
-            if test(handle.read(4096)):  # type: ignore[operator]
-                found.append(other)
-    if not found:
-        if required:
+    map_path = sibling(path, "event map", lambda h: is_event_map(csv_header(h)), required=False)
+    events = read_event_map(map_path) if map_path else None
+    for info in (events or {}).values():
+        if info.date_field and info.date_field not in dictionary.fields:
             raise IngestError(
-                f"a REDCap export needs its {what} CSV in the same folder; none found beside "
-                f"{path.name}"
+                f"the event map's date_field {info.date_field!r} is not a field of the data "
+                f"dictionary {dictionary.path.name}"
             )
-        return None
-    ranked = sorted(found, key=lambda p: -_shared(p.name, path.name))
-    if len(ranked) > 1 and _shared(ranked[1].name, path.name) == _shared(ranked[0].name, path.name):
-        names = ", ".join(p.name for p in ranked)
-        raise IngestError(f"several {what} files could belong to {path.name}: {names}")
-    return ranked[0]
-
-
-def _shared(a: str, b: str) -> int:
-    """Length of the common leading text of two file names."""
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
-
-
-@dataclass(frozen=True)
-class EventInfo:
-    """What the user's event map says about one event."""
-
-    visit: str
-    date_field: str | None
-    study_day: float | None
-
-
-def _read_event_map(path: Path) -> dict[str, EventInfo]:
-    rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
-    header = [normalise_label(h) for h in rows[0]]
-    out: dict[str, EventInfo] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        cell = dict(zip(header, (c.strip() for c in row), strict=False))
-        day = cell.get("study_day") or None
-        try:
-            study_day = float(day) if day is not None else None
-        except ValueError as exc:
-            raise IngestError(
-                f"study_day {day!r} is not a number", f"{path.name} line {number}"
-            ) from exc
-        info = EventInfo(cell["visit"], cell.get("date_field") or None, study_day)
-        out[normalise_label(cell[EVENT])] = info
-        if cell.get("event_label"):  # the same event as a label export shows it
-            out[normalise_label(cell["event_label"])] = info
-    return out
+    return _Export(path, dictionary, events, ctx).parse()
 
 
 class _Export:
@@ -191,6 +123,7 @@ class _Export:
             for _, cells in rows
             if not cells.get(INSTRUMENT) and not cells.get(INSTANCE)
         }
+        self.participant_of = self._participants(rows)
         responses: list[Response] = []
         for start, cells in rows:
             if cells.get(INSTRUMENT) or cells.get(INSTANCE):
@@ -200,6 +133,23 @@ class _Export:
         parsed = to_tables(responses)
         parsed.notes.update(self.notes)
         return parsed
+
+    def _participants(self, rows: list[tuple[int, dict[str, str]]]) -> dict[str, str]:
+        """Record id -> participant id, from the field tagged @RETROWALK-PARTICIPANT if any."""
+        d = self.dictionary
+        tagged = d.participant_field
+        out: dict[str, str] = {}
+        for line, cells in rows:
+            record = cells.get(d.record_id, "")
+            value = cells.get(tagged, "") if tagged else record
+            if not value:
+                continue
+            if out.setdefault(record, value) != value:
+                raise IngestError(
+                    f"record {record} has two participant ids, {out[record]!r} and {value!r}",
+                    self.where(line, tagged),
+                )
+        return out
 
     def where(self, line: int, name: str | None = None) -> str:
         return f"line {line}, column '{self.headers.get(name, name)}'" if name else f"line {line}"
@@ -286,7 +236,8 @@ class _Export:
         labels: bool,
     ) -> list[Response]:
         d = self.dictionary
-        pid = cells.get(d.record_id, "")
+        record = cells.get(d.record_id, "")
+        pid = self.participant_of.get(record, "")
         event = cells.get(EVENT, "")
         out = []
         for form in d.forms():
@@ -300,8 +251,12 @@ class _Export:
             if not filled:
                 continue
             if not pid:
-                raise IngestError("the record id is empty", self.where(line, d.record_id))
-            measured_at, visit = self._when(line, form, pid, event, cells, base)
+                field = d.participant_field or d.record_id
+                raise IngestError(
+                    f"record {record!r} has no participant id ({field} is empty)",
+                    self.where(line, field),
+                )
+            measured_at, visit = self._when(line, form, record, pid, event, cells, base)
             for questionnaire, items in filled.items():
                 out.append(Response(pid, measured_at, visit, questionnaire, items, line))
         return out
@@ -340,6 +295,7 @@ class _Export:
         self,
         line: int,
         form: str,
+        record: str,
         pid: str,
         event: str,
         cells: dict[str, str],
@@ -359,7 +315,7 @@ class _Export:
         for name in (d.form_dates.get(form), info.date_field if info else None):
             if not name:
                 continue
-            value = cells.get(name) or base.get((pid, event), {}).get(name)
+            value = cells.get(name) or base.get((record, event), {}).get(name)
             if value:
                 return parse_local(value, zone, self.where(line, name)), visit
         if info and info.study_day is not None and participant:

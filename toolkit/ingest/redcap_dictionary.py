@@ -5,7 +5,9 @@ type, label, choices (``0, None | 1, Mild | ...``) and annotation. A field is a 
 item when its annotation says so (``@RETROWALK-ITEM=koos_p1``) or, failing that, when its name
 is an item's column name (``koos_p1``, ``womac_f17``, ``kujala_4``, ``nrs``, ``vas``; see
 ``toolkit.instruments.scoring.item_columns``). A form's date is its field annotated
-``@RETROWALK-DATE``, else its first date or datetime field.
+``@RETROWALK-DATE``, else its first date or datetime field. The participant id is the record id,
+or the value of the one field tagged ``@RETROWALK-PARTICIPANT`` (when record ids are REDCap's
+own numbers).
 
 For a choice field, each choice code is turned into the item's points: by the choice's wording
 when every choice matches one of the item's printed options (so a KOOS coded 1-5 still scores
@@ -40,6 +42,7 @@ _FIXED_CHOICES = {
 }
 _ITEM_TAG = re.compile(r"@RETROWALK-ITEM\s*=\s*['\"]?([A-Za-z0-9_]+)", re.IGNORECASE)
 _DATE_TAG = re.compile(r"@RETROWALK-DATE\b", re.IGNORECASE)
+_PARTICIPANT_TAG = re.compile(r"@RETROWALK-PARTICIPANT\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Dictionary:
     items: dict[str, Item] = field(default_factory=dict)
     points: dict[str, dict[str, float]] = field(default_factory=dict)
     form_dates: dict[str, str] = field(default_factory=dict)
+    participant_field: str | None = None
 
     def forms(self) -> list[str]:
         """Form (instrument) names in dictionary order."""
@@ -137,6 +141,13 @@ def read_dictionary(path: Path) -> Dictionary:
     dictionary = Dictionary(path, fields, record_id=next(iter(fields)))
     _map_items(dictionary)
     _map_dates(dictionary)
+    tagged = [f.name for f in fields.values() if _PARTICIPANT_TAG.search(f.annotation)]
+    if len(tagged) > 1:
+        raise IngestError(
+            f"several fields are tagged @RETROWALK-PARTICIPANT: {', '.join(tagged)}",
+            f"{path.name} line {fields[tagged[1]].line}",
+        )
+    dictionary.participant_field = tagged[0] if tagged else None
     return dictionary
 
 
