@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
 from pathlib import Path
 
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
 
+from tests.ingest.redcap_project import to_labels, write_csv
 from toolkit import open_study
 
 
@@ -87,3 +90,35 @@ def test_questionnaire_scores_follow_the_simulated_pain(demo_study: Path) -> Non
     assert corr["koos_pain"] < -0.6  # KOOS: higher is better
     assert corr["womac_pain"] > 0.6  # WOMAC: higher is worse
     assert 0 < blank[0] < 0.05 * blank[1]  # some items left blank, never stored as zero
+
+
+def test_the_demo_export_in_label_form_ingests_to_the_same_rows(
+    demo_study: Path, tmp_path: Path
+) -> None:
+    """REDCap's label export of the demo project (KOOS and WOMAC share item wordings such as
+    "Difficulty: Standing", so label headers repeat) stores exactly what the raw export did."""
+    raw = demo_study.parent / "raw"
+    read = lambda path: list(csv.reader(path.open(encoding="utf-8")))  # noqa: E731
+    dictionary = read(raw / "redcap" / "RetroWalk_DataDictionary.csv")
+    events = {row[0]: row[1] for row in read(raw / "redcap" / "RetroWalk_events.csv")[1:]}
+    labelled = to_labels(read(raw / "redcap" / "RetroWalk_DATA.csv"), dictionary[1:], events)
+    folder = tmp_path / "data"
+    (folder / "redcap").mkdir(parents=True)
+    shutil.copy(raw / "roster.csv", folder / "roster.csv")
+    for name in ("RetroWalk_DataDictionary.csv", "RetroWalk_events.csv"):
+        shutil.copy(raw / "redcap" / name, folder / "redcap" / name)
+    write_csv(folder / "redcap" / "RetroWalk_DATA_labels.csv", labelled)
+    study = tmp_path / "labels.duckdb"
+    with open_study(study) as s:
+        report = s.ingest([folder])
+    assert report.exit_code == 0, report.to_json()
+    query = (
+        "select participant_id, measured_at, instrument, item, value, visit "
+        "from raw_questionnaire_items order by all"
+    )
+    with open_study(study, read_only=True) as s:
+        labels = s.sql(query).rows()
+    with open_study(demo_study, read_only=True) as s:
+        raw_rows = s.sql(query).rows()
+    assert labels == raw_rows
+    assert len(labels) > 1000

@@ -120,9 +120,15 @@ def raw_row(record: str, event: str, **cells: object) -> list[str]:
     return out
 
 
-def to_labels(rows: list[list[str]]) -> list[list[str]]:
-    """The same export as REDCap's "CSV (labels)" would write it."""
-    by_name = {r[0]: r for r in dictionary_rows()}
+def to_labels(
+    rows: list[list[str]],
+    dictionary: list[list[str]] | None = None,
+    events: dict[str, str] | None = None,
+) -> list[list[str]]:
+    """The same export as REDCap's "CSV (labels)" would write it (for the project described
+    by ``dictionary`` rows, default this module's, and event display names ``events``)."""
+    by_name = {r[0]: r for r in (dictionary or dictionary_rows())}
+    event_labels = EVENT_LABELS if events is None else events
     header = rows[0]
     new_header = []
     for col in header:
@@ -148,7 +154,7 @@ def to_labels(rows: list[list[str]]) -> list[list[str]]:
         for col, value in zip(header, row, strict=True):
             base, _, code = col.partition("___")
             if col == "redcap_event_name":
-                new.append(EVENT_LABELS.get(value, value))
+                new.append(event_labels.get(value, value))
             elif col == "redcap_repeat_instrument":
                 new.append(FORM_LABELS.get(value, value))
             elif col.endswith("_complete"):
