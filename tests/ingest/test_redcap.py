@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -288,5 +289,18 @@ def test_a_tagged_participant_field_replaces_numeric_record_ids(
     study = tmp_path / "study.duckdb"
     with open_study(study) as s:
         report = s.ingest([folder])
+    assert report.exit_code == 0, report.to_json()
+    assert tables(study) == tables(raw_study)
+
+
+def test_a_zip_of_the_project_ingests_like_the_folder(raw_study: Path, tmp_path: Path) -> None:
+    folder = project(tmp_path, export_rows())
+    archive = tmp_path / "redcap.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted((folder / "redcap").iterdir()):
+            zf.write(path, f"export/{path.name}")
+    study = tmp_path / "study.duckdb"
+    with open_study(study) as s:
+        report = s.ingest([folder / "roster.csv", archive])
     assert report.exit_code == 0, report.to_json()
     assert tables(study) == tables(raw_study)
