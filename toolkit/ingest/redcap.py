@@ -102,6 +102,15 @@ class _Export:
     ) -> None:
         self.path, self.dictionary, self.events, self.ctx = path, dictionary, events, ctx
         self.notes: dict[str, int] = {"redcap_label_values": 0, "redcap_repeat_rows": 0}
+        fields = dictionary.fields
+        self.codes = {n: {c for c, _ in fields[n].choices} for n in dictionary.points}
+        self.label_codes = {
+            n: {normalise_label(t): c for c, t in fields[n].choices} for n in dictionary.points
+        }
+        self.form_items = {
+            form: [(n, i) for n, i in dictionary.items.items() if fields[n].form == form]
+            for form in dictionary.forms()
+        }
 
     def parse(self) -> ParsedFile:
         text = self.path.read_text("utf-8-sig")
@@ -213,9 +222,8 @@ class _Export:
                 value = cells.get(name)
                 if not value:
                     continue
-                f = self.dictionary.fields[name]
-                is_code = any(value == c for c, _ in f.choices)
-                is_label = any(normalise_label(value) == normalise_label(t) for _, t in f.choices)
+                is_code = value in self.codes[name]
+                is_label = normalise_label(value) in self.label_codes[name]
                 codes += is_code and not is_label
                 labels += is_label and not is_code
         return labels > codes
@@ -242,8 +250,8 @@ class _Export:
         out = []
         for form in d.forms():
             answers: dict[str, dict[str, float | None]] = {}
-            for name, item in d.items.items():
-                if d.fields[name].form != form or name not in cells:
+            for name, item in self.form_items[form]:
+                if name not in cells:
                     continue
                 value = self._points(line, name, cells[name], labels)
                 answers.setdefault(item.questionnaire, {})[item.id] = value
@@ -270,8 +278,7 @@ class _Export:
         if name in d.points:
             code = value
             if labels:
-                matches = [c for c, t in f.choices if normalise_label(t) == normalise_label(value)]
-                code = matches[0] if matches else value
+                code = self.label_codes[name].get(normalise_label(value), value)
             if code not in d.points[name]:
                 shown = ", ".join(f"{t!r}" if labels else c for c, t in f.choices)
                 raise IngestError(

@@ -133,6 +133,7 @@ class ScaleScore:
     reason: str | None = None
 
 
+@cache
 def normalise_label(label: str) -> str:
     """Lower-case, HTML tags removed, runs of spaces and dashes collapsed (label matching)."""
     text = re.sub(r"<[^>]+>", " ", label)
