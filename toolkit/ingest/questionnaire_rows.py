@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -87,49 +87,56 @@ def nominal_day(enrolled_on: date, study_day: float, zone: str) -> datetime:
 
 def to_tables(responses: Iterable[Response]) -> ParsedFile:
     """Item rows and computable scores for ``responses``, plus counts for the report."""
-    items: dict[str, list[object]] = {k: [] for k in _ITEM_COLUMNS}
-    scores: dict[str, list[object]] = {k: [] for k in _SCORE_COLUMNS}
+    items: list[tuple[object, ...]] = []
+    scores: list[tuple[object, ...]] = []
     notes = {"questionnaires": 0, "scores": 0, "scores_not_computed_missing_items": 0}
     catalogue = questionnaires()
     for r in responses:
         q = catalogue[r.questionnaire]
         answered_any = False
+        stamp = _micros(r.measured_at)
         for scale in q.scales:
             present = [i for i in scale.items if i in r.answers]
-            if not any(r.answers[i] is not None for i in present):
+            if all(r.answers[i] is None for i in present):
                 continue
             answered_any = True
-            for item_id in present:
-                _append(items, r, scale.instrument, item_id, r.answers[item_id])
+            items.extend(
+                (r.participant_id, stamp, scale.instrument, i, r.answers[i], r.visit, r.line)
+                for i in present
+            )
             result = score_scale(q, scale, r.answers)
             if result.score is None:
                 notes["scores_not_computed_missing_items"] += 1
                 continue
             notes["scores"] += 1
-            for key, value in zip(
-                _SCORE_COLUMNS,
-                (r.participant_id, r.measured_at, scale.instrument, result.score, r.visit, r.line),
-                strict=True,
-            ):
-                scores[key].append(value)
+            scores.append(
+                (r.participant_id, stamp, scale.instrument, result.score, r.visit, r.line)
+            )
         notes["questionnaires"] += int(answered_any)
     return ParsedFile(
         {
-            "raw_pain_scores": pl.DataFrame(scores, schema=_SCORE_SCHEMA),
-            "raw_questionnaire_items": pl.DataFrame(items, schema=_ITEM_SCHEMA),
+            "raw_pain_scores": _frame(scores, _SCORE_SCHEMA),
+            "raw_questionnaire_items": _frame(items, _ITEM_SCHEMA),
         },
         notes,
     )
 
 
-def _append(
-    items: dict[str, list[object]], r: Response, instrument: str, item: str, value: float | None
-) -> None:
-    row = (r.participant_id, r.measured_at, instrument, item, value, r.visit, r.line)
-    for key, cell in zip(_ITEM_COLUMNS, row, strict=True):
-        items[key].append(cell)
+def _micros(at: datetime) -> int:
+    """Microseconds since the Unix epoch (polars builds integer columns far faster)."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def _frame(
+    rows: list[tuple[object, ...]], schema: dict[str, pl.DataType | type[pl.DataType]]
+) -> pl.DataFrame:
+    raw_schema = {k: (pl.Int64 if k == "measured_at" else v) for k, v in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw_schema, orient="row")
+    return frame.with_columns(pl.col("measured_at").cast(pl.Datetime("us", "UTC")))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCORE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "participant_id": pl.String,
     "measured_at": UTC_DATETIME,
@@ -147,5 +154,3 @@ _ITEM_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "visit": pl.String,
     LINE: pl.Int64,
 }
-_SCORE_COLUMNS = tuple(_SCORE_SCHEMA)
-_ITEM_COLUMNS = tuple(_ITEM_SCHEMA)

@@ -53,6 +53,8 @@ _LABEL_SPECIALS = {
 }
 _IGNORED_RAW = ("redcap_data_access_group", "redcap_survey_identifier")
 _IGNORED_LABELS = ("data access group", "survey identifier", "survey timestamp", "complete?")
+#: Unambiguous cells after which the raw-or-label decision is taken.
+_DECIDED = 2000
 _CHECKED = {"0": "0", "1": "1", "unchecked": "0", "checked": "1"}
 
 
@@ -117,12 +119,13 @@ class _Export:
         reader = csv.reader(io.StringIO(text))
         header = next(reader, [])
         columns = self._columns(header)
+        names = [columns.get(i) for i in range(len(header))]
         rows: list[tuple[int, dict[str, str]]] = []
         line = reader.line_num
         for raw in reader:
             start, line = line + 1, reader.line_num
-            if any(c.strip() for c in raw):
-                cells = {columns[i]: c.strip() for i, c in enumerate(raw) if columns.get(i)}
+            cells = {n: c.strip() for n, c in zip(names, raw, strict=False) if n}
+            if any(cells.values()):
                 rows.append((start, cells))
         self.headers = {name: header[i] for i, name in columns.items() if name}
         labels = self._values_are_labels(rows)
@@ -226,6 +229,8 @@ class _Export:
                 is_label = normalise_label(value) in self.label_codes[name]
                 codes += is_code and not is_label
                 labels += is_label and not is_code
+            if codes + labels >= _DECIDED:  # a clear answer; any stray value is caught later
+                break
         return labels > codes
 
     def _check_checkboxes(self, line: int, cells: dict[str, str]) -> None:
@@ -249,8 +254,11 @@ class _Export:
         event = cells.get(EVENT, "")
         out = []
         for form in d.forms():
+            in_form = self.form_items[form]
+            if not any(cells.get(name) for name, _ in in_form):
+                continue
             answers: dict[str, dict[str, float | None]] = {}
-            for name, item in self.form_items[form]:
+            for name, item in in_form:
                 if name not in cells:
                     continue
                 value = self._points(line, name, cells[name], labels)

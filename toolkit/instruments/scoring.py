@@ -24,7 +24,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -72,10 +72,15 @@ class Item:
         if math.isnan(value):
             return False
         if self.options:
-            return any(value == o.points for o in self.options)
+            return value in self.point_values
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
         return low <= value <= high
+
+    @cached_property
+    def point_values(self) -> frozenset[float]:
+        """The points the item's options score (empty for a continuous item)."""
+        return frozenset(o.points for o in self.options)
 
     def points_for_label(self, label: str) -> float | None:
         """Points of the option printed as ``label`` (case and spacing ignored), if any."""
@@ -254,8 +259,19 @@ def score_scale(
             missing,
             f"{len(values)} of {n_items} items answered; at least {need} needed",
         )
-    item_max = max(questionnaire.items[i].max_points for i in scale.items)
+    item_max = _item_max(questionnaire, scale)
     return ScaleScore(scale.instrument, 100.0 - mean * 100.0 / item_max, len(values), missing)
+
+
+_ITEM_MAX: dict[tuple[str, str], float] = {}
+
+
+def _item_max(questionnaire: Questionnaire, scale: Scale) -> float:
+    """The highest item value of ``scale`` (remembered: scales are fixed once loaded)."""
+    key = (questionnaire.name, scale.instrument)
+    if key not in _ITEM_MAX:
+        _ITEM_MAX[key] = max(questionnaire.items[i].max_points for i in scale.items)
+    return _ITEM_MAX[key]
 
 
 def score(instrument: str, answers: Mapping[str, float | None]) -> ScaleScore:
