@@ -304,3 +304,31 @@ def test_a_zip_of_the_project_ingests_like_the_folder(raw_study: Path, tmp_path:
         report = s.ingest([folder / "roster.csv", archive])
     assert report.exit_code == 0, report.to_json()
     assert tables(study) == tables(raw_study)
+
+
+def test_a_scale_split_over_two_forms_of_one_date_is_scored_once(tmp_path: Path) -> None:
+    """KOOS pain items 1-4 on one form and 5-9 on another, both dated by the event's visit
+    date: one administration, scored from all nine items (66.67 as in the one-form project)."""
+    folder = project(tmp_path, export_rows())
+    redcap = folder / "redcap"
+    path = redcap / "Knee_DataDictionary_2025-06-01.csv"
+    dictionary = [r for r in csv.reader(path.open()) if r[0] != "koos_date"]
+    for row in dictionary:
+        if row[0] in {f"koos_p{i}" for i in range(5, 10)}:
+            row[1] = "knee_koos_2"
+    write_csv(path, dictionary)
+    rows = export_rows()
+    drop = rows[0].index("koos_date")
+    rows = [row[:drop] + row[drop + 1 :] for row in rows]
+    rows[5][rows[0].index("visit_date")] = "2025-03-05"  # P2 had only the KOOS form's date
+    write_csv(redcap / "Knee_DATA_2025-06-01_1200.csv", rows)
+    study = tmp_path / "study.duckdb"
+    with open_study(study) as s:
+        report = s.ingest([folder])
+        pain = s.sql(
+            "select participant_id, visit, score from pain_scores "
+            "where instrument = 'koos_pain' order by 1, 2"
+        ).rows()
+    assert report.exit_code == 0, report.to_json()
+    assert [(p, v) for p, v, _ in pain] == [("P1", "baseline"), ("P2", "baseline")]
+    assert pain[0][2] == pytest.approx(100 - 12 / 9 * 25)

@@ -252,7 +252,7 @@ class _Export:
         record = cells.get(d.record_id, "")
         pid = self.participant_of.get(record, "")
         event = cells.get(EVENT, "")
-        out = []
+        out: dict[tuple[str, datetime], Response] = {}
         for form in d.forms():
             in_form = self.form_items[form]
             if not any(cells.get(name) for name, _ in in_form):
@@ -274,8 +274,13 @@ class _Export:
                 )
             measured_at, visit = self._when(line, form, record, pid, event, cells, base)
             for questionnaire, items in filled.items():
-                out.append(Response(pid, measured_at, visit, questionnaire, items, line))
-        return out
+                # a questionnaire split over forms with the same date is one administration
+                key = (questionnaire, measured_at)
+                if key in out:
+                    out[key].answers.update(items)
+                else:
+                    out[key] = Response(pid, measured_at, visit, questionnaire, items, line)
+        return list(out.values())
 
     def _points(self, line: int, name: str, value: str, labels: bool) -> float | None:
         if not value:
