@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
+from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
 from retrowalk_demo.writers import (
     write_pain,
     write_roster,
@@ -36,7 +37,8 @@ def write_raw(
     paths = [write_roster(raw, people, model)]
     paths += write_treadmill_segments(raw, people)
     paths += write_treadmill_samples(raw, people, seed)
-    paths += write_pain(raw, people)
+    paths += write_redcap(raw, people, seed)
+    paths += write_pain(raw, leave_to_redcap(people))
     return paths
 
 
