@@ -26,7 +26,6 @@ from retrowalk_demo.model import DemoModel  # noqa: E402
 from retrowalk_demo.simulate import simulate  # noqa: E402
 from retrowalk_demo.write_redcap import write_redcap  # noqa: E402
 from retrowalk_demo.writers import write_roster  # noqa: E402
-
 from toolkit import open_study  # noqa: E402
 from toolkit.ingest import redcap  # noqa: E402
 from toolkit.ingest.model import ParseContext  # noqa: E402

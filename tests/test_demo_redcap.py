@@ -8,7 +8,6 @@ from pathlib import Path
 
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
-
 from tests.ingest.redcap_project import to_labels, write_csv
 from toolkit import open_study
 
