@@ -48,10 +48,12 @@ def cohort_section(
     ]
     if definition is not None:
         paragraphs.append(f"Machine-readable definition: {definition}")
-    counts = enrolment_by_arm(participants)
-    sizes = dict(
-        participants.group_by("arm").len().select("arm", "len").iter_rows()
+    by_arm = enrolment_by_arm(participants).sort("condition", "arm")
+    totals = by_arm.group_by("condition", maintain_order=True).agg(
+        pl.lit("all").alias("arm"), pl.col("participants").sum()
     )
+    counts = pl.concat([by_arm, totals.select(by_arm.columns)])
+    sizes = dict(participants.group_by("arm").len().select("arm", "len").iter_rows())
     wide = wide_counts(
         counts,
         index=["condition"],
@@ -60,7 +62,8 @@ def cohort_section(
         text=None,
         privatiser=privatiser,
         group_sizes={str(k): int(v) for k, v in sizes.items()},
-    ).sort("condition")
+        blocks=True,
+    )
     arms = [c for c in wide.columns if c != "condition"]
     table = Table(
         "enrolment_by_arm_condition",
@@ -68,7 +71,8 @@ def cohort_section(
         wide,
         tuple(arms),
         f"Cells of fewer than {policy.min_cell} participants are shown as "
-        f"\u201c{policy.suppressed_label}\u201d.",
+        f"\u201c{policy.suppressed_label}\u201d; \u201c*\u201d marks a cell withheld so that a "
+        "smaller one cannot be worked out from the totals.",
         {"condition": "condition studied", **{a: f"participants in arm {a}" for a in arms}},
     )
     return Section("cohort", "Cohort definition", paragraphs, [table])
@@ -111,15 +115,18 @@ def consort_section(
         },
     )
     small_arms = {a for a, n in sizes.items() if privatiser.is_small(n)}
-    shown_flow = flow.filter(
-        ~pl.col("arm").is_in(sorted(small_arms)) & (pl.col("participants") >= privatiser.policy.min_cell)
-    )
-    dropped = sorted(small_arms) + [
+    shown_cells = {
+        (stage, arm)
+        for stage, *cells in wide.select("stage", *arms).iter_rows()
+        for arm, cell in zip(arms, cells, strict=True)
+        if cell is not None and cell[:1].isdigit()
+    }
+    keep = [(r["stage"], r["arm"]) in shown_cells for r in flow.iter_rows(named=True)]
+    shown_flow = flow.filter(pl.Series(keep, dtype=pl.Boolean))
+    dropped = [
         f"{r['arm']} {r['stage']}"
-        for r in flow.filter(
-            ~pl.col("arm").is_in(sorted(small_arms))
-            & (pl.col("participants") < privatiser.policy.min_cell)
-        ).iter_rows(named=True)
+        for r, kept in zip(flow.iter_rows(named=True), keep, strict=True)
+        if not kept and r["arm"] != "all"
     ]
     figure = Figure(
         "consort_flow",

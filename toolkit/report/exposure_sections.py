@@ -46,6 +46,7 @@ def table1_section(people: pl.DataFrame, privatiser: Privatiser, log: MethodsLog
         text="summary",
         privatiser=privatiser,
         group_sizes=sizes,
+        blocks="variable",
     )
     groups = [c for c in wide.columns if c not in ("variable", "level")]
     header = ", ".join(f"{g} n = {privatiser.count_text(sizes.get(g))}" for g in groups)
@@ -54,7 +55,9 @@ def table1_section(people: pl.DataFrame, privatiser: Privatiser, log: MethodsLog
         "Table 1b. Categorical characteristics by arm: n (% of known values)",
         wide,
         tuple(groups),
-        f"Group sizes: {header}.",
+        f"Group sizes: {header}. \u201c{privatiser.policy.suppressed_label}\u201d: fewer than "
+        f"{privatiser.policy.min_cell} participants; \u201c*\u201d: withheld so that a smaller "
+        "cell cannot be worked out from the totals.",
         {
             "variable": "characteristic",
             "level": "category",

@@ -149,10 +149,8 @@ def responders_section(
         threshold = privatiser.policy.min_cell
         small = marked.filter(
             (pl.col("role") == "proportion")
-            & (
-                (pl.col("n") < threshold)
-                | (pl.col("count") < threshold)
-                | (pl.col("non_responders") < threshold)
+            & pl.any_horizontal(
+                pl.col(c).is_between(1, threshold - 1) for c in ("n", "count", "non_responders")
             )
         )["term"].to_list()
         # A comparison involving an arm whose proportion is withheld would reveal it again.

@@ -29,6 +29,78 @@ import polars as pl
 from toolkit.errors import UsageError
 
 
+def _small(column: pl.Expr, min_cell: int) -> pl.Expr:
+    """Whether a count is a small cell (1 to ``min_cell - 1``); null counts are not."""
+    value = column.cast(pl.Int64)
+    return ((value > 0) & (value < min_cell)).fill_null(False)
+
+
+def complementary_suppression(
+    counts: Sequence[Sequence[int | None]],
+    min_cell: int,
+    *,
+    total_column: int | None = None,
+    blocks: Sequence[int] | None = None,
+) -> set[tuple[int, int]]:
+    """Cells to suppress in a count table so that no small cell can be recovered by subtraction.
+
+    Primary suppression hides each small cell (1 to ``min_cell - 1``). A hidden cell is still
+    recoverable when it is the only hidden cell of a sum that is published: a row whose total
+    column is shown, or a column whose total is known (group sizes are published elsewhere in
+    the report). Secondary suppression then hides the smallest other cell of that sum, and
+    repeats until every published sum hides zero or at least two cells (the classic
+    complementary-suppression heuristic, e.g. Hundepool et al., *Statistical Disclosure
+    Control*, Wiley 2012, ch. 5).
+
+    Parameters
+    ----------
+    counts
+        Rows of cells (None: not a count, never suppressed).
+    min_cell
+        The threshold.
+    total_column
+        Index of the column holding each row's total (the other columns add up to it).
+    blocks
+        Block number of each row: the rows of one block add up to the column totals (e.g. the
+        levels of one variable). None when rows do not partition the columns (no column rule).
+
+    Returns
+    -------
+    set of (row, column)
+        The cells to show as suppressed.
+    """
+    hidden = {
+        (r, c)
+        for r, row in enumerate(counts)
+        for c, value in enumerate(row)
+        if value is not None and 0 < value < min_cell
+    }
+    sums: list[list[tuple[int, int]]] = []
+    if total_column is not None:
+        sums += [
+            [(r, c) for c, v in enumerate(row) if v is not None] for r, row in enumerate(counts)
+        ]
+    if blocks is not None:
+        width = max((len(row) for row in counts), default=0)
+        for block in set(blocks):
+            rows = [r for r, b in enumerate(blocks) if b == block]
+            for c in range(width):
+                sums.append([(r, c) for r in rows if counts[r][c] is not None])
+    changed = True
+    while changed:
+        changed = False
+        for cells in sums:
+            if sum(cell in hidden for cell in cells) != 1:
+                continue
+            others = [cell for cell in cells if cell not in hidden]
+            if not others:
+                continue
+            smallest = min(others, key=lambda cell: (counts[cell[0]][cell[1]] or 0, cell))
+            hidden.add(smallest)
+            changed = True
+    return hidden
+
+
 @dataclass(frozen=True)
 class PrivacyPolicy:
     """What a report may show.
@@ -131,6 +203,9 @@ class Privatiser:
                     f"{unknown} row(s) belong to participants outside this report's cohort; "
                     "a report only shows its cohort."
                 )
+            # Rows sorted by raw ID would let a reader line pseudonyms up with a roster:
+            # order by pseudonym instead (stable, so each participant's rows keep their order).
+            out = out.sort("participant_id", maintain_order=True, nulls_last=True)
         return out
 
     def pseudonym(self, participant_id: str) -> str:
@@ -140,8 +215,12 @@ class Privatiser:
     # -- counts and aggregates ----------------------------------------------------------------
 
     def is_small(self, count: int | None) -> bool:
-        """Whether ``count`` participants is below the threshold (zero included)."""
-        return count is not None and count < self.policy.min_cell
+        """Whether ``count`` participants is a small cell: 1 to ``min_cell - 1``.
+
+        A zero is shown: it describes nobody (the usual small-number rules, e.g. NHS
+        Digital's, suppress 1 to 7 and publish zeros).
+        """
+        return count is not None and 0 < count < self.policy.min_cell
 
     def count_text(self, count: int | None) -> str:
         """A count as shown: the number, or ``<min_cell`` when suppressed."""
@@ -177,17 +256,16 @@ class Privatiser:
         polars.DataFrame
             Same rows and columns; ``counts`` as strings, ``dependent`` nulled where suppressed.
         """
-        size = size or (counts[0] if counts else None)
         out = frame
         if size is not None:
-            small = pl.col(size).cast(pl.Int64) < self.policy.min_cell
+            small = _small(pl.col(size), self.policy.min_cell)
             out = out.with_columns(
                 pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
                 for c in dependent
                 if c in frame.columns
             )
         return out.with_columns(
-            pl.when(pl.col(c).cast(pl.Int64) < self.policy.min_cell)
+            pl.when(_small(pl.col(c), self.policy.min_cell))
             .then(pl.lit(self.policy.suppressed_label))
             .otherwise(pl.col(c).cast(pl.Int64).cast(pl.String))
             .alias(c)
@@ -204,13 +282,13 @@ class Privatiser:
         """
         if not by:
             total = frame[subject].n_unique() if subject in frame.columns else frame.height
-            if total < self.policy.min_cell:
+            if self.is_small(total):
                 return frame.clear(), ["all participants"]
             return frame, []
         sizes = frame.group_by(by).agg(
             (pl.col(subject).n_unique() if subject in frame.columns else pl.len()).alias("__n")
         )
-        small = sizes.filter(pl.col("__n") < self.policy.min_cell)
+        small = sizes.filter(_small(pl.col("__n"), self.policy.min_cell))
         if small.height == 0:
             return frame, []
         kept = frame.join(small.select(by), on=list(by), how="anti", nulls_equal=True)

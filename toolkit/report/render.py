@@ -24,7 +24,6 @@ from toolkit.report.model import Figure, ReportContent, Table
 #: plotly's config for report figures: no logo link, no "edit in chart studio" link.
 FIGURE_CONFIG: dict[str, Any] = {
     "displaylogo": False,
-    "showLink": False,
     "showSendToCloud": False,
     "responsive": True,
     "toImageButtonOptions": {"format": "svg"},
@@ -65,7 +64,8 @@ def format_value(value: object, column: str = "") -> str:
 def table_html(table: Table) -> Markup:
     """One table; cells of participant-count columns carry ``class="n"`` for auditing."""
     frame = table.frame
-    head = "".join(f"<th>{_escape(c)}</th>" for c in frame.columns)
+    # Underscores become spaces in headers so long names can wrap on a printed page.
+    head = "".join(f'<th title="{_escape(c)}">{_escape(c.replace("_", " "))}</th>' for c in frame.columns)
     body = []
     counts = set(table.count_columns)
     for row in frame.iter_rows():

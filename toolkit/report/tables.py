@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from toolkit.report.model import Table
-from toolkit.report.privacy import Privatiser
+from toolkit.report.privacy import Privatiser, complementary_suppression
 
 #: Columns of a result frame that count participants.
 COUNT_COLUMNS = ("n", "n_excluded", "count", "participants", "missing")
@@ -72,7 +72,11 @@ def result_table(
     threshold = privatiser.policy.min_cell
     present = [c for c in sizes if c in result.columns]
     flag = pl.any_horizontal(
-        [pl.col(c).cast(pl.Int64) < threshold for c in present] or [pl.lit(False)]
+        [
+            (pl.col(c).cast(pl.Int64) > 0) & (pl.col(c).cast(pl.Int64) < threshold)
+            for c in present
+        ]
+        or [pl.lit(False)]
     )
     if withhold is not None:
         flag = flag | withhold.fill_null(False)
@@ -99,6 +103,10 @@ def result_table(
     return Table(key, title, shown, tuple(counts), note, descriptions)
 
 
+#: How a cell hidden by secondary suppression is shown (it is not itself small).
+SECONDARY_LABEL = "*"
+
+
 def wide_counts(
     frame: pl.DataFrame,
     *,
@@ -108,25 +116,62 @@ def wide_counts(
     text: str | None,
     privatiser: Privatiser,
     group_sizes: dict[str, int] | None = None,
+    total: str | None = "all",
+    blocks: str | None | bool = None,
 ) -> pl.DataFrame:
-    """Counts spread wide (one column per ``on`` level), each cell suppressed where small.
+    """Counts spread wide (one column per ``on`` level), small cells and their complements hidden.
 
-    A cell shows ``text`` (e.g. ``"12 (40.0%)"``) or the count, or ``<min_cell`` when the count
-    is small or the column's whole group (``group_sizes``) is.
+    A cell shows ``text`` (e.g. ``"12 (40.0%)"``) or the count; ``<min_cell`` where the count is
+    small or the column's whole group (``group_sizes``) is; ``*`` where it is hidden so that a
+    small cell cannot be recovered from a published total (see
+    :func:`~toolkit.report.privacy.complementary_suppression`).
+
+    Parameters
+    ----------
+    total
+        The ``on`` level holding each row's total (other columns add up to it), if any.
+    blocks
+        Rows partition each column's total (group sizes are published): ``True`` for the
+        whole table, an index column name when each of its values is one partition (the levels
+        of one variable), ``None`` when rows do not partition the columns (e.g. flow stages).
     """
-    label = privatiser.policy.suppressed_label
+    min_cell = privatiser.policy.min_cell
     group_small = {g for g, n in (group_sizes or {}).items() if privatiser.is_small(n)}
-    shown = frame.with_columns(
-        pl.when(
-            (pl.col(count).cast(pl.Int64) < privatiser.policy.min_cell)
-            | pl.col(on).cast(pl.String).is_in(sorted(group_small))
-        )
-        .then(pl.lit(label))
-        .otherwise(pl.col(text) if text else pl.col(count).cast(pl.String))
-        .alias("__cell")
-    )
     order = list(dict.fromkeys(frame[on].cast(pl.String).to_list()))
-    wide = shown.with_columns(pl.col(on).cast(pl.String)).pivot(
-        on=on, index=list(index), values="__cell", maintain_order=True
+    base = frame.with_columns(pl.col(on).cast(pl.String))
+    counts = base.pivot(on=on, index=list(index), values=count, maintain_order=True)
+    columns = [c for c in order if c in counts.columns]
+    matrix = [[None if v is None else int(v) for v in row] for row in counts.select(columns).rows()]
+    if blocks is True:
+        row_blocks: list[int] | None = [0] * len(matrix)
+    elif isinstance(blocks, str):
+        labels = counts[blocks].to_list()
+        row_blocks = [labels.index(v) for v in labels]
+    else:
+        row_blocks = None
+    hidden = complementary_suppression(
+        matrix,
+        min_cell,
+        total_column=columns.index(total) if total in columns else None,
+        blocks=row_blocks,
     )
-    return wide.select(*index, *[c for c in order if c in wide.columns])
+    if text:
+        shown_text = base.pivot(on=on, index=list(index), values=text, maintain_order=True)
+    else:
+        shown_text = counts.with_columns(pl.col(c).cast(pl.String) for c in columns)
+    cells: dict[str, list[str | None]] = {}
+    for c_index, column in enumerate(columns):
+        values = shown_text[column].to_list()
+        out: list[str | None] = []
+        for r_index, value in enumerate(values):
+            raw = matrix[r_index][c_index]
+            if column in group_small or (raw is not None and 0 < raw < min_cell):
+                out.append(privatiser.policy.suppressed_label)
+            elif (r_index, c_index) in hidden:
+                out.append(SECONDARY_LABEL)
+            else:
+                out.append(None if value is None else str(value))
+        cells[column] = out
+    return counts.select(index).with_columns(
+        pl.Series(column, values, dtype=pl.String) for column, values in cells.items()
+    )
