@@ -1,4 +1,4 @@
-"""Satterthwaite degrees of freedom for linear combinations of fixed effects in REML models.
+"""Numerical derivatives for REML fits: Satterthwaite degrees of freedom and a Newton polish.
 
 For a contrast ``c`` with variance ``v(phi) = c' Phi(phi) c`` (``Phi`` the covariance of the
 fixed effects given variance parameters ``phi``), the approximation is
@@ -76,3 +76,49 @@ def satterthwaite_df(
         denominator = float(g @ w @ g)
         out.append(2 * v * v / denominator if denominator > 0 else float("nan"))
     return out
+
+
+def newton_polish(
+    objective: Callable[[np.ndarray], float], theta: np.ndarray, diag: set[int]
+) -> np.ndarray:
+    """Newton steps on finite-difference derivatives from a quasi-Newton solution.
+
+    REML surfaces are often flat along covariance parameters, where L-BFGS-B on numerical
+    gradients stops early; a few Newton steps reach the optimum. Parameters in ``diag`` must
+    stay >= 0 and are left alone when on that bound (a zero variance).
+    """
+    free = [k for k in range(theta.size) if not (k in diag and theta[k] < 1e-6)]
+    if not free:
+        return theta
+    current = theta.copy()
+    best = objective(current)
+    for _ in range(20):
+        steps = 1e-4 * np.maximum(np.abs(current[free]), 1.0)
+
+        def sub(values: np.ndarray, base: np.ndarray = current) -> float:
+            trial = base.copy()
+            trial[free] = values
+            return objective(trial)
+
+        grad = numeric_gradient(sub, current[free], steps)
+        hess = numeric_hessian(sub, current[free], steps)
+        try:
+            step = -np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or float(grad @ step) >= 0:
+            break
+        scale = 1.0
+        improved = False
+        while scale > 1e-4:
+            trial = current.copy()
+            trial[free] = current[free] + scale * step
+            if all(trial[k] >= 0 for k in diag):
+                value = objective(trial)
+                if value < best - 1e-12 * abs(best):
+                    current, best, improved = trial, value, True
+                    break
+            scale /= 2
+        if not improved or np.max(np.abs(scale * step)) < 1e-9:
+            break
+    return current

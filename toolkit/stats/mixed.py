@@ -16,7 +16,6 @@ vectorised numpy work and the fit scales to tens of thousands of participants (s
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,7 @@ from toolkit.stats._common import (
     z_interval,
 )
 from toolkit.stats._design import categorical_levels
-from toolkit.stats._satterthwaite import numeric_gradient, numeric_hessian, satterthwaite_df
+from toolkit.stats._satterthwaite import newton_polish, satterthwaite_df
 
 
 @dataclass
@@ -146,52 +145,6 @@ def _fixed_cov(params: np.ndarray, b: _Blocks) -> np.ndarray:
     return float(np.exp(params[-1])) * np.linalg.inv(pieces.a)
 
 
-def _newton_polish(
-    objective: Callable[[np.ndarray], float], theta: np.ndarray, diag: set[int]
-) -> np.ndarray:
-    """Newton steps on finite-difference derivatives from a quasi-Newton solution.
-
-    The REML surface is often flat along the intercept-slope covariance, where L-BFGS-B on
-    numerical gradients stops early; a few Newton steps reach the optimum to ~1e-8. Parameters
-    on their bound (a zero variance) are left there.
-    """
-    free = [k for k in range(theta.size) if not (k in diag and theta[k] < 1e-6)]
-    if not free:
-        return theta
-    current = theta.copy()
-    best = objective(current)
-    for _ in range(20):
-        steps = 1e-4 * np.maximum(np.abs(current[free]), 1.0)
-
-        def sub(values: np.ndarray, base: np.ndarray = current) -> float:
-            trial = base.copy()
-            trial[free] = values
-            return objective(trial)
-
-        grad = numeric_gradient(sub, current[free], steps)
-        hess = numeric_hessian(sub, current[free], steps)
-        try:
-            step = -np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)) or float(grad @ step) >= 0:
-            break
-        scale = 1.0
-        improved = False
-        while scale > 1e-4:
-            trial = current.copy()
-            trial[free] = current[free] + scale * step
-            if all(trial[k] >= 0 for k in diag):
-                value = objective(trial)
-                if value < best - 1e-12 * abs(best):
-                    current, best, improved = trial, value, True
-                    break
-            scale /= 2
-        if not improved or np.max(np.abs(scale * step)) < 1e-9:
-            break
-    return current
-
-
 def fit_lmm(
     subject_codes: np.ndarray, x: np.ndarray, z: np.ndarray, y: np.ndarray
 ) -> dict[str, Any]:
@@ -212,7 +165,7 @@ def fit_lmm(
         return _pieces(t, b).deviance
 
     result = optimize.minimize(objective, theta0, method="L-BFGS-B", bounds=bounds)
-    theta = _newton_polish(objective, result.x, diag)
+    theta = newton_polish(objective, result.x, diag)
     pieces = _pieces(theta, b)
     beta = np.linalg.solve(pieces.a, pieces.c)
     sigma2 = pieces.r2 / (b.n - b.p)
