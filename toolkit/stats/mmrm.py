@@ -289,9 +289,9 @@ def mmrm(
                         cell(level, j) - cell(levels[0], j),
                     )
                 )
-        for level in arm_levels:
-            term = f"{level} at {label}" if level is not None else label
-            quantities.append(("adjusted_mean", term, label, level, cell(level, j)))
+        for arm_level in arm_arm_levels:
+            term = f"{arm_level} at {label}" if arm_level is not None else label
+            quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
     for j, name in enumerate(names):
         quantities.append(("coefficient", name, None, None, np.eye(p)[j]))
     dfs = satterthwaite_df(
