@@ -289,7 +289,7 @@ def mmrm(
                         cell(level, j) - cell(levels[0], j),
                     )
                 )
-        for arm_level in arm_arm_levels:
+        for arm_level in arm_levels:
             term = f"{arm_level} at {label}" if arm_level is not None else label
             quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
     for j, name in enumerate(names):
