@@ -11,6 +11,8 @@ from toolkit.stats.ancova import ancova
 from toolkit.stats.change import change_from_baseline
 from toolkit.stats.descriptives import missing_summary, table1
 from toolkit.stats.dose_response import dose_response, dose_response_curve
+from toolkit.stats.mixed import mixed_model
+from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues
 from toolkit.stats.responders import responders
 
@@ -22,6 +24,8 @@ __all__ = [
     "dose_response",
     "dose_response_curve",
     "missing_summary",
+    "mixed_model",
+    "mmrm",
     "responders",
     "table1",
 ]
