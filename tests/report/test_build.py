@@ -58,9 +58,29 @@ def test_every_section_is_present_in_order(private_report: ReportResult) -> None
     assert private_report.sections == SECTION_KEYS
     positions = [text.index(f'<section id="{key}">') for key in SECTION_KEYS]
     assert positions == sorted(positions)
-    for key in ("table-table1_categorical", "table-consort_flow", "table-ancova",
-                "table-change_from_baseline", "table-dose_response", "table-responders"):
-        assert f'id="{key}"' in text
+    for key in (
+        "table1_categorical",
+        "table1_continuous",
+        "consort_flow",
+        "adherence",
+        "change_from_baseline",
+        "ancova",
+        "mixed_model",
+        "mmrm",
+        "dose_response",
+        "responders",
+    ):
+        assert f'id="table-{key}"' in text, key
+    for key in (
+        "consort_flow",
+        "weekly_minutes",
+        "progression",
+        "change",
+        "trajectories",
+        "dose_response",
+        "responders",
+    ):
+        assert f'id="figure-{key}"' in text, key
 
 
 def test_html_fetches_nothing_and_inlines_plotly_once(private_report: ReportResult) -> None:
@@ -96,10 +116,8 @@ def test_plotly_bundle_urls_are_namespaces_or_unused_map_tiles() -> None:
 def test_figures_use_cartesian_traces_only(demo_study: Path) -> None:
     with open_study(demo_study, read_only=True) as opened:
         content = build_content(opened, None)
-    types = {
-        trace.type for s in content.sections for f in s.figures for trace in f.figure.data
-    }
-    assert types and types <= {"scatter", "bar", "histogram", "box", "heatmap"}
+    types = {trace.type for s in content.sections for f in s.figures for trace in f.figure.data}
+    assert types and types <= {"scatter", "scattergl", "bar", "histogram", "box", "heatmap"}
 
 
 def test_no_raw_id_or_calendar_date_without_identifiable(
@@ -109,8 +127,10 @@ def test_no_raw_id_or_calendar_date_without_identifiable(
     assert not RAW_ID.search(text)
     dates = calendar_dates(demo_study)
     assert not [d for d in dates if d in text]
-    assert re.search(r"\bP\d{3}\b", " ".join(p.read_text() for p in private_report.extracts
-                                            if p.suffix == ".csv"))
+    assert re.search(
+        r"\bP\d{3}\b",
+        " ".join(p.read_text() for p in private_report.extracts if p.suffix == ".csv"),
+    )
     for path in private_report.extracts:
         if path.suffix == ".csv":
             body = path.read_text(encoding="utf-8")
@@ -126,15 +146,14 @@ def test_identifiable_report_shows_raw_ids(demo_study: Path, tmp_path: Path) -> 
     text = result.html.read_text(encoding="utf-8")
     assert "IDENTIFIABLE REPORT" in text
     assert RAW_ID.search(text)  # the ingest file list names files like RW0004.csv
-    assert [d for d in calendar_dates(demo_study) if d in text]  # ingest times, file names
+    scores = (tmp_path / "report_data" / "analysis_weekly_exposure.csv").read_text()
+    assert [d for d in calendar_dates(demo_study) if d in scores]  # week_start dates kept
     outcomes = pl.read_csv(tmp_path / "report_data" / "analysis_outcomes.csv")
     assert outcomes["participant_id"].str.contains(r"^RW\d{4}$").all()
 
 
 @pytest.mark.parametrize("fixture", ["private_report", "strict_report"])
-def test_no_count_cell_under_the_threshold(
-    fixture: str, request: pytest.FixtureRequest
-) -> None:
+def test_no_count_cell_under_the_threshold(fixture: str, request: pytest.FixtureRequest) -> None:
     result: ReportResult = request.getfixturevalue(fixture)
     min_cell = 20 if fixture == "strict_report" else 5
     cells = count_cells(result.html.read_text(encoding="utf-8"))
@@ -153,15 +172,16 @@ def test_no_count_cell_under_the_threshold(
 def test_small_cells_match_the_study(strict_report: ReportResult, demo_study: Path) -> None:
     """Every arm x condition count under 20 is shown as <20 in the enrolment table."""
     with open_study(demo_study, read_only=True) as opened:
-        truth = opened.sql(
-            "select condition, arm, count(*) as n from participants group by all"
-        )
+        truth = opened.sql("select condition, arm, count(*) as n from participants group by all")
     table = pl.read_csv(
         strict_report.html.parent / "report_data" / "enrolment_by_arm_condition.csv",
         infer_schema=False,
     )
-    shown = {(r["condition"], arm): r[arm] for r in table.to_dicts() for arm in
-             ("forward", "retro", "usual_care")}
+    shown = {
+        (r["condition"], arm): r[arm]
+        for r in table.to_dicts()
+        for arm in ("forward", "retro", "usual_care")
+    }
     for condition, arm, n in truth.iter_rows():
         if n < 20:
             assert shown[(condition, arm)] == "<20"
@@ -228,9 +248,20 @@ def test_methods_and_provenance_say_what_was_run(
 ) -> None:
     text = html.unescape(private_report.html.read_text(encoding="utf-8"))
     methods = text[text.index('<section id="methods">') : text.index('<section id="provenance">')]
-    for phrase in ("ANCOVA of follow-up nrs", "adjusted for baseline", "Dose-response",
-                   "forward_minutes", "Responder analysis", "complete-case", "n = 80",
-                   "pseudonyms"):
+    for phrase in (
+        "ANCOVA of follow-up nrs",
+        "adjusted for baseline",
+        "Dose-response",
+        "forward_minutes",
+        "Responder analysis",
+        "complete-case",
+        "n = 80",
+        "Linear mixed model",
+        "MMRM",
+        "unstructured",
+        "n = 90",
+        "pseudonyms",
+    ):
         assert phrase in methods, phrase
     assert file_sha256(demo_study) in text
     assert '"min_cell": 5' in text

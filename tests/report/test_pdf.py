@@ -27,25 +27,40 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def pdf_report(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> ReportResult:
     out = tmp_path_factory.mktemp("pdf")
-    return build_report(demo_study, None, out / "report.html", pdf=out / "report.pdf",
-                        extracts=False)
+    return build_report(
+        demo_study, None, out / "report.html", pdf=out / "report.pdf", extracts=False
+    )
 
 
 def page_png(pdf: Path, page: int, out: Path) -> Path:
     """Render one page to PNG at 50 dpi with poppler's pdftoppm."""
     stem = out / f"page{page}"
     subprocess.run(
-        ["pdftoppm", "-r", "50", "-png", "-singlefile", "-f", str(page), "-l", str(page),
-         str(pdf), str(stem)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "pdftoppm",
+            "-r",
+            "50",
+            "-png",
+            "-singlefile",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            str(pdf),
+            str(stem),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return stem.with_suffix(".png")
 
 
 def pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
-    return int(next(line.split()[1] for line in info.stdout.splitlines()
-                    if line.startswith("Pages:")))
+    return int(
+        next(line.split()[1] for line in info.stdout.splitlines() if line.startswith("Pages:"))
+    )
 
 
 def test_pdf_pages_are_not_blank_and_charts_are_drawn(

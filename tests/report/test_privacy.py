@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.report.privacy import Privatiser, PrivacyPolicy, complementary_suppression
+from toolkit.report.privacy import PrivacyPolicy, Privatiser, complementary_suppression
 
 ENROLMENT = pl.DataFrame(
     {
@@ -46,11 +46,13 @@ def test_participant_frame_turns_dates_into_study_days_and_sorts_by_pseudonym() 
     out = privatiser.participant_frame(frame)
     assert out.columns == ["participant_id", "score", "measured_at_study_day"]
     assert not any(dtype.is_temporal() for dtype in out.dtypes)
-    by_id = {
-        pid: privatiser.pseudonym(pid) for pid in ("RW0001", "RW0002")
-    }
+    by_id = {pid: privatiser.pseudonym(pid) for pid in ("RW0001", "RW0002")}
     rows = {(r["participant_id"], r["score"]): r["measured_at_study_day"] for r in out.to_dicts()}
-    assert rows == {(by_id["RW0001"], 5.0): 0, (by_id["RW0001"], 3.0): 30, (by_id["RW0002"], 4.0): 3}
+    assert rows == {
+        (by_id["RW0001"], 5.0): 0,
+        (by_id["RW0001"], 3.0): 30,
+        (by_id["RW0002"], 4.0): 3,
+    }
     assert out["participant_id"].to_list() == sorted(out["participant_id"].to_list())
     # each participant's rows keep their order (stable sort)
     assert out.filter(pl.col("participant_id") == by_id["RW0001"])["score"].to_list() == [5.0, 3.0]
@@ -107,3 +109,11 @@ def test_complementary_suppression_protects_a_lone_small_cell_in_a_published_tot
 
 def test_complementary_suppression_leaves_tables_without_small_cells_alone() -> None:
     assert complementary_suppression([[10, 20, 30], [5, 6, 11]], 5, total_column=2) == set()
+
+
+def test_suppress_text_hides_small_whole_numbers_only() -> None:
+    privatiser = Privatiser(PrivacyPolicy(min_cell=5), ENROLMENT)
+    text = "ancova: 2 of 30 row(s) in week6 excluded; 0 left; ratio 1.5; 4% and 3 more"
+    assert privatiser.suppress_text(text) == (
+        "ancova: <5 of 30 row(s) in week6 excluded; 0 left; ratio 1.5; 4% and <5 more"
+    )

@@ -26,27 +26,51 @@ def _cohort(study_cohort: str | None, filters: tuple[str, ...]) -> Cohort | str 
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.UsageError(f"--filter takes KEY=VALUE (e.g. arms=retro,forward); got {item!r}")
+            raise click.UsageError(
+                f"--filter takes KEY=VALUE (e.g. arms=retro,forward); got {item!r}"
+            )
         pairs[key.strip()] = value.strip()
     return Cohort.from_dict(pairs)
 
 
 @click.command("report")
 @click.argument("study", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="the HTML file to write (self-contained, opens offline)")
-@click.option("--pdf", "pdf", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="also print the report to this PDF (needs Debian's chromium)")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="the HTML file to write (self-contained, opens offline)",
+)
+@click.option(
+    "--pdf",
+    "pdf",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="also print the report to this PDF (needs Debian's chromium)",
+)
 @click.option("--cohort", "cohort_name", default=None, help="a saved cohort's name")
-@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
-              help="a cohort filter instead of --cohort, e.g. arms=retro,forward or age_min=40 "
-              "(repeat for more; keys as in toolkit.cohorts.Cohort)")
-@click.option("--outcome", default="nrs", show_default=True,
-              help="primary outcome instrument")
-@click.option("--identifiable", is_flag=True,
-              help="include raw participant IDs and calendar dates (do not share)")
-@click.option("--min-cell", type=click.IntRange(min=1), default=5, show_default=True,
-              help="counts of fewer participants are suppressed")
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="a cohort filter instead of --cohort, e.g. arms=retro,forward or age_min=40 "
+    "(repeat for more; keys as in toolkit.cohorts.Cohort)",
+)
+@click.option("--outcome", default="nrs", show_default=True, help="primary outcome instrument")
+@click.option(
+    "--identifiable",
+    is_flag=True,
+    help="include raw participant IDs and calendar dates (do not share)",
+)
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="counts of fewer participants are suppressed",
+)
 @click.option("--no-extracts", is_flag=True, help="do not write the CSV/Parquet data extracts")
 def report(
     study: Path,

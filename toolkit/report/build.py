@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import polars as pl
-
-from toolkit.analysis_frames import outcome_frame, resolve_cohort
+from toolkit.analysis_frames import outcome_frame, resolve_cohort, trajectory_frame, visit_frame
 from toolkit.cohorts import Cohort, members, select_view
 from toolkit.errors import UsageError
 from toolkit.report.cohort_sections import cohort_section, cohort_text, consort_section
@@ -24,15 +22,12 @@ from toolkit.report.exposure_sections import exposure_section, table1_section
 from toolkit.report.extracts import write_extracts
 from toolkit.report.methods import MethodsLog, methods_paragraphs
 from toolkit.report.model import Dataset, ReportContent, ReportResult, Section
-from toolkit.report.outcome_sections import (
-    dose_response_section,
-    outcomes_section,
-    responders_section,
-)
+from toolkit.report.outcome_sections import outcomes_section
 from toolkit.report.pdf import print_pdf
-from toolkit.report.privacy import Privatiser, PrivacyPolicy
+from toolkit.report.privacy import PrivacyPolicy, Privatiser
 from toolkit.report.provenance import collect_provenance
 from toolkit.report.render import render_html
+from toolkit.report.response_sections import dose_response_section, responders_section
 from toolkit.study import Study, open_study
 from toolkit.summaries import segment_weeks
 
@@ -72,14 +67,21 @@ def _windows(study: Study) -> str:
         return "baseline and follow-up windows as set in the study."
 
 
-def _check_outcome(study: Study, outcome: str) -> str:
-    found = study.sql("select label from ref_instruments where instrument = ?", [outcome])
+def _check_outcome(study: Study, outcome: str) -> tuple[str, str]:
+    """The instrument's label and its MCID in words; a usage error for an unknown one."""
+    found = study.sql(
+        "select label, mcid_points, mcid_percent from ref_instruments where instrument = ?",
+        [outcome],
+    )
     if found.height == 0:
         known = study.sql("select instrument from ref_instruments order by 1")["instrument"]
         raise UsageError(
             f"The 'outcome' of a report must be one of {', '.join(known)}. Got {outcome!r} instead."
         )
-    return f"{outcome} ({found.item()})"
+    label, points, percent = found.row(0)
+    rules = [f"{points:g} points" for p in [points] if p is not None]
+    rules += [f"{percent:g}% of baseline" for p in [percent] if p is not None]
+    return f"{outcome} ({label})", "improvement of at least " + (" or ".join(rules) or "the MCID")
 
 
 def build_content(
@@ -94,7 +96,7 @@ def build_content(
     policy = policy or PrivacyPolicy()
     seconds = seconds if seconds is not None else {}
     chosen = resolve_cohort(study, cohort)
-    outcome_label = _check_outcome(study, outcome)
+    outcome_label, mcid = _check_outcome(study, outcome)
     with _timer(seconds, "collect"):
         people_raw = members(study, chosen)
         if people_raw.height == 0:
@@ -107,9 +109,8 @@ def build_content(
         outcomes_view = private(select_view(study, "outcomes", chosen))
         weekly = private(select_view(study, "weekly_exposure", chosen))
         segments = private(segment_weeks(study, chosen))
-        trajectory = private(
-            select_view(study, "pain_scores", chosen).filter(pl.col("instrument") == outcome)
-        )
+        trajectory = private(trajectory_frame(study, chosen, outcome))
+        visits = private(visit_frame(study, chosen, outcome))
     text = cohort_text(chosen, identifiable=policy.identifiable)
     log = MethodsLog()
     caught: list[str] = []
@@ -120,11 +121,11 @@ def build_content(
             consort_section(people, outcomes_view, outcome, study_total, privatiser),
             table1_section(people, privatiser, log),
             exposure_section(weekly, segments, people, privatiser, log),
-            outcomes_section(outcome_rows, outcome_label, privatiser, log),
-            dose_response_section(outcome_rows, outcome_label, privatiser, log),
-            responders_section(outcome_rows, outcome_label, privatiser, log),
+            outcomes_section(outcome_rows, trajectory, visits, outcome, privatiser, log),
+            dose_response_section(outcome_rows, outcome, privatiser, log),
+            responders_section(outcome_rows, outcome, mcid, privatiser, log),
         ]
-        caught = list(dict.fromkeys(str(r.message) for r in records))
+        caught = list(dict.fromkeys(privatiser.suppress_text(str(r.message)) for r in records))
     sections.append(
         Section(
             "methods",
@@ -146,9 +147,15 @@ def build_content(
     }
     provenance = collect_provenance(study, parameters, identifiable=policy.identifiable)
     datasets = [
-        Dataset("analysis_outcomes", f"One row per participant: {outcome} outcome and exposure",
-                outcome_rows),
+        Dataset(
+            "analysis_outcomes",
+            f"One row per participant: {outcome} outcome and exposure",
+            outcome_rows,
+        ),
         Dataset("analysis_scores", f"One row per {outcome} score", trajectory),
+        Dataset(
+            "analysis_visits", f"One row per participant and scheduled {outcome} visit", visits
+        ),
         Dataset("analysis_weekly_exposure", "One row per participant and study week", weekly),
     ]
     return ReportContent(
@@ -240,7 +247,7 @@ def build_report(
         html=html_path,
         pdf=pdf_path,
         extracts=written,
-        sections=tuple(s.key for s in content.sections) + ("provenance",),
+        sections=(*(s.key for s in content.sections), "provenance"),
         seconds=seconds,
         generated_on=content.provenance.generated_at.date(),
     )

@@ -114,7 +114,6 @@ def consort_section(
             **{a: f"participants in arm {a} at this stage" for a in arms},
         },
     )
-    small_arms = {a for a, n in sizes.items() if privatiser.is_small(n)}
     shown_cells = {
         (stage, arm)
         for stage, *cells in wide.select("stage", *arms).iter_rows()

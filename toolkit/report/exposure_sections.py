@@ -24,9 +24,7 @@ CATEGORICAL = ("sex", "condition", "site")
 def table1_section(people: pl.DataFrame, privatiser: Privatiser, log: MethodsLog) -> Section:
     """Table 1: age and BMI (mean, SD, median, quartiles) and sex, condition, site (n, %) by arm."""
     summary = table1(people, group="arm", continuous=CONTINUOUS, categorical=CATEGORICAL)
-    sizes = {
-        str(arm): int(n) for arm, n in people.group_by("arm").len().iter_rows()
-    }
+    sizes = {str(arm): int(n) for arm, n in people.group_by("arm").len().iter_rows()}
     sizes["all"] = people.height
     continuous = summary.filter(pl.col("level").is_null()).select(
         "variable", "group", "n", "missing", "mean", "sd", "median", "q1", "q3"
@@ -97,11 +95,21 @@ def exposure_section(
     ]
     adherence = adherence_by_participant(weekly, people)
     adherence_summary = table1(
-        adherence.select("participant_id", "arm", "mean_adherence", "retro_minutes_per_week",
-                         "forward_minutes_per_week", "sessions"),
+        adherence.select(
+            "participant_id",
+            "arm",
+            "mean_adherence",
+            "retro_minutes_per_week",
+            "forward_minutes_per_week",
+            "sessions",
+        ),
         group="arm",
-        continuous=("mean_adherence", "retro_minutes_per_week", "forward_minutes_per_week",
-                    "sessions"),
+        continuous=(
+            "mean_adherence",
+            "retro_minutes_per_week",
+            "forward_minutes_per_week",
+            "sessions",
+        ),
         categorical=(),
     ).select("variable", "group", "n", "missing", "mean", "sd", "median", "q1", "q3")
     tables = [

@@ -52,9 +52,13 @@ def _dictionary_rows(
             "table": title,
             "column": name,
             "type": str(dtype),
-            "description": described.get(name) or DATASET_COLUMNS.get(name, "")
-            or (f"study day of {name.removesuffix('_study_day')}"
-                if name.endswith("_study_day") else ""),
+            "description": described.get(name)
+            or DATASET_COLUMNS.get(name, "")
+            or (
+                f"study day of {name.removesuffix('_study_day')}"
+                if name.endswith("_study_day")
+                else ""
+            ),
         }
         for name, dtype in frame.schema.items()
     ]

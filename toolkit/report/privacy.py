@@ -1,4 +1,4 @@
-"""Privacy rules of a shared report: pseudonyms, study days instead of dates, small-cell suppression.
+"""Privacy rules of a shared report: pseudonyms, study days for dates, small-cell suppression.
 
 A report leaves the research team (ethics boards, co-authors, email), so by default it must not
 carry what identifies a participant:
@@ -20,6 +20,7 @@ carry what identifies a participant:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -227,6 +228,19 @@ class Privatiser:
         if count is None:
             return ""
         return self.policy.suppressed_label if self.is_small(count) else str(count)
+
+    def suppress_text(self, text: str) -> str:
+        """``text`` with every standalone whole number from 1 to ``min_cell - 1`` suppressed.
+
+        For free text that may carry counts of participants, such as the statistics functions'
+        warnings ("2 of 30 row(s) ... were excluded").
+        """
+        label = self.policy.suppressed_label
+
+        def replace(match: re.Match[str]) -> str:
+            return label if self.is_small(int(match.group())) else match.group()
+
+        return re.sub(r"(?<![\w.])\d+(?![\w.%])", replace, text)
 
     def suppress_counts(
         self,

@@ -65,7 +65,9 @@ def table_html(table: Table) -> Markup:
     """One table; cells of participant-count columns carry ``class="n"`` for auditing."""
     frame = table.frame
     # Underscores become spaces in headers so long names can wrap on a printed page.
-    head = "".join(f'<th title="{_escape(c)}">{_escape(c.replace("_", " "))}</th>' for c in frame.columns)
+    head = "".join(
+        f'<th title="{_escape(c)}">{_escape(c.replace("_", " "))}</th>' for c in frame.columns
+    )
     body = []
     counts = set(table.count_columns)
     for row in frame.iter_rows():
@@ -128,7 +130,5 @@ def render_html(content: ReportContent) -> str:
         plotly_js=Markup(plotly_js()),
         ingest_summary=summary if summary.height else pl.DataFrame(),
         ingest_table=Table("ingest-summary", "Ingest log by format and status", summary),
-        ingest_files=Table(
-            "ingest-files", "Ingested files", content.provenance.ingest_files
-        ),
+        ingest_files=Table("ingest-files", "Ingested files", content.provenance.ingest_files),
     )

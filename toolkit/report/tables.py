@@ -8,6 +8,7 @@ participants keeps its label but loses its numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import polars as pl
@@ -72,10 +73,7 @@ def result_table(
     threshold = privatiser.policy.min_cell
     present = [c for c in sizes if c in result.columns]
     flag = pl.any_horizontal(
-        [
-            (pl.col(c).cast(pl.Int64) > 0) & (pl.col(c).cast(pl.Int64) < threshold)
-            for c in present
-        ]
+        [(pl.col(c).cast(pl.Int64) > 0) & (pl.col(c).cast(pl.Int64) < threshold) for c in present]
         or [pl.lit(False)]
     )
     if withhold is not None:
@@ -103,6 +101,27 @@ def result_table(
     return Table(key, title, shown, tuple(counts), note, descriptions)
 
 
+def mentions(names: Sequence[str], column: str = "term") -> pl.Expr:
+    """Rows whose ``column`` names any of ``names`` as a whole word (e.g. an arm in
+    ``"retro - forward"`` or ``"group[forward]"``); False when ``names`` is empty."""
+    if not names:
+        return pl.lit(False)
+    words = "|".join(re.escape(str(n)) for n in names)
+    pattern = f"(^|[^A-Za-z0-9_])({words})($|[^A-Za-z0-9_])"
+    return pl.col(column).cast(pl.String).str.contains(pattern)
+
+
+def small_groups(frame: pl.DataFrame, privatiser: Privatiser, group: str = "arm") -> list[str]:
+    """Levels of ``group`` with fewer than ``min_cell`` distinct participants in ``frame``."""
+    if frame.height == 0 or group not in frame.columns:
+        return []
+    subject = "participant_id" if "participant_id" in frame.columns else None
+    sizes = frame.group_by(group).agg(
+        pl.col(subject).n_unique().alias("n") if subject else pl.len().alias("n")
+    )
+    return sorted(str(g) for g, n in sizes.iter_rows() if privatiser.is_small(int(n)))
+
+
 #: How a cell hidden by secondary suppression is shown (it is not itself small).
 SECONDARY_LABEL = "*"
 
@@ -117,7 +136,7 @@ def wide_counts(
     privatiser: Privatiser,
     group_sizes: dict[str, int] | None = None,
     total: str | None = "all",
-    blocks: str | None | bool = None,
+    blocks: str | bool | None = None,
 ) -> pl.DataFrame:
     """Counts spread wide (one column per ``on`` level), small cells and their complements hidden.
 
