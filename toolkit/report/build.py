@@ -8,6 +8,7 @@ figure sees it, so no later step can leak an ID or a date.
 
 from __future__ import annotations
 
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -241,8 +242,10 @@ def build_report(
             written = write_extracts(content, folder)
     pdf_path = None
     if pdf is not None:
-        with _timer(seconds, "pdf"):
-            pdf_path = print_pdf(html_path, Path(pdf))
+        with _timer(seconds, "pdf"), tempfile.TemporaryDirectory(prefix="retrowalk-") as tmp:
+            printable = Path(tmp) / html_path.name
+            printable.write_text(render_html(content, static=True), encoding="utf-8")
+            pdf_path = print_pdf(printable, Path(pdf))
     return ReportResult(
         html=html_path,
         pdf=pdf_path,

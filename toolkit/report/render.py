@@ -16,7 +16,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.offline
-import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -107,13 +106,18 @@ def svg_only(fig: go.Figure) -> go.Figure:
     return out
 
 
-def figure_html(figure: Figure) -> Markup:
-    """One interactive figure as a fragment relying on the page's single plotly.js."""
+#: plotly's config for the copy printed to PDF: no hover layers or event handlers to set up.
+PRINT_CONFIG: dict[str, Any] = {**FIGURE_CONFIG, "staticPlot": True, "responsive": False}
+
+
+def figure_html(figure: Figure, static: bool = False) -> Markup:
+    """One figure as a fragment relying on the page's single plotly.js (interactive unless
+    ``static``, the variant printed to PDF)."""
     fragment = svg_only(figure.figure).to_html(
         full_html=False,
         include_plotlyjs=False,
         include_mathjax=False,
-        config=FIGURE_CONFIG,
+        config=PRINT_CONFIG if static else FIGURE_CONFIG,
         div_id=f"figure-{figure.key}",
         default_height="440px",
         default_width="100%",
@@ -140,8 +144,12 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(content: ReportContent) -> str:
-    """The report as one HTML document (plotly.js inlined once, nothing fetched)."""
+def render_html(content: ReportContent, *, static: bool = False) -> str:
+    """The report as one HTML document (plotly.js inlined once, nothing fetched).
+
+    ``static`` renders the variant printed to PDF: the same page with non-interactive charts,
+    which headless Chromium draws faster.
+    """
     env = _environment()
     css = env.loader.get_source(env, "report.css")[0] if env.loader else ""
     template = env.get_template("report.html.j2")
@@ -149,8 +157,8 @@ def render_html(content: ReportContent) -> str:
     return template.render(
         content=content,
         css=Markup(css),
+        static=static,
         plotly_js=Markup(plotly_js()),
-        ingest_summary=summary if summary.height else pl.DataFrame(),
         ingest_table=Table("ingest-summary", "Ingest log by format and status", summary),
         ingest_files=Table("ingest-files", "Ingested files", content.provenance.ingest_files),
     )
