@@ -16,9 +16,7 @@ from toolkit.stats.change import hedges_correction, noncentral_t_ci
 def paired(sleep: pl.DataFrame) -> pl.DataFrame:
     """One row per patient: drug 2 as 'baseline', drug 1 as 'follow_up' (change = 1 - 2)."""
     wide = sleep.pivot(on="group", index="ID", values="extra").sort("ID")
-    return wide.select(
-        pl.col("ID"), pl.col("2").alias("baseline"), pl.col("1").alias("follow_up")
-    )
+    return wide.select(pl.col("ID"), pl.col("2").alias("baseline"), pl.col("1").alias("follow_up"))
 
 
 def test_change_from_baseline_matches_r_paired_t_test(sleep: pl.DataFrame) -> None:

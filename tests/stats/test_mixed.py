@@ -68,9 +68,7 @@ def test_group_terms_recover_a_simulated_slope_difference() -> None:
     b1 = np.repeat(rng.normal(0, 0.2, subjects), visits)
     slope = -0.1 - 0.25 * (arm == "retro")
     y = 6 + b0 + (slope + b1) * week + rng.normal(0, 0.5, sid.size)
-    data = pl.DataFrame(
-        {"participant_id": sid.astype(str), "week": week, "arm": arm, "score": y}
-    )
+    data = pl.DataFrame({"participant_id": sid.astype(str), "week": week, "arm": arm, "score": y})
     result = mixed_model(data, outcome="score", time="week", group="arm")
     diff = row(result, "week:arm[retro]")
     assert diff["ci_low"] < -0.25 < diff["ci_high"]
@@ -80,7 +78,9 @@ def test_group_terms_recover_a_simulated_slope_difference() -> None:
 
 def test_missing_scores_are_excluded_and_counted(sleepstudy: pl.DataFrame) -> None:
     holed = sleepstudy.with_columns(
-        pl.when(pl.int_range(pl.len()) % 17 == 0).then(None).otherwise(pl.col("Reaction"))
+        pl.when(pl.int_range(pl.len()) % 17 == 0)
+        .then(None)
+        .otherwise(pl.col("Reaction"))
         .alias("Reaction")
     )
     with pytest.warns(StatsWarning, match="11 of 180"):
