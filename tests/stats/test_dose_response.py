@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from retrowalk_demo import TRUE_EFFECTS
 
+from retrowalk_demo import TRUE_EFFECTS
 from toolkit import open_study
 from toolkit.analysis_frames import outcome_frame
 from toolkit.errors import StatsWarning, UsageError

@@ -7,6 +7,7 @@ Statistical caveats (:class:`~toolkit.errors.StatsWarning`) are printed to stder
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -201,4 +202,4 @@ def stats(
     for warning in caught:
         if issubclass(warning.category, StatsWarning):
             click.echo(f"warning: {warning.message}", err=True)
-    write_frame(result, fmt)
+    write_frame(result, fmt, out=sys.stdout)  # the current stdout (click runners swap it)
