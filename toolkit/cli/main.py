@@ -165,6 +165,10 @@ def dashboard(study: Path | None) -> None:
 
 cli.add_command(report)
 
+from toolkit.cli.stats_command import stats  # noqa: E402
+
+cli.add_command(stats)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -179,6 +179,7 @@ def fit_lmm(
         "blocks": b,
         "converged": bool(result.success) or np.isfinite(_pieces(theta, b).deviance),
         "boundary": any(theta[k] < 1e-6 for k in diag),
+        "fixed_at_zero": [k for k in sorted(diag) if theta[k] < 1e-6],
     }
 
 
@@ -278,15 +279,23 @@ def mixed_model(
     beta, cov = fit["beta"], fit["cov_beta"]
     p = beta.size
     contrasts = [np.eye(p)[j] for j in range(p)]
-    use_satterthwaite = df_method == "satterthwaite" and not fit["boundary"]
+    use_satterthwaite = df_method == "satterthwaite"
     dfs: list[float] = [float("nan")] * p
     if use_satterthwaite:
-        params = np.r_[fit["theta"], np.log(fit["sigma2"])]
+        # Variances estimated at zero stay fixed there (as lmerTest does on the boundary).
+        full = np.r_[fit["theta"], np.log(fit["sigma2"])]
+        free = [k for k in range(full.size) if k not in fit["fixed_at_zero"]]
         blocks = fit["blocks"]
+
+        def embed(values: np.ndarray) -> np.ndarray:
+            out = full.copy()
+            out[free] = values
+            return out
+
         dfs = satterthwaite_df(
-            lambda v: _full_deviance(v, blocks),
-            lambda v: _fixed_cov(v, blocks),
-            params,
+            lambda v: _full_deviance(embed(v), blocks),
+            lambda v: _fixed_cov(embed(v), blocks),
+            full[free],
             contrasts,
         )
     df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
