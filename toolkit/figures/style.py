@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
@@ -33,9 +33,9 @@ def rgba(hex_colour: str, alpha: float) -> str:
 
 def add_band(
     fig: go.Figure,
-    x: Sequence[object],
-    low: Sequence[float | None],
-    high: Sequence[float | None],
+    x: Iterable[object],
+    low: Iterable[float | None],
+    high: Iterable[float | None],
     *,
     colour: str,
     group: str,
@@ -74,14 +74,14 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
-def finish(fig: go.Figure, *, title: str, height: int = 420) -> go.Figure:
+def finish(fig: go.Figure, *, title: str, height: int = 460) -> go.Figure:
     """Common layout: template, title, legend on top, compact margins."""
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title, "x": 0.0, "xanchor": "left"},
+        title={"text": title, "x": 0.0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         height=height,
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 60, "r": 20, "t": 110, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
         hovermode="closest",
     )
     return fig
