@@ -127,9 +127,9 @@ def cohort_filters(source: str, version: str) -> Cohort:
         side.multiselect(title, choices, key=f"cohort_{name}", placeholder="all")
     ranges = _ranges(options)
     if "age" in ranges:
-        side.slider("Age (years)", *ranges["age"], step=1.0, key="cohort_age")
+        side.slider("Age (years)", *ranges["age"], step=1.0, format="%d", key="cohort_age")
     if "bmi" in ranges:
-        side.slider("BMI (kg/m²)", *ranges["bmi"], step=0.5, key="cohort_bmi")
+        side.slider("BMI (kg/m²)", *ranges["bmi"], step=0.5, format="%.1f", key="cohort_bmi")
     first, last = options["enrolled"] or (None, None)
     left, right = side.columns(2)
     left.date_input("Enrolled from", min_value=first, max_value=last, key="cohort_enrolled_from")

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
-from toolkit.figures.style import add_band, colour_map, empty_figure, finish, label
+from toolkit.figures.style import (
+    Trace,
+    band,
+    colour_map,
+    empty_figure,
+    grid,
+    label,
+    make_figure,
+    on_axes,
+    reference_line,
+)
 
 _MEASURE_TITLES = {
     "retro_minutes": "Retro (backward) minutes per week",
@@ -16,20 +27,24 @@ _MEASURE_TITLES = {
 }
 
 
+def _axis_titles(layout: dict[str, Any], count: int, x: str, y: str | None = None) -> None:
+    for n in range(1, count + 1):
+        suffix = "" if n == 1 else str(n)
+        layout[f"xaxis{suffix}"].update({"title": {"text": x}, "dtick": 1})
+    if y:
+        layout["yaxis"]["title"] = {"text": y}
+
+
 def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
     """Mean retro and forward minutes per study week by arm, with CI bands (from
     ``summaries.weekly_minutes``)."""
     if summary.height == 0:
         return empty_figure("No exposure data in this cohort")
-    measures = [m for m in _MEASURE_TITLES if m in set(summary["measure"])]
-    fig = make_subplots(
-        rows=1,
-        cols=len(measures),
-        subplot_titles=[_MEASURE_TITLES[m] for m in measures],
-        shared_yaxes=True,
-    )
+    measures = [m for m in ("retro_minutes", "forward_minutes") if m in set(summary["measure"])]
+    layout = grid(1, len(measures), titles=[_MEASURE_TITLES[m] for m in measures], shared_y=True)
+    traces: list[Trace] = []
     colours = colour_map(summary["arm"])
-    for col, measure in enumerate(measures, start=1):
+    for axis, measure in enumerate(measures, start=1):
         for arm, colour in colours.items():
             rows = summary.filter((pl.col("arm") == arm) & (pl.col("measure") == measure)).sort(
                 "study_week"
@@ -37,37 +52,30 @@ def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
             if rows.height == 0:
                 continue
             banded = rows.filter(pl.col("ci_low").is_not_null())
-            add_band(
-                fig,
-                banded["study_week"],
-                banded["ci_low"],
-                banded["ci_high"],
-                colour=colour,
-                group=arm,
-                row=1,
-                col=col,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=rows["study_week"].to_list(),
-                    y=rows["mean"].to_list(),
-                    mode="lines+markers",
-                    name=label(arm),
-                    legendgroup=arm,
-                    showlegend=col == 1,
-                    line={"color": colour},
-                    customdata=rows.select("ci_low", "ci_high", "n").rows(),
-                    hovertemplate=(
+            traces.append(
+                band(banded["study_week"], banded["ci_low"], banded["ci_high"],
+                     colour=colour, group=arm, axis=axis)
+            )  # fmt: skip
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": rows["study_week"].to_list(),
+                    "y": rows["mean"].to_list(),
+                    "mode": "lines+markers",
+                    "name": label(arm),
+                    "legendgroup": arm,
+                    "showlegend": axis == 1,
+                    "line": {"color": colour},
+                    "customdata": rows.select("ci_low", "ci_high", "n").rows(),
+                    "hovertemplate": (
                         "week %{x}: %{y:.1f} min (95% CI %{customdata[0]:.1f} to "
                         "%{customdata[1]:.1f}; n=%{customdata[2]})<extra>" + label(arm) + "</extra>"
                     ),
-                ),
-                row=1,
-                col=col,
+                    **on_axes(axis),
+                }
             )
-        fig.update_xaxes(title_text="study week", dtick=1, row=1, col=col)
-    fig.update_yaxes(title_text="minutes per participant (mean, 95% CI)", row=1, col=1)
-    return finish(fig, title="Minutes walked per week, by arm")
+    _axis_titles(layout, len(measures), "study week", "minutes per participant (mean, 95% CI)")
+    return make_figure(traces, layout, title="Minutes walked per week, by arm")
 
 
 def figure_adherence(adherence: pl.DataFrame) -> go.Figure:
@@ -75,27 +83,31 @@ def figure_adherence(adherence: pl.DataFrame) -> go.Figure:
     ``summaries.adherence_by_participant``); 100% means the prescription was met."""
     if adherence.height == 0:
         return empty_figure("No participants with a walking prescription in this cohort")
-    fig = go.Figure()
+    traces: list[Trace] = []
     for arm, colour in colour_map(adherence["arm"]).items():
         rows = adherence.filter(pl.col("arm") == arm)
-        fig.add_trace(
-            go.Histogram(
-                x=(rows["mean_adherence"] * 100).to_list(),
-                name=label(arm),
-                marker_color=colour,
-                opacity=0.65,
-                xbins={"start": 0, "size": 10},
-                customdata=rows["participant_id"].to_list(),
-                hovertemplate="%{x}%: %{y} participants<extra>" + label(arm) + "</extra>",
-            )
+        traces.append(
+            {
+                "type": "histogram",
+                "x": (rows["mean_adherence"] * 100).to_list(),
+                "name": label(arm),
+                "marker": {"color": colour},
+                "opacity": 0.65,
+                "xbins": {"start": 0, "size": 10},
+                "hovertemplate": "%{x}%: %{y} participants<extra>" + label(arm) + "</extra>",
+            }
         )
-    fig.add_vline(x=100, line_dash="dash", line_color="#555", annotation_text="prescription met")
-    fig.update_layout(
-        barmode="overlay",
-        xaxis_title="mean weekly adherence (% of prescribed minutes)",
-        yaxis_title="participants",
-    )
-    return finish(fig, title="Adherence to the walking prescription")
+    layout = {
+        "barmode": "overlay",
+        "xaxis": {"title": {"text": "mean weekly adherence (% of prescribed minutes)"}},
+        "yaxis": {"title": {"text": "participants"}},
+        "shapes": [reference_line(x=100)],
+        "annotations": [
+            {"text": "prescription met", "x": 100, "y": 1, "xref": "x", "yref": "paper",
+             "showarrow": False, "xanchor": "left", "yanchor": "top"}
+        ],
+    }  # fmt: skip
+    return make_figure(traces, layout, title="Adherence to the walking prescription")
 
 
 def figure_progression(progression: pl.DataFrame) -> go.Figure:
@@ -104,9 +116,10 @@ def figure_progression(progression: pl.DataFrame) -> go.Figure:
     if progression.height == 0:
         return empty_figure("No treadmill sessions in this cohort")
     measures = ["speed_mps", "incline_pct"]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[_MEASURE_TITLES[m] for m in measures])
+    layout = grid(1, 2, titles=[_MEASURE_TITLES[m] for m in measures])
+    traces: list[Trace] = []
     colours = colour_map(progression["arm"])
-    for col, measure in enumerate(measures, start=1):
+    for axis, measure in enumerate(measures, start=1):
         for arm, colour in colours.items():
             for direction in ("backward", "forward"):
                 rows = progression.filter(
@@ -118,35 +131,31 @@ def figure_progression(progression: pl.DataFrame) -> go.Figure:
                     continue
                 name = f"{label(arm)}, {direction}"
                 banded = rows.filter(pl.col("ci_low").is_not_null())
-                add_band(
-                    fig,
-                    banded["study_week"],
-                    banded["ci_low"],
-                    banded["ci_high"],
-                    colour=colour,
-                    group=name,
-                    row=1,
-                    col=col,
-                )
-                fig.add_trace(
-                    go.Scatter(
-                        x=rows["study_week"].to_list(),
-                        y=rows["mean"].to_list(),
-                        mode="lines+markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=col == 1,
-                        line={
+                traces.append(
+                    band(banded["study_week"], banded["ci_low"], banded["ci_high"],
+                         colour=colour, group=name, axis=axis)
+                )  # fmt: skip
+                traces.append(
+                    {
+                        "type": "scatter",
+                        "x": rows["study_week"].to_list(),
+                        "y": rows["mean"].to_list(),
+                        "mode": "lines+markers",
+                        "name": name,
+                        "legendgroup": name,
+                        "showlegend": axis == 1,
+                        "line": {
                             "color": colour,
                             "dash": "solid" if direction == "backward" else "dot",
                         },
-                        customdata=rows["n"].to_list(),
-                        hovertemplate="week %{x}: %{y:.2f} (n=%{customdata})<extra>"
+                        "customdata": rows["n"].to_list(),
+                        "hovertemplate": "week %{x}: %{y:.2f} (n=%{customdata})<extra>"
                         + name
                         + "</extra>",
-                    ),
-                    row=1,
-                    col=col,
+                        **on_axes(axis),
+                    }
                 )
-        fig.update_xaxes(title_text="study week", dtick=1, row=1, col=col)
-    return finish(fig, title="Speed and incline progression (participant weekly means)")
+    _axis_titles(layout, 2, "study week")
+    return make_figure(
+        traces, layout, title="Speed and incline progression (participant weekly means)"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from toolkit.figures.style import colour_map, empty_figure, finish, label
+from toolkit.figures.style import Trace, colour_map, empty_figure, label, make_figure
 
 
 def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> go.Figure:
@@ -14,26 +14,29 @@ def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> g
     arms = flow.filter(pl.col("arm") != "all")
     if arms.height == 0:
         return empty_figure("No participants in this cohort")
-    colours = colour_map(arms["arm"])
-    fig = go.Figure()
-    for arm, colour in colours.items():
+    traces: list[Trace] = []
+    for arm, colour in colour_map(arms["arm"]).items():
         rows = arms.filter(pl.col("arm") == arm).sort("step")
-        fig.add_trace(
-            go.Bar(
-                x=rows["stage"].to_list(),
-                y=rows["participants"].to_list(),
-                name=label(arm),
-                marker_color=colour,
-                text=[
+        traces.append(
+            {
+                "type": "bar",
+                "x": rows["stage"].to_list(),
+                "y": rows["participants"].to_list(),
+                "name": label(arm),
+                "marker": {"color": colour},
+                "text": [
                     f"{n} ({p:.0f}%)"
                     for n, p in zip(rows["participants"], rows["percent_of_enrolled"], strict=True)
                 ],
-                textposition="outside",
-                hovertemplate="%{x}: %{y} participants<extra>" + label(arm) + "</extra>",
-            )
+                "textposition": "outside",
+                "hovertemplate": "%{x}: %{y} participants<extra>" + label(arm) + "</extra>",
+            }
         )
-    fig.update_layout(barmode="group", yaxis_title="participants", xaxis_title=None)
-    return finish(fig, title=f"Participant flow ({instrument} baseline and follow-up)")
+    return make_figure(
+        traces,
+        {"barmode": "group", "yaxis": {"title": {"text": "participants"}}},
+        title=f"Participant flow ({instrument} baseline and follow-up)",
+    )
 
 
 def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
@@ -54,19 +57,22 @@ def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
         ]
         for i in items
     ]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[label(a) for a in arms],
-            y=items,
-            text=text,
-            texttemplate="%{z:.0f}% (%{text})",
-            colorscale="Blues",
-            zmin=0,
-            zmax=100,
-            colorbar={"title": "%"},
-            hovertemplate="%{y}, %{x}: %{z:.1f}% (%{text})<extra></extra>",
-        )
+    trace: Trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": [label(a) for a in arms],
+        "y": items,
+        "text": text,
+        "texttemplate": "%{z:.0f}% (%{text})",
+        "colorscale": "Blues",
+        "zmin": 0,
+        "zmax": 100,
+        "colorbar": {"title": {"text": "%"}},
+        "hovertemplate": "%{y}, %{x}: %{z:.1f}% (%{text})<extra></extra>",
+    }
+    return make_figure(
+        [trace],
+        {"yaxis": {"autorange": "reversed"}},
+        title="Data completeness (% of participants)",
+        height=160 + 32 * len(items),
     )
-    fig.update_yaxes(autorange="reversed")
-    return finish(fig, title="Data completeness (% of participants)", height=120 + 32 * len(items))

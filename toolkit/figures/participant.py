@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
-from toolkit.figures.style import DIRECTION_COLOURS, empty_figure, finish, label
+from toolkit.figures.style import (
+    DIRECTION_COLOURS,
+    Trace,
+    empty_figure,
+    grid,
+    label,
+    make_figure,
+    on_axes,
+)
+
+
+def _y_titles(layout: dict[str, object], titles: list[str]) -> None:
+    for n, title in enumerate(titles, start=1):
+        axis = layout[f"yaxis{'' if n == 1 else n}"]
+        assert isinstance(axis, dict)
+        axis["title"] = {"text": title}
 
 
 def figure_session_timeline(sessions: pl.DataFrame, *, participant_id: str) -> go.Figure:
@@ -19,7 +33,8 @@ def figure_session_timeline(sessions: pl.DataFrame, *, participant_id: str) -> g
     panels = [("mean_speed_mps", "speed (m/s)"), ("incline_pct", "incline (%)")]
     if has_hr:
         panels.append(("mean_heart_rate_bpm", "heart rate (bpm)"))
-    fig = make_subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    layout = grid(len(panels), 1, shared_x=True, spacing=0.06)
+    traces: list[Trace] = []
     for direction, colour in DIRECTION_COLOURS.items():
         rows = sessions.filter(pl.col("direction") == direction)
         if rows.height == 0:
@@ -27,29 +42,30 @@ def figure_session_timeline(sessions: pl.DataFrame, *, participant_id: str) -> g
         custom = rows.select(
             "session_id", "segment", "study_day", (pl.col("duration_s") / 60).alias("minutes")
         ).rows()
-        for row, (column, _) in enumerate(panels, start=1):
-            fig.add_trace(
-                go.Scatter(
-                    x=rows["started_at"].to_list(),
-                    y=rows[column].to_list(),
-                    mode="markers",
-                    marker={"color": colour, "size": 7, "opacity": 0.8},
-                    name=direction,
-                    legendgroup=direction,
-                    showlegend=row == 1,
-                    customdata=custom,
-                    hovertemplate=(
+        started = rows["started_at"].to_list()
+        for axis, (column, _) in enumerate(panels, start=1):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": started,
+                    "y": rows[column].to_list(),
+                    "mode": "markers",
+                    "marker": {"color": colour, "size": 7, "opacity": 0.8},
+                    "name": direction,
+                    "legendgroup": direction,
+                    "showlegend": axis == 1,
+                    "customdata": custom,
+                    "hovertemplate": (
                         "%{customdata[0]} segment %{customdata[1]} (day %{customdata[2]}): "
                         "%{y:.2f}, %{customdata[3]:.1f} min<extra>" + direction + "</extra>"
                     ),
-                ),
-                row=row,
-                col=1,
+                    **on_axes(axis),
+                }
             )
-    for row, (_, title) in enumerate(panels, start=1):
-        fig.update_yaxes(title_text=title, row=row, col=1)
-    return finish(
-        fig,
+    _y_titles(layout, [title for _, title in panels])
+    return make_figure(
+        traces,
+        layout,
         title=f"{participant_id}: treadmill sessions by segment",
         height=180 + 170 * len(panels),
     )
@@ -60,42 +76,44 @@ def figure_session_samples(samples: pl.DataFrame, *, session_id: str) -> go.Figu
     speed coloured by walking direction (from ``summaries.participant_samples``)."""
     if samples.height == 0:
         return empty_figure(f"{session_id} has no per-second samples")
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    layout = grid(3, 1, shared_x=True, spacing=0.06)
     minutes = samples.with_columns((pl.col("elapsed_s") / 60).alias("minute"))
+    traces: list[Trace] = []
     for direction, colour in DIRECTION_COLOURS.items():
         rows = minutes.filter(pl.col("direction") == direction)
         if rows.height == 0:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=rows["minute"].to_list(),
-                y=rows["speed_mps"].to_list(),
-                mode="markers",
-                marker={"color": colour, "size": 3},
-                name=direction,
-                hovertemplate="%{x:.2f} min: %{y:.2f} m/s<extra>" + direction + "</extra>",
-            ),
-            row=1,
-            col=1,
+        traces.append(
+            {
+                "type": "scattergl",
+                "x": rows["minute"].to_list(),
+                "y": rows["speed_mps"].to_list(),
+                "mode": "markers",
+                "marker": {"color": colour, "size": 3},
+                "name": direction,
+                "hovertemplate": "%{x:.2f} min: %{y:.2f} m/s<extra>" + direction + "</extra>",
+                **on_axes(1),
+            }
         )
-    for row, column, colour in ((2, "incline_pct", "#555555"), (3, "heart_rate_bpm", "#D55E00")):
-        fig.add_trace(
-            go.Scatter(
-                x=minutes["minute"].to_list(),
-                y=minutes[column].to_list(),
-                mode="lines",
-                line={"color": colour, "width": 1.5},
-                name=label(column),
-                showlegend=False,
-                hovertemplate="%{x:.2f} min: %{y}<extra>" + label(column) + "</extra>",
-            ),
-            row=row,
-            col=1,
+    for axis, column, colour in ((2, "incline_pct", "#555555"), (3, "heart_rate_bpm", "#D55E00")):
+        traces.append(
+            {
+                "type": "scattergl",
+                "x": minutes["minute"].to_list(),
+                "y": minutes[column].to_list(),
+                "mode": "lines",
+                "line": {"color": colour, "width": 1.5},
+                "name": label(column),
+                "showlegend": False,
+                "hovertemplate": "%{x:.2f} min: %{y}<extra>" + label(column) + "</extra>",
+                **on_axes(axis),
+            }
         )
-    for row, title in ((1, "speed (m/s)"), (2, "incline (%)"), (3, "heart rate (bpm)")):
-        fig.update_yaxes(title_text=title, row=row, col=1)
-    fig.update_xaxes(title_text="minutes from start", row=3, col=1)
-    return finish(fig, title=f"Session {session_id}, per-second samples", height=640)
+    _y_titles(layout, ["speed (m/s)", "incline (%)", "heart rate (bpm)"])
+    layout["xaxis3"]["title"] = {"text": "minutes from start"}
+    return make_figure(
+        traces, layout, title=f"Session {session_id}, per-second samples", height=640
+    )
 
 
 def figure_daily_steps(wearable: pl.DataFrame, *, participant_id: str) -> go.Figure:
@@ -103,55 +121,52 @@ def figure_daily_steps(wearable: pl.DataFrame, *, participant_id: str) -> go.Fig
     rows = wearable.filter(pl.col("steps").is_not_null()) if wearable.height else wearable
     if rows.height == 0:
         return empty_figure(f"{participant_id} has no wearable step counts")
-    fig = go.Figure(
-        go.Bar(
-            x=rows["day"].to_list(),
-            y=rows["steps"].to_list(),
-            marker_color="#009E73",
-            customdata=rows["source"].to_list(),
-            hovertemplate="%{x}: %{y} steps (%{customdata})<extra></extra>",
-            name="steps",
-        )
-    )
-    fig.update_layout(xaxis_title="day", yaxis_title="steps")
-    return finish(fig, title=f"{participant_id}: wearable daily steps", height=340)
+    trace: Trace = {
+        "type": "bar",
+        "x": rows["day"].to_list(),
+        "y": rows["steps"].to_list(),
+        "marker": {"color": "#009E73"},
+        "customdata": rows["source"].to_list(),
+        "hovertemplate": "%{x}: %{y} steps (%{customdata})<extra></extra>",
+        "name": "steps",
+    }
+    layout = {"xaxis": {"title": {"text": "day"}}, "yaxis": {"title": {"text": "steps"}}}
+    return make_figure([trace], layout, title=f"{participant_id}: wearable daily steps", height=340)
 
 
 def figure_pain_diary(pain: pl.DataFrame, *, participant_id: str) -> go.Figure:
     """Every score of one participant by study day, one panel per instrument (from
-    ``pain_scores`` rows); markers show the visit (baseline, diary, follow-up...)."""
+    ``pain_scores`` rows); hover names the visit (baseline, diary, follow-up...)."""
     if pain.height == 0:
         return empty_figure(f"{participant_id} has no pain or questionnaire scores")
     instruments = sorted(set(pain["instrument"]))
-    fig = make_subplots(
-        rows=len(instruments),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=instruments,
-    )
-    for row, instrument in enumerate(instruments, start=1):
+    layout = grid(len(instruments), 1, titles=instruments, shared_x=True, spacing=0.1)
+    traces: list[Trace] = []
+    for axis, instrument in enumerate(instruments, start=1):
         rows = pain.filter(pl.col("instrument") == instrument).sort("measured_at")
         visits = rows["visit"].fill_null("").to_list() if "visit" in rows.columns else None
-        fig.add_trace(
-            go.Scatter(
-                x=rows["study_day"].to_list(),
-                y=rows["score"].to_list(),
-                mode="lines+markers",
-                line={"color": "#0072B2"},
-                name=instrument,
-                showlegend=False,
-                customdata=visits,
-                hovertemplate="day %{x}: %{y} (%{customdata})<extra>" + instrument + "</extra>",
-            ),
-            row=row,
-            col=1,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rows["study_day"].to_list(),
+                "y": rows["score"].to_list(),
+                "mode": "lines+markers",
+                "line": {"color": "#0072B2"},
+                "name": instrument,
+                "showlegend": False,
+                "customdata": visits,
+                "hovertemplate": "day %{x}: %{y} (%{customdata})<extra>" + instrument + "</extra>",
+                **on_axes(axis),
+            }
         )
-        low, high = rows["scale_min"][0], rows["scale_max"][0]
-        fig.update_yaxes(range=[low, high], row=row, col=1)
-    fig.update_xaxes(title_text="study day", row=len(instruments), col=1)
-    return finish(
-        fig,
+        suffix = "" if axis == 1 else str(axis)
+        layout[f"yaxis{suffix}"]["range"] = [rows["scale_min"][0], rows["scale_max"][0]]
+    layout[f"xaxis{'' if len(instruments) == 1 else len(instruments)}"]["title"] = {
+        "text": "study day"
+    }
+    return make_figure(
+        traces,
+        layout,
         title=f"{participant_id}: pain and questionnaire scores",
         height=160 + 200 * len(instruments),
     )
