@@ -68,3 +68,21 @@ def test_report_opens_offline_and_draws_every_chart(private_report: ReportResult
     remote = [url for url in requested if url.split(":", 1)[0] not in ("file", "data", "blob")]
     assert remote == []
     assert Path(requested[0]).name == private_report.html.name
+
+
+def test_webgl_traces_are_redrawn_as_svg_with_the_same_data() -> None:
+    import plotly.graph_objects as go
+
+    from toolkit.report.render import svg_only
+
+    fig = go.Figure(
+        [
+            go.Scattergl(x=[1, 2, 3], y=[4, 5, 6], name="retro", mode="markers"),
+            go.Bar(x=["a"], y=[1]),
+        ]
+    )
+    out = svg_only(fig)
+    assert [t.type for t in out.data] == ["scatter", "bar"]
+    assert list(out.data[0].x) == [1, 2, 3] and list(out.data[0].y) == [4, 5, 6]
+    assert out.data[0].name == "retro" and out.data[0].mode == "markers"
+    assert fig.data[0].type == "scattergl"  # the builder's figure is left as it was
