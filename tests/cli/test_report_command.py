@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
-from tests.report.conftest import RAW_ID
+RAW_ID = re.compile(r"RW\d{4}")
 
 Cli = Callable[..., CompletedProcess[str]]
 
