@@ -111,9 +111,15 @@ def test_complementary_suppression_leaves_tables_without_small_cells_alone() -> 
     assert complementary_suppression([[10, 20, 30], [5, 6, 11]], 5, total_column=2) == set()
 
 
-def test_suppress_text_hides_small_whole_numbers_only() -> None:
+def test_suppress_text_hides_small_counts_of_people_only() -> None:
     privatiser = Privatiser(PrivacyPolicy(min_cell=5), ENROLMENT)
-    text = "ancova: 2 of 30 row(s) in week6 excluded; 0 left; ratio 1.5; 4% and 3 more"
+    text = (
+        "ancova: 2 of 30 row(s) in week6 excluded; 0 rows left; complete pairs (3 excluded), "
+        "(12 excluded); 4 participants; over 2 visit(s); 4% of 3.5 points; 1 subject; "
+        "(3 with unknown response excluded)"
+    )
     assert privatiser.suppress_text(text) == (
-        "ancova: <5 of 30 row(s) in week6 excluded; 0 left; ratio 1.5; 4% and <5 more"
+        "ancova: <5 of 30 row(s) in week6 excluded; 0 rows left; complete pairs (<5 excluded), "
+        "(12 excluded); <5 participants; over 2 visit(s); 4% of 3.5 points; <5 subject; "
+        "(<5 with unknown response excluded)"
     )

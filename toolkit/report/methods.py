@@ -86,7 +86,7 @@ def methods_paragraphs(
             sentence += f"; missing data: {run.missing}"
         if run.n is not None:
             sentence += f"; n = {privatiser.count_text(run.n)}"
-        paragraphs.append(sentence + ".")
+        paragraphs.append(privatiser.suppress_text(sentence) + ".")
     policy = privatiser.policy
     if policy.identifiable:
         paragraphs.append(

@@ -30,6 +30,15 @@ import polars as pl
 from toolkit.errors import UsageError
 
 
+#: A whole number counting people (or their rows) in free text.
+_COUNTED = re.compile(
+    r"(?<![\w.])\d+(?=\s+(?:of\s+\d+\s+)?(?:row|participant|subject|responder|"
+    r"non-responder|patient|person|people|measurement|missing|dropped|left out)"
+    r"|(?:\s+[\w()-]+){0,3}\s+excluded)",
+    re.IGNORECASE,
+)
+
+
 def _small(column: pl.Expr, min_cell: int) -> pl.Expr:
     """Whether a count is a small cell (1 to ``min_cell - 1``); null counts are not."""
     value = column.cast(pl.Int64)
@@ -230,17 +239,19 @@ class Privatiser:
         return self.policy.suppressed_label if self.is_small(count) else str(count)
 
     def suppress_text(self, text: str) -> str:
-        """``text`` with every standalone whole number from 1 to ``min_cell - 1`` suppressed.
+        """``text`` with small counts of people suppressed.
 
-        For free text that may carry counts of participants, such as the statistics functions'
-        warnings ("2 of 30 row(s) ... were excluded").
+        For free text written by the statistics functions: warnings ("2 of 30 row(s) ... were
+        excluded") and method descriptions ("complete pairs (2 excluded)"). A whole number from
+        1 to ``min_cell - 1`` is suppressed where it counts rows, participants, subjects,
+        responders or exclusions; other numbers ("2 visits", "95%") are left alone.
         """
         label = self.policy.suppressed_label
 
         def replace(match: re.Match[str]) -> str:
             return label if self.is_small(int(match.group())) else match.group()
 
-        return re.sub(r"(?<![\w.])\d+(?![\w.%])", replace, text)
+        return _COUNTED.sub(replace, text)
 
     def suppress_counts(
         self,
