@@ -29,7 +29,6 @@ import polars as pl
 
 from toolkit.errors import UsageError
 
-
 #: A whole number counting people (or their rows) in free text.
 _COUNTED = re.compile(
     r"(?<![\w.])\d+(?=\s+(?:of\s+\d+\s+)?(?:row|participant|subject|responder|"
