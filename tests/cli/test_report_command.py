@@ -18,13 +18,24 @@ def test_report_command_writes_a_private_report_for_a_filtered_cohort(
 ) -> None:
     out = tmp_path / "retro.html"
     done = cli(
-        "report", demo_study, "--out", out, "--filter", "arms=retro,usual_care", "--min-cell", "6"
+        "report",
+        demo_study,
+        "--out",
+        out,
+        "--arm",
+        "retro",
+        "--arm",
+        "usual_care",
+        "--filter",
+        "complete_for=nrs",
+        "--min-cell",
+        "6",
     )
     assert done.returncode == 0, done.stderr
     assert f"report: {out}" in done.stdout
     assert re.search(r"extracts: \d+ file\(s\)", done.stdout)
     text = html.unescape(out.read_text(encoding="utf-8"))
-    assert "arm in retro, usual_care" in text
+    assert "arm in retro, usual_care; baseline and follow-up nrs available" in text
     assert '"min_cell": 6' in text
     assert not RAW_ID.search(text)
     assert (
@@ -41,7 +52,7 @@ def test_report_command_usage_errors_exit_2(cli: Cli, demo_study: Path, tmp_path
     unknown = cli("report", demo_study, "--out", out, "--cohort", "no-such-cohort")
     assert unknown.returncode == 2
     assert "No saved cohort named 'no-such-cohort'" in unknown.stderr
-    both = cli("report", demo_study, "--out", out, "--cohort", "x", "--filter", "arms=retro")
+    both = cli("report", demo_study, "--out", out, "--cohort", "x", "--arm", "retro")
     assert both.returncode == 2
     assert "not both" in both.stderr
     bad = cli("report", demo_study, "--out", out, "--filter", "colour=blue")

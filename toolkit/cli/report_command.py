@@ -7,6 +7,7 @@ instead of dates, counts below ``--min-cell`` suppressed (see :mod:`toolkit.repo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,15 +15,19 @@ from toolkit.cohorts import Cohort, load_cohort
 from toolkit.study import open_study
 
 
-def _cohort(study_cohort: str | None, filters: tuple[str, ...]) -> Cohort | str | None:
-    """A saved cohort's name, or a Cohort from ``KEY=VALUE`` filters, or None (everyone)."""
-    if study_cohort and filters:
-        raise click.UsageError("give either --cohort NAME or --filter KEY=VALUE, not both")
+def _cohort(
+    study_cohort: str | None, options: dict[str, Any], filters: tuple[str, ...]
+) -> Cohort | str | None:
+    """A saved cohort's name, or a Cohort from the filter options and ``KEY=VALUE`` filters,
+    or None (everyone)."""
+    given: dict[str, Any] = {k: v for k, v in options.items() if v not in (None, ())}
+    if study_cohort and (filters or given):
+        raise click.UsageError("give either --cohort NAME or filter options, not both")
     if study_cohort:
         return study_cohort
-    if not filters:
+    if not filters and not given:
         return None
-    pairs: dict[str, str] = {}
+    pairs: dict[str, Any] = dict(given)
     for item in filters:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -50,13 +55,22 @@ def _cohort(study_cohort: str | None, filters: tuple[str, ...]) -> Cohort | str 
     help="also print the report to this PDF (needs Debian's chromium)",
 )
 @click.option("--cohort", "cohort_name", default=None, help="a saved cohort's name")
+@click.option("--arm", "arms", multiple=True, help="keep this arm (repeatable)")
+@click.option("--condition", "conditions", multiple=True, help="keep this condition (repeatable)")
+@click.option("--sex", "sexes", multiple=True, help="keep this sex (repeatable)")
+@click.option("--site", "sites", multiple=True, help="keep this site (repeatable)")
+@click.option("--age-min", type=float, default=None)
+@click.option("--age-max", type=float, default=None)
+@click.option("--bmi-min", type=float, default=None)
+@click.option("--bmi-max", type=float, default=None)
+@click.option("--min-adherence", type=float, default=None, help="mean weekly adherence, e.g. 0.5")
 @click.option(
     "--filter",
     "filters",
     multiple=True,
     metavar="KEY=VALUE",
-    help="a cohort filter instead of --cohort, e.g. arms=retro,forward or age_min=40 "
-    "(repeat for more; keys as in toolkit.cohorts.Cohort)",
+    help="any other cohort filter, e.g. enrolled_from=2025-03-01 or complete_for=nrs "
+    "(repeatable; keys as in toolkit.cohorts.Cohort)",
 )
 @click.option("--outcome", default="nrs", show_default=True, help="primary outcome instrument")
 @click.option(
@@ -77,6 +91,15 @@ def report(
     out: Path,
     pdf: Path | None,
     cohort_name: str | None,
+    arms: tuple[str, ...],
+    conditions: tuple[str, ...],
+    sexes: tuple[str, ...],
+    sites: tuple[str, ...],
+    age_min: float | None,
+    age_max: float | None,
+    bmi_min: float | None,
+    bmi_max: float | None,
+    min_adherence: float | None,
     filters: tuple[str, ...],
     outcome: str,
     identifiable: bool,
@@ -90,7 +113,18 @@ def report(
     """
     from toolkit.report import build_report
 
-    chosen = _cohort(cohort_name, filters)
+    options = {
+        "arms": arms,
+        "conditions": conditions,
+        "sexes": sexes,
+        "sites": sites,
+        "age_min": age_min,
+        "age_max": age_max,
+        "bmi_min": bmi_min,
+        "bmi_max": bmi_max,
+        "min_adherence": min_adherence,
+    }
+    chosen = _cohort(cohort_name, options, filters)
     with open_study(study, read_only=True) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work

@@ -20,7 +20,16 @@ from toolkit.report.tables import mentions, result_table, small_groups
 from toolkit.stats import ancova, change_from_baseline, mixed_model, mmrm
 from toolkit.summaries import trajectory_means
 
+#: The comparator of between-arm estimates when the cohort has it (as ``retrowalk stats``).
+REFERENCE_ARM = "usual_care"
+
 RESULT_KEEP = ["term", "estimate", "ci_low", "ci_high", "statistic", "df", "p_value", "n"]
+
+
+def reference_arm(frame: pl.DataFrame) -> str | None:
+    """:data:`REFERENCE_ARM` when ``frame`` has it, else None (the statistics' default)."""
+    arms = set(frame["arm"].cast(pl.String).to_list()) if "arm" in frame.columns else set()
+    return REFERENCE_ARM if REFERENCE_ARM in arms else None
 
 
 def attempt(notes: list[str], what: str, build: Callable[[], None]) -> None:
@@ -84,7 +93,13 @@ def outcomes_section(
         )
 
     def adjusted() -> None:
-        result = ancova(outcome, outcome="follow_up", baseline="baseline", group="arm")
+        result = ancova(
+            outcome,
+            outcome="follow_up",
+            baseline="baseline",
+            group="arm",
+            reference=reference_arm(outcome),
+        )
         log.add(
             f"ANCOVA of follow-up {instrument}",
             result,
@@ -105,7 +120,13 @@ def outcomes_section(
         )
 
     def mixed() -> None:
-        result = mixed_model(trajectory, outcome="score", time="study_week", group="arm")
+        result = mixed_model(
+            trajectory,
+            outcome="score",
+            time="study_week",
+            group="arm",
+            reference=reference_arm(trajectory),
+        )
         log.add(
             f"Linear mixed model of {instrument} over study weeks",
             result,
@@ -144,7 +165,14 @@ def outcomes_section(
         )
 
     def repeated() -> None:
-        result = mmrm(visits, outcome="change", visit="visit", group="arm", baseline="baseline")
+        result = mmrm(
+            visits,
+            outcome="change",
+            visit="visit",
+            group="arm",
+            baseline="baseline",
+            reference=reference_arm(visits),
+        )
         log.add(
             f"MMRM of change in {instrument} at each scheduled visit",
             result,

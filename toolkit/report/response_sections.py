@@ -11,7 +11,7 @@ import polars as pl
 from toolkit.figures import figure_dose_response, figure_responders
 from toolkit.report.methods import MethodsLog
 from toolkit.report.model import Figure, Section, Table
-from toolkit.report.outcome_sections import RESULT_KEEP, attempt, excluded_text
+from toolkit.report.outcome_sections import RESULT_KEEP, attempt, excluded_text, reference_arm
 from toolkit.report.privacy import Privatiser
 from toolkit.report.tables import mentions, result_table
 from toolkit.stats import dose_response, dose_response_curve, responders
@@ -83,7 +83,9 @@ def responders_section(
     threshold = privatiser.policy.min_cell
 
     def build() -> None:
-        result = responders(outcome, responder="responder", group="arm")
+        result = responders(
+            outcome, responder="responder", group="arm", reference=reference_arm(outcome)
+        )
         log.add(
             f"Responder analysis ({instrument}, {mcid})",
             result,
