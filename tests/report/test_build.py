@@ -12,7 +12,14 @@ import pytest
 
 from tests.report.conftest import RAW_ID
 from toolkit.cohorts import Cohort
-from toolkit.report import SECTION_KEYS, PrivacyPolicy, ReportResult, build_content, build_report
+from toolkit.report import (
+    SECTION_KEYS,
+    PrivacyPolicy,
+    ReportResult,
+    build_content,
+    build_report,
+    report_html,
+)
 from toolkit.report.provenance import file_sha256
 from toolkit.study import open_study
 
@@ -272,3 +279,16 @@ def test_methods_and_provenance_say_what_was_run(
     assert '"min_cell": 5' in text
     assert "pain_csv" in text and "rejected" in text  # ingest log summary
     assert private_report.seconds["render"] > 0
+
+
+def test_report_html_gives_the_dashboard_the_same_private_page(demo_study: Path) -> None:
+    cohort = Cohort(arms=("retro", "usual_care"))
+    with open_study(demo_study, read_only=True) as opened:
+        body = report_html(opened, cohort, min_cell=6)
+    text = body.decode("utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.count(PLOTLY_JS) == 1
+    assert not RAW_ID.search(text)
+    assert "arm in retro, usual_care" in text
+    for key in SECTION_KEYS:
+        assert f'<section id="{key}">' in text
