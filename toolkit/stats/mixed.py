@@ -299,6 +299,8 @@ def mixed_model(
             contrasts,
         )
     df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
+    if fit["boundary"]:
+        df_text += " (singular fit: zero variance held fixed)"
     method = (
         f"linear mixed model, REML (lme4 formulation); {outcome} ~ {time}"
         + (f" * {group}" if group else "")
