@@ -106,17 +106,19 @@ def dense_reml(data: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = sigma_of(params)
         if np.linalg.eigvalsh(s).min() <= 0:
             return 1e10
-        v = linalg.block_diag(*[s[np.ix_(idx[g], idx[g])] for g in groups])
-        vinv = np.linalg.inv(v)
+        blocks = [s[np.ix_(idx[g], idx[g])] for g in groups]
+        # V^-1 of the block-diagonal V, blockwise (a dense 100 x 100 inverse is needlessly slow
+        # under multithreaded BLAS on a loaded machine); log|V| likewise.
+        vinv = linalg.block_diag(*[np.linalg.inv(b) for b in blocks])
+        logdet_v = sum(np.linalg.slogdet(b)[1] for b in blocks)
         xvx = x.T @ vinv @ x
         beta = np.linalg.solve(xvx, x.T @ vinv @ y)
         r = y - x @ beta
-        return 0.5 * (np.linalg.slogdet(v)[1] + np.linalg.slogdet(xvx)[1] + float(r @ vinv @ r))
+        return 0.5 * (logdet_v + np.linalg.slogdet(xvx)[1] + float(r @ vinv @ r))
 
     fit = optimize.minimize(neg_reml, np.zeros(6), method="BFGS", options={"gtol": 1e-7})
     s = sigma_of(fit.x)
-    v = linalg.block_diag(*[s[np.ix_(idx[g], idx[g])] for g in groups])
-    vinv = np.linalg.inv(v)
+    vinv = linalg.block_diag(*[np.linalg.inv(s[np.ix_(idx[g], idx[g])]) for g in groups])
     cov = np.linalg.inv(x.T @ vinv @ x)
     beta = cov @ x.T @ vinv @ y
     return beta, np.sqrt(np.diag(cov)), s
