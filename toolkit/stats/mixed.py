@@ -228,6 +228,10 @@ def mixed_model(
     func = "mixed_model"
     frame = check_frame(data, func)
     alpha = check_alpha(alpha, func)
+    if not isinstance(random_slope, bool):
+        raise UsageError(
+            f"The 'random_slope' parameter of {func} must be a bool. Got {random_slope!r} instead."
+        )
     if df_method not in ("satterthwaite", "wald"):
         raise UsageError(
             f"The 'df_method' parameter of {func} must be one of 'satterthwaite', 'wald'. "
@@ -297,6 +301,13 @@ def mixed_model(
             lambda v: _fixed_cov(embed(v), blocks),
             full[free],
             contrasts,
+        )
+    if use_satterthwaite and not all(np.isfinite(dfs)):
+        warnings.warn(
+            f"{func}: Satterthwaite df undefined for some terms (ill-conditioned REML "
+            "Hessian); Wald z used for them.",
+            StatsWarning,
+            stacklevel=2,
         )
     df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
     if fit["boundary"]:

@@ -297,11 +297,24 @@ def mmrm(
     dfs = satterthwaite_df(
         fit["deviance_at"], fit["cov_at"], fit["theta"], [q[4] for q in quantities]
     )
+    df_text = "Satterthwaite df"
+    if not all(np.isfinite(dfs)):
+        # The REML Hessian is not positive definite (too few subjects for the visits, or a
+        # covariance on its boundary): fall back to the between-subject residual df.
+        fallback = float(max(n_subjects - np.linalg.matrix_rank(x), 1))
+        dfs = [df if np.isfinite(df) else fallback for df in dfs]
+        df_text = f"Satterthwaite df where defined, else {fallback:g} (subjects - rank)"
+        warnings.warn(
+            f"{func}: Satterthwaite df undefined for some contrasts (ill-conditioned REML "
+            f"Hessian); {fallback:g} df used for them.",
+            StatsWarning,
+            stacklevel=2,
+        )
     method = (
         f"MMRM, REML, unstructured covariance over {t} visit(s); {outcome} ~ {visit}"
         + (f" * {group}" if group else "")
         + (f" + {' + '.join(adjust)}" if adjust else "")
-        + f"; Satterthwaite df; {100 * (1 - alpha):g}% CIs; "
+        + f"; {df_text}; {100 * (1 - alpha):g}% CIs; "
         f"{excluded} row(s) with missing values excluded (subjects keep their other visits)"
     )
     rows: list[dict[str, Any]] = []
