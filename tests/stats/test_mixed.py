@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 import pytest
@@ -21,7 +23,9 @@ def test_mixed_model_matches_lme4_sleepstudy(sleepstudy: pl.DataFrame) -> None:
     #   Subject (Intercept) Std.Dev. 24.741; Days 5.922; Corr 0.07; Residual 25.592
     #   (Intercept) 251.405  SE 6.825  df 17.000  t 36.838
     #   Days         10.467  SE 1.546  df 17.000  t  6.771  p 3.26e-06
-    result = mixed_model(sleepstudy, outcome="Reaction", time="Days", subject="Subject")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StatsWarning)  # converged, not singular, nothing dropped
+        result = mixed_model(sleepstudy, outcome="Reaction", time="Days", subject="Subject")
     assert list(result.columns[: len(RESULT_COLUMNS)]) == list(RESULT_COLUMNS)
     intercept, days = row(result, "(Intercept)"), row(result, "Days")
     assert intercept["estimate"] == pytest.approx(251.405, abs=5e-4)

@@ -35,7 +35,7 @@ from toolkit.stats._common import (
     z_interval,
 )
 from toolkit.stats._design import categorical_levels
-from toolkit.stats._satterthwaite import newton_polish, satterthwaite_df
+from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
 
 
 @dataclass
@@ -177,7 +177,7 @@ def fit_lmm(
         "theta": theta,
         "deviance": pieces.deviance,
         "blocks": b,
-        "converged": bool(result.success) or np.isfinite(_pieces(theta, b).deviance),
+        "converged": at_optimum(objective, theta, diag),
         "boundary": any(theta[k] < 1e-6 for k in diag),
         "fixed_at_zero": [k for k in sorted(diag) if theta[k] < 1e-6],
     }

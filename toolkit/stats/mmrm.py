@@ -37,7 +37,7 @@ from toolkit.stats._common import (
     t_interval,
 )
 from toolkit.stats._design import build_design, categorical_levels
-from toolkit.stats._satterthwaite import newton_polish, satterthwaite_df
+from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
 
 
 def natural_key(value: str) -> list[Any]:
@@ -141,7 +141,7 @@ def fit_mmrm(
         "sigma": lower @ lower.T,
         "theta": theta,
         "deviance": state.deviance,
-        "converged": bool(np.isfinite(state.deviance)),
+        "converged": at_optimum(objective, theta, set()),
         "deviance_at": objective,
         "cov_at": lambda th: np.linalg.inv(_state(th, patterns, t, n, p).xtvx),
         "n_patterns": len(patterns),
