@@ -1,4 +1,4 @@
-"""mmrm against R's t.test (complete data) and an independent dense REML fit (missing data).
+"""mmrm against SAS PROC MIXED (fev_data), R's t.test (complete data) and a dense REML fit.
 
 Three references: (1) SAS PROC MIXED (REML, ``type=un``) on R mmrm's ``fev_data``, from the
 mmrm package's own SAS comparison files (data/README.md); (2) with complete data and a
