@@ -102,6 +102,17 @@ def test_mmrm_matches_sas_proc_mixed_on_fev_data() -> None:
     assert fit["beta"].sum() == pytest.approx(SAS_MEAN["TRT"], abs=1e-3)
     assert np.sqrt(fit["cov_beta"][0, 0]) == pytest.approx(SAS_MEAN_SE["PBO"], rel=1e-4)
     assert np.sqrt(np.diag(fit["sigma"])) == pytest.approx(np.sqrt(np.diag(sas_sigma)), rel=2e-4)
+    # R mmrm's own estimate of this covariance (its unit test of h_cov_estimate, same model
+    # and data, compared with R's all.equal tolerance: mean relative difference 1e-3).
+    r_mmrm = np.array(
+        [
+            [108.41, 45.4, -2.71, -47.03],
+            [45.4, 40.16, 0.78, -13.09],
+            [-2.71, 0.78, 24.61, 18.74],
+            [-47.03, -13.09, 18.74, 152.38],
+        ]
+    )
+    assert np.abs(fit["sigma"] - r_mmrm).sum() / np.abs(r_mmrm).sum() < 1e-3
     # 3. Conditional predictions for the 263 missing rows agree with SAS's to 0.005 (FEV1 SD ~8).
     sigma, beta = fit["sigma"], fit["beta"]
     gaps = []
