@@ -17,7 +17,7 @@ import pytest
 from scipy import linalg, optimize
 
 from tests.stats.conftest import DATA
-from toolkit.errors import UsageError
+from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats import RESULT_COLUMNS, mmrm
 from toolkit.stats.mmrm import _theta, fit_mmrm
 
@@ -130,6 +130,22 @@ def test_mmrm_matches_sas_proc_mixed_on_fev_data() -> None:
         gaps.extend(np.abs(predicted - g["sas_pred"].to_numpy()[missing]))
     assert len(gaps) == 263
     assert max(gaps) < 5e-3
+
+
+def test_mmrm_satterthwaite_matches_sas_on_fev_data() -> None:
+    # SAS PROC MIXED, MODEL FEV1 = / ddfm=satterthwaite; REPEATED AVISIT / type=un (REML), on
+    # fev_data: intercept 42.8338, SE 0.3509, df 171 (rounded), t 122.07 -- the numbers R
+    # mmrm's unit test of h_df_1d_sat takes from openpharma/mmrm design/SAS/sas_log_simple_reml.txt.
+    fev = pl.read_csv(DATA / "fev_sas_un.csv")
+    with pytest.warns(StatsWarning, match="263 of 800"):
+        result = mmrm(fev, outcome="fev1", visit="visit", subject="subject", visit_effects=False)
+    mean = row(result, "mean")
+    assert mean["estimate"] == pytest.approx(42.8338, abs=2e-3)  # SAS stops ~1e-3 short
+    assert mean["std_error"] == pytest.approx(0.3509, abs=1e-4)
+    assert round(mean["df"]) == 171
+    assert mean["statistic"] == pytest.approx(122.07, rel=2e-4)
+    assert mean["p_value"] < 1e-4
+    assert "subjects keep their other visits" in str(mean["method"])
 
 
 def test_mmrm_with_complete_data_reproduces_r_pooled_t_test(sleep: pl.DataFrame) -> None:
