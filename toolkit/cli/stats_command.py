@@ -124,6 +124,8 @@ def run_analysis(
 @click.option("--bmi-min", type=float, default=None)
 @click.option("--bmi-max", type=float, default=None)
 @click.option("--min-adherence", type=float, default=None, help="mean weekly adherence, e.g. 0.5")
+@click.option("--enrolled-from", default=None, help="first enrolment date (YYYY-MM-DD)")
+@click.option("--enrolled-to", default=None, help="last enrolment date (YYYY-MM-DD)")
 @click.option("--outcome", default="nrs", show_default=True, help="instrument, e.g. nrs, kujala")
 @click.option(
     "--reference",
@@ -159,6 +161,8 @@ def stats(
     bmi_min: float | None,
     bmi_max: float | None,
     min_adherence: float | None,
+    enrolled_from: str | None,
+    enrolled_to: str | None,
     outcome: str,
     reference: str | None,
     covariates: tuple[str, ...],
@@ -183,6 +187,8 @@ def stats(
         "bmi_min": bmi_min,
         "bmi_max": bmi_max,
         "min_adherence": min_adherence,
+        "enrolled_from": enrolled_from,
+        "enrolled_to": enrolled_to,
     }
     with open_study(study, read_only=True) as opened:
         cohort = _cohort(cohort_name, filters)
