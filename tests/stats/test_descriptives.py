@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.stats import missing_summary, table1
+from toolkit.stats import exposure_summary, missing_summary, table1
 
 PEOPLE = pl.DataFrame(
     {
@@ -64,3 +64,33 @@ def test_missing_summary_counts_nulls_and_nans() -> None:
 def test_table1_validates_columns() -> None:
     with pytest.raises(UsageError, match="table1 needs column\\(s\\) 'bmi'"):
         table1(PEOPLE, continuous=("bmi",), categorical=())
+
+
+def test_exposure_summary_by_week_and_per_participant() -> None:
+    weekly = pl.DataFrame(
+        {
+            "participant_id": ["p1", "p1", "p2", "p2", "p3", "p3"],
+            "arm": ["retro", "retro", "retro", "retro", "usual_care", "usual_care"],
+            "study_week": [1, 2, 1, 2, 1, 2],
+            "retro_minutes": [10.0, 20.0, 30.0, 40.0, 0.0, 0.0],
+            "adherence": [0.5, 1.0, 1.0, 1.0, None, None],
+        }
+    )
+    by_week = exposure_summary(weekly, columns=("retro_minutes", "adherence"))
+    week1 = by_week.filter(
+        (pl.col("variable") == "retro_minutes")
+        & (pl.col("group") == "retro")
+        & (pl.col("study_week") == 1)
+    ).to_dicts()[0]
+    assert (week1["n"], week1["mean"]) == (2, 20.0)
+    # t interval of the mean: 20 +- t(0.975, 1) * sd / sqrt(2), sd = 14.142...
+    assert week1["ci_high"] - week1["mean"] == pytest.approx(12.7062 * 10.0, rel=1e-4)
+    assert (
+        by_week.filter(
+            (pl.col("variable") == "adherence") & (pl.col("group") == "usual_care")
+        ).height
+        == 0
+    )  # nulls (no prescription) are left out
+    overall = exposure_summary(weekly, by=None, columns=("retro_minutes",))
+    retro = overall.filter(pl.col("group") == "retro").to_dicts()[0]
+    assert (retro["n"], retro["mean"]) == (2, 25.0)  # participants, not weeks

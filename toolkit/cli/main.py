@@ -14,6 +14,7 @@ import click
 
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
+from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.batch import IngestReport
 from toolkit.study import open_study
@@ -164,9 +165,6 @@ def dashboard(study: Path | None) -> None:
 
 
 cli.add_command(report)
-
-from toolkit.cli.stats_command import stats  # noqa: E402
-
 cli.add_command(stats)
 
 

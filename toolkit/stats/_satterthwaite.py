@@ -122,3 +122,31 @@ def newton_polish(
         if not improved or np.max(np.abs(scale * step)) < 1e-9:
             break
     return current
+
+
+def at_optimum(
+    objective: Callable[[np.ndarray], float], x: np.ndarray, diag: set[int], tolerance: float = 1e-3
+) -> bool:
+    """Whether ``x`` is a (bound-respecting) minimum: over the free parameters the Hessian is
+    positive definite and a Newton step would lower the deviance by less than ``tolerance``
+    (half the Newton decrement g' H^-1 g, a scale-free criterion like lme4's scaled gradient)."""
+    value = objective(x)
+    if not np.isfinite(value):
+        return False
+    free = [k for k in range(x.size) if not (k in diag and x[k] < 1e-6)]
+    if not free:
+        return True
+
+    def sub(values: np.ndarray) -> float:
+        trial = x.copy()
+        trial[free] = values
+        return objective(trial)
+
+    steps = 1e-4 * np.maximum(np.abs(x[free]), 1.0)
+    grad = numeric_gradient(sub, x[free], steps)
+    hess = numeric_hessian(sub, x[free], steps)
+    try:
+        np.linalg.cholesky(hess)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(0.5 * float(grad @ np.linalg.solve(hess, grad)) < tolerance)

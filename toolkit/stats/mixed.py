@@ -35,7 +35,7 @@ from toolkit.stats._common import (
     z_interval,
 )
 from toolkit.stats._design import categorical_levels
-from toolkit.stats._satterthwaite import newton_polish, satterthwaite_df
+from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
 
 
 @dataclass
@@ -177,10 +177,71 @@ def fit_lmm(
         "theta": theta,
         "deviance": pieces.deviance,
         "blocks": b,
-        "converged": bool(result.success) or np.isfinite(_pieces(theta, b).deviance),
+        "converged": at_optimum(objective, theta, diag),
         "boundary": any(theta[k] < 1e-6 for k in diag),
         "fixed_at_zero": [k for k in sorted(diag) if theta[k] < 1e-6],
     }
+
+
+@dataclass
+class PreparedLMM:
+    """The rows used and the model matrices of ``outcome ~ time [* group] + (1 [+ time] | s)``."""
+
+    kept: pl.DataFrame
+    excluded: int
+    x: np.ndarray
+    z: np.ndarray
+    y: np.ndarray
+    codes: np.ndarray
+    n_subjects: int
+    names: list[str]
+    levels: list[str]
+
+
+def prepare_lmm(
+    frame: pl.DataFrame,
+    func: str,
+    outcome: str,
+    time: str,
+    subject: str,
+    group: str | None,
+    random_slope: bool,
+    reference: str | None,
+) -> PreparedLMM:
+    """Complete cases and design matrices (fixed: intercept, time, arm, time x arm)."""
+    needed = [outcome, time, subject] + ([group] if group else [])
+    kept, excluded = complete_cases(frame, needed, func)
+    y = kept[outcome].cast(pl.Float64).to_numpy()
+    t = kept[time].cast(pl.Float64).to_numpy()
+    names = ["(Intercept)", time]
+    columns = [np.ones(kept.height), t]
+    levels: list[str] = []
+    if group is not None:
+        levels = categorical_levels(kept[group], reference)
+        if reference is not None and reference not in levels:
+            raise UsageError(
+                f"The 'reference' parameter of {func} must be a level of {group!r} "
+                f"({', '.join(levels)}). Got {reference!r} instead."
+            )
+        values = kept[group].cast(pl.String).to_numpy()
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy)
+            names.append(f"{group}[{level}]")
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy * t)
+            names.append(f"{time}:{group}[{level}]")
+    x = np.column_stack(columns)
+    z = np.column_stack([np.ones(kept.height), t]) if random_slope else np.ones((kept.height, 1))
+    subjects = kept[subject].cast(pl.String)
+    codes = subjects.rank("dense").cast(pl.Int64).to_numpy()
+    n_subjects = int(codes.max()) if codes.size else 0
+    if n_subjects < 3:
+        raise UsageError(f"{func} needs at least 3 subjects with data. Got {n_subjects} instead.")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
+    return PreparedLMM(kept, excluded, x, z, y, codes, n_subjects, names, levels)
 
 
 def mixed_model(
@@ -228,6 +289,10 @@ def mixed_model(
     func = "mixed_model"
     frame = check_frame(data, func)
     alpha = check_alpha(alpha, func)
+    if not isinstance(random_slope, bool):
+        raise UsageError(
+            f"The 'random_slope' parameter of {func} must be a bool. Got {random_slope!r} instead."
+        )
     if df_method not in ("satterthwaite", "wald"):
         raise UsageError(
             f"The 'df_method' parameter of {func} must be one of 'satterthwaite', 'wald'. "
@@ -235,38 +300,9 @@ def mixed_model(
         )
     check_columns(frame, [outcome, time, subject, group], func)
     check_numeric(frame, [outcome, time], func)
-    needed = [outcome, time, subject] + ([group] if group else [])
-    kept, excluded = complete_cases(frame, needed, func)
-    y = kept[outcome].cast(pl.Float64).to_numpy()
-    t = kept[time].cast(pl.Float64).to_numpy()
-    names = ["(Intercept)", time]
-    columns = [np.ones(kept.height), t]
-    if group is not None:
-        levels = categorical_levels(kept[group], reference)
-        if reference is not None and reference not in levels:
-            raise UsageError(
-                f"The 'reference' parameter of {func} must be a level of {group!r} "
-                f"({', '.join(levels)}). Got {reference!r} instead."
-            )
-        values = kept[group].cast(pl.String).to_numpy()
-        for level in levels[1:]:
-            dummy = (values == level).astype(float)
-            columns.append(dummy)
-            names.append(f"{group}[{level}]")
-        for level in levels[1:]:
-            dummy = (values == level).astype(float)
-            columns.append(dummy * t)
-            names.append(f"{time}:{group}[{level}]")
-    x = np.column_stack(columns)
-    z = np.column_stack([np.ones(kept.height), t]) if random_slope else np.ones((kept.height, 1))
-    subjects = kept[subject].cast(pl.String)
-    codes = subjects.rank("dense").cast(pl.Int64).to_numpy()
-    n_subjects = int(codes.max()) if codes.size else 0
-    if n_subjects < 3:
-        raise UsageError(f"{func} needs at least 3 subjects with data. Got {n_subjects} instead.")
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
-    fit = fit_lmm(codes, x, z, y)
+    prep = prepare_lmm(frame, func, outcome, time, subject, group, random_slope, reference)
+    kept, excluded, names, n_subjects = prep.kept, prep.excluded, prep.names, prep.n_subjects
+    fit = fit_lmm(prep.codes, prep.x, prep.z, prep.y)
     if not fit["converged"]:
         warnings.warn(f"{func}: the REML optimiser did not converge.", StatsWarning, stacklevel=2)
     if fit["boundary"]:
@@ -298,7 +334,16 @@ def mixed_model(
             full[free],
             contrasts,
         )
+    if use_satterthwaite and not all(np.isfinite(dfs)):
+        warnings.warn(
+            f"{func}: Satterthwaite df undefined for some terms (ill-conditioned REML "
+            "Hessian); Wald z used for them.",
+            StatsWarning,
+            stacklevel=2,
+        )
     df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
+    if fit["boundary"]:
+        df_text += " (singular fit: zero variance held fixed)"
     method = (
         f"linear mixed model, REML (lme4 formulation); {outcome} ~ {time}"
         + (f" * {group}" if group else "")
