@@ -38,9 +38,14 @@ def header_of(head: bytes) -> list[str]:
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = (
-            head[: head.rfind(b"\n")].decode("utf-8-sig", errors="strict") if b"\n" in head else ""
-        )
+        try:  # the head may end inside a multi-byte character
+            text = (
+                head[: head.rfind(b"\n")].decode("utf-8-sig", errors="strict")
+                if b"\n" in head
+                else ""
+            )
+        except UnicodeDecodeError:  # binary content: not a CSV
+            return []
     first = text.splitlines()[0] if text else ""
     return [c.strip().strip('"').strip().lower() for c in first.split(",")]
 
