@@ -35,8 +35,8 @@ from pathlib import Path, PurePosixPath
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.csv_text import as_float, as_int, read_text_csv
 from toolkit.ingest.canonical import LINE, position
+from toolkit.ingest.csv_text import as_float, as_int, read_text_csv
 
 MANIFEST_KEYS = ("file", "session_id")
 MANIFEST_COLUMNS = (
@@ -92,8 +92,7 @@ class Rule:
         except ValueError:
             return False
         return any(
-            fnmatch.fnmatchcase(candidate, self.file)
-            for candidate in (str(relative), path.name)
+            fnmatch.fnmatchcase(candidate, self.file) for candidate in (str(relative), path.name)
         )
 
 
@@ -183,6 +182,8 @@ def _rule(
         lap=lap,
         start_s=start,
         end_s=end,
-        direction=None if direction is None else parse_direction(direction, where + ", column 'direction'"),
+        direction=None
+        if direction is None
+        else parse_direction(direction, where + ", column 'direction'"),
         plan=None if plan_text is None else parse_plan(plan_text, where + ", column 'plan'"),
     )

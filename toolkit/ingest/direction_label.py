@@ -8,6 +8,7 @@ manifest next to the files overrides one further up.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +17,15 @@ import polars as pl
 from toolkit.ingest.canonical import UTC_DATETIME
 from toolkit.ingest.direction import Rule, read_manifest
 
-SEGMENT_COLUMNS = ("segment", "direction", "started_at", "duration_s", "distance_m",
-                   "mean_speed_mps", "incline_pct")
+SEGMENT_COLUMNS = (
+    "segment",
+    "direction",
+    "started_at",
+    "duration_s",
+    "distance_m",
+    "mean_speed_mps",
+    "incline_pct",
+)
 
 
 def manifest_rules(path: Path, parts: tuple[str, ...]) -> list[Rule]:
@@ -91,7 +99,7 @@ def _intervals(
     cuts = sorted({0.0, duration_s, *(a for a, _, _ in painted), *(b for _, b, _ in painted)})
     cuts = [c for c in cuts if 0.0 <= c <= duration_s]
     pieces: list[tuple[float, float, str]] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         direction = "unknown"
         for lo, hi, d in painted:
             if lo <= a and b <= hi:
@@ -136,7 +144,8 @@ def _interval_row(
             last = after[0] if after.len() else dist[-1]
             distance = float(last - dist[0])
         elif inside["speed_mps"].drop_nulls().len():
-            distance = float(inside["speed_mps"].fill_null(0).mean() or 0) * (b - a)  # type: ignore[operator]
+            mean_speed = inside["speed_mps"].fill_null(0).to_numpy().mean()
+            distance = float(mean_speed) * (b - a)
         if inside["incline_pct"].drop_nulls().len():
             incline = float(inside["incline_pct"].mean())  # type: ignore[arg-type]
     duration = b - a
@@ -148,18 +157,15 @@ def _sample_directions(samples: pl.DataFrame, segments: pl.DataFrame) -> pl.Data
     """Each sample takes the direction of the segment it falls in (``unknown`` outside all)."""
     if samples.height == 0:
         return samples.with_columns(pl.lit(None, dtype=pl.String).alias("direction"))
-    bounds = (
-        segments.select(
-            pl.col("started_at").alias("_start"),
-            (pl.col("started_at") + pl.duration(microseconds=pl.col("duration_s") * 1e6)).alias(
-                "_end"
-            ),
-            pl.col("direction").alias("_direction"),
-        )
-        .sort("_start")
-    )
+    bounds = segments.select(
+        pl.col("started_at").alias("_start"),
+        (pl.col("started_at") + pl.duration(microseconds=pl.col("duration_s") * 1e6)).alias("_end"),
+        pl.col("direction").alias("_direction"),
+    ).sort("_start")
     ordered = samples.with_row_index("_row").sort("recorded_at")
-    joined = ordered.join_asof(bounds, left_on="recorded_at", right_on="_start", strategy="backward")
+    joined = ordered.join_asof(
+        bounds, left_on="recorded_at", right_on="_start", strategy="backward"
+    )
     direction = (
         pl.when(pl.col("_end").is_not_null() & (pl.col("recorded_at") <= pl.col("_end")))
         .then(pl.col("_direction"))

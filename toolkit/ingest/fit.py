@@ -15,19 +15,22 @@ an activity onto the canonical tables:
 
 Only walking and running sessions are loaded: ``sub_sport`` ``treadmill``, ``indoor_walking``
 or ``indoor_running``, or sport ``walking``, ``running``, ``generic``, ``training`` or
-``fitness_equipment``. Other activities (a road ride, a swim) are rejected with that reason. The participant comes from the folder convention (a folder named after an enrolled
-participant id, e.g. ``exports/RW0001/2025-03-05.fit``) or a manifest's ``participant_id``.
+``fitness_equipment``. Other activities (a road ride, a swim) are rejected with that reason.
+The participant comes from the folder convention (a folder named after an enrolled participant
+id, e.g. ``exports/RW0001/2025-03-05.fit``) or a manifest's ``participant_id``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from toolkit.errors import IngestError
 from toolkit.ingest.canonical import TABLES, UTC_DATETIME
+from toolkit.ingest.direction import Rule
 from toolkit.ingest.direction_label import label_session, linked_participant, manifest_rules
 from toolkit.ingest.fit_read import read_fit
 from toolkit.ingest.model import ParseContext, ParsedFile
@@ -38,8 +41,14 @@ FORMAT = "fit"
 LOAD_ORDER = 10
 TREADMILL_SUB_SPORTS = frozenset({"treadmill", "indoor_walking", "indoor_running"})
 FOOT_SPORTS = frozenset({"walking", "running", "generic", "fitness_equipment", "training"})
-SAMPLE_COLUMNS = ("recorded_at", "speed_mps", "distance_m", "incline_pct", "heart_rate_bpm",
-                  "cadence_spm")
+SAMPLE_COLUMNS = (
+    "recorded_at",
+    "speed_mps",
+    "distance_m",
+    "incline_pct",
+    "heart_rate_bpm",
+    "cadence_spm",
+)
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -59,15 +68,15 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     device = _device(frames.get("file_id"))
     out_sessions, out_segments, out_samples = [], [], []
     for k, header in enumerate(headers):
-        start, duration, end = header["started_at"], header["duration_s"], header["end"]
-        _require_treadmill(k, header, samples_all)
+        start, duration, end = header.started_at, header.duration_s, header.end
+        _require_treadmill(k, header)
         session_id = f"fit-{start:%Y%m%dT%H%M%SZ}"
         window = (pl.col("recorded_at") >= start) & (pl.col("recorded_at") <= end)
         samples = samples_all.filter(window) if len(headers) > 1 else samples_all
         laps = laps_all.filter((pl.col("started_at") >= start) & (pl.col("started_at") <= end))
         if laps.height == 0:
             laps = pl.DataFrame(
-                [(0, start, duration, header["distance_m"], None, None)],
+                [(0, start, duration, header.distance_m, None, None)],
                 schema=_LAP_SCHEMA,
                 orient="row",
             )
@@ -82,7 +91,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
                 "session_id": session_id,
                 "started_at": start,
                 "duration_s": duration,
-                "distance_m": header["distance_m"],
+                "distance_m": header.distance_m,
                 "source": FORMAT,
                 "device": device,
             }
@@ -105,17 +114,17 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     )
 
 
-_LAP_SCHEMA = {
-    "segment": pl.Int32,
+_LAP_SCHEMA: dict[str, pl.DataType] = {
+    "segment": pl.Int32(),
     "started_at": UTC_DATETIME,
-    "duration_s": pl.Float64,
-    "distance_m": pl.Float64,
-    "mean_speed_mps": pl.Float64,
-    "incline_pct": pl.Float64,
+    "duration_s": pl.Float64(),
+    "distance_m": pl.Float64(),
+    "mean_speed_mps": pl.Float64(),
+    "incline_pct": pl.Float64(),
 }
 
 
-def _participant(path: Path, ctx: ParseContext, rules: list) -> str:  # type: ignore[type-arg]
+def _participant(path: Path, ctx: ParseContext, rules: list[Rule]) -> str:
     linked = linked_participant(rules, path)
     if linked is not None:
         return linked
@@ -134,7 +143,8 @@ def _participant(path: Path, ctx: ParseContext, rules: list) -> str:  # type: ig
     return found[0]
 
 
-def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType = pl.Float64()) -> pl.Expr:
+def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType | None = None) -> pl.Expr:
+    dtype = dtype or pl.Float64()
     if name in frame.columns:
         return pl.col(name).cast(dtype)
     return pl.lit(None, dtype=dtype)
@@ -151,7 +161,7 @@ def _require_activity(frames: dict[str, pl.DataFrame]) -> None:
 
 
 def _samples(records: pl.DataFrame | None) -> tuple[pl.DataFrame, int]:
-    """Record messages as canonical samples (plus ``_offset``); duplicates of a timestamp dropped."""
+    """Record messages as samples (plus ``_offset``); repeats of a timestamp are dropped."""
     if records is None or "timestamp" not in records.columns:
         empty = pl.DataFrame(schema={"recorded_at": UTC_DATETIME, "_offset": pl.Int64})
         return empty.with_columns(
@@ -171,9 +181,25 @@ def _samples(records: pl.DataFrame | None) -> tuple[pl.DataFrame, int]:
     return unique, samples.height - unique.height
 
 
-def _sessions(sessions: pl.DataFrame | None, samples: pl.DataFrame) -> list[dict[str, object]]:
-    """Session headers: start, duration, end, distance, sport, sub-sport."""
-    out: list[dict[str, object]] = []
+@dataclass(frozen=True)
+class SessionHeader:
+    """What the parser needs of one FIT ``session`` message."""
+
+    started_at: datetime
+    duration_s: float
+    distance_m: float | None
+    sport: str | None
+    sub_sport: str | None
+
+    @property
+    def end(self) -> datetime:
+        """When the session ended."""
+        return self.started_at + timedelta(seconds=self.duration_s)
+
+
+def _sessions(sessions: pl.DataFrame | None, samples: pl.DataFrame) -> list[SessionHeader]:
+    """Session headers from ``session`` messages, else from the records' time span."""
+    out: list[SessionHeader] = []
     if sessions is not None and "start_time" in sessions.columns:
         rows = sessions.select(
             pl.col("start_time").alias("started_at"),
@@ -184,29 +210,31 @@ def _sessions(sessions: pl.DataFrame | None, samples: pl.DataFrame) -> list[dict
             _col(sessions, "timestamp", UTC_DATETIME).alias("end"),
         ).to_dicts()
         for row in rows:
-            if row["started_at"] is None:
+            start, duration, end = row["started_at"], row["duration_s"], row["end"]
+            if start is None:
                 continue
-            if row["duration_s"] is None and row["end"] is not None:
-                row["duration_s"] = (row["end"] - row["started_at"]).total_seconds()
-            if row["duration_s"] is None:
-                continue
-            row["end"] = row["started_at"] + timedelta(seconds=row["duration_s"])
-            out.append(row)
+            if duration is None and end is not None:
+                duration = (end - start).total_seconds()
+            if duration is not None:
+                out.append(
+                    SessionHeader(
+                        start, duration, row["distance_m"], row["sport"], row["sub_sport"]
+                    )
+                )
     if out:
         return out
     if samples.height == 0:
         raise IngestError("the FIT file's session has no start time and there are no records")
-    start, end = samples["recorded_at"].min(), samples["recorded_at"].max()
-    distance = samples["distance_m"].drop_nulls()
+    stamps = samples["recorded_at"].to_list()
+    distance = [d for d in samples["distance_m"].to_list() if d is not None]
     return [
-        {
-            "started_at": start,
-            "duration_s": (end - start).total_seconds(),  # type: ignore[operator]
-            "distance_m": float(distance.max() - distance.min()) if distance.len() else None,  # type: ignore[operator]
-            "sport": None,
-            "sub_sport": None,
-            "end": end,
-        }
+        SessionHeader(
+            min(stamps),
+            (max(stamps) - min(stamps)).total_seconds(),
+            max(distance) - min(distance) if distance else None,
+            None,
+            None,
+        )
     ]
 
 
@@ -234,15 +262,15 @@ def _device(file_id: pl.DataFrame | None) -> str | None:
     return " ".join(parts) or None
 
 
-def _require_treadmill(k: int, header: dict[str, object], samples: pl.DataFrame) -> None:
-    sport, sub_sport = header["sport"], header["sub_sport"]
+def _require_treadmill(k: int, header: SessionHeader) -> None:
+    sport, sub_sport = header.sport, header.sub_sport
     if sub_sport in TREADMILL_SUB_SPORTS:
         return
     if sport is None or sport in FOOT_SPORTS:
         return
     raise IngestError(
-        f"session {k + 1} records {sport}/{sub_sport}, not a treadmill or indoor walking "
-        "session; only treadmill, indoor walking or running sessions are loaded"
+        f"session {k + 1} records {sport} ({sub_sport or 'no sub-sport'}), not a treadmill or "
+        "indoor walking session; only treadmill, indoor walking or running sessions are loaded"
     )
 
 

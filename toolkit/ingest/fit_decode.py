@@ -90,7 +90,9 @@ def _table(
     defs: list[Definition],
     descriptions: dict[tuple[int, int, int], DevDescription],
 ) -> RawTable:
-    parts: list[tuple[np.ndarray, dict[int, RawColumn], dict[str, tuple[DevDescription, RawColumn]]]]
+    parts: list[
+        tuple[np.ndarray, dict[int, RawColumn], dict[str, tuple[DevDescription, RawColumn]]]
+    ]
     parts = []
     for d in defs:
         extra, dev_names = _developer_layout(d, descriptions)
@@ -111,13 +113,21 @@ def _table(
     for num in dict.fromkeys(n for p in parts for n in p[1]):
         cols = [p[1].get(num) for p in parts]
         template = next(c for c in cols if c is not None)
-        stacked = concat([c if c is not None else empty_like(template, s) for c, s in zip(cols, sizes)])
+        stacked = concat(
+            [
+                c if c is not None else empty_like(template, s)
+                for c, s in zip(cols, sizes, strict=True)
+            ]
+        )
         table.fields[num] = stacked
     for name in dict.fromkeys(n for p in parts for n in p[2]):
         entries = [p[2].get(name) for p in parts]
         desc, template = next(e for e in entries if e is not None)
         stacked = concat(
-            [e[1] if e is not None else empty_like(template, s) for e, s in zip(entries, sizes)]
+            [
+                e[1] if e is not None else empty_like(template, s)
+                for e, s in zip(entries, sizes, strict=True)
+            ]
         )
         table.developer[name] = (desc, stacked)
     if order is not None:
@@ -292,7 +302,8 @@ def _expand_one(
         offset = spec.offset[i] if i < len(spec.offset) else 0.0
         value = part / scale - offset
         t_scale, t_offset = target.single_scale
-        raw_target = ((value + t_offset) * t_scale).astype(np.int64)
+        # rounded, not truncated as the SDK does: int(2.03 * 1000) is 2029 in floating point
+        raw_target = np.round((value + t_offset) * t_scale).astype(np.int64)
         t_base = BASE_TYPE_BY_NAME.get(target.type)
         invalid = t_base.invalid if t_base is not None else 0xFF
         good = rows & (raw_target != invalid)

@@ -13,7 +13,13 @@ import polars as pl
 import pyarrow as pa
 
 from toolkit.ingest.fit_decode import RawTable
-from toolkit.ingest.fit_profile import FIT_EPOCH_S, TIMESTAMP_FIELD, FieldSpec, message_spec, type_names
+from toolkit.ingest.fit_profile import (
+    FIT_EPOCH_S,
+    TIMESTAMP_FIELD,
+    FieldSpec,
+    message_spec,
+    type_names,
+)
 from toolkit.ingest.fit_raw import RawColumn
 
 OFFSET_COLUMN = "_offset"
@@ -87,13 +93,15 @@ def _array(col: RawColumn, kind: str, scale: float, offset: float) -> pa.Array:
         elements = np.broadcast_to(col.valid[:, None], col.values.shape)
     names = type_names(kind) if kind else None
     rows: list[list[object] | None] = []
-    for row_values, row_ok, ok in zip(
-        (col.values if plain else values).tolist(), elements.tolist(), col.valid.tolist()
-    ):
-        rows.append([v if e else None for v, e in zip(row_values, row_ok)] if ok else None)
+    listed = (col.values if plain else values).tolist()
+    for row_values, row_ok, ok in zip(listed, elements.tolist(), col.valid.tolist(), strict=True):
+        row = [v if e else None for v, e in zip(row_values, row_ok, strict=True)]
+        rows.append(row if ok else None)
     if names is not None and plain:
         labelled = [
-            None if r is None else [None if v is None else names.get(int(v), str(v)) for v in r]
+            None
+            if r is None
+            else [None if v is None else names.get(int(str(v)), str(v)) for v in r]
             for r in rows
         ]
         return pa.array(labelled, type=pa.list_(pa.string()))

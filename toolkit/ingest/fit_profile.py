@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 from garmin_fit_sdk import Profile
 
-#: Seconds from the Unix epoch to the FIT epoch, 1989-12-31 00:00:00 UTC (FIT protocol, "date_time").
+#: Seconds from the Unix epoch to the FIT epoch, 1989-12-31 00:00:00 UTC (FIT "date_time").
 FIT_EPOCH_S = 631065600
 
 #: Field number of ``timestamp`` in every message (FIT protocol: common field 253).
@@ -66,10 +66,10 @@ BYTE = BASE_TYPES[0x0D]
 
 #: Profile field types whose values are numbers (everything else names an enum or is a date).
 NUMERIC_TYPES = frozenset(
-    (
-        "sint8 uint8 sint16 uint16 sint32 uint32 float32 float64 uint8z uint16z uint32z byte "
-        "sint64 uint64 uint64z"
-    ).split()
+    [
+        *("sint8", "uint8", "sint16", "uint16", "sint32", "uint32", "sint64", "uint64"),
+        *("float32", "float64", "uint8z", "uint16z", "uint32z", "uint64z", "byte"),
+    ]
 )
 
 

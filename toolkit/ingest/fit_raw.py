@@ -46,7 +46,9 @@ class RawColumn:
         )
 
 
-def records(raw: bytes, definition: Definition, extra: list[tuple[str, np.dtype, int]]) -> np.ndarray:
+def records(
+    raw: bytes, definition: Definition, extra: list[tuple[str, np.dtype, int]]
+) -> np.ndarray:
     """All data messages of ``definition`` as one structured array (a view when contiguous).
 
     ``extra`` adds (name, dtype, offset) entries, used for developer fields.
@@ -137,7 +139,9 @@ def concat(columns: list[RawColumn]) -> RawColumn:
         np.concatenate([c.values.astype(dtype) for c in columns]),
         np.concatenate([c.valid for c in columns]),
         columns[0].base,
-        None if not width else np.concatenate([c.elements_valid for c in columns]),  # type: ignore[misc]
+        None
+        if not width
+        else np.concatenate([c.elements_valid for c in columns if c.elements_valid is not None]),
         None
         if not with_value
         else np.concatenate(

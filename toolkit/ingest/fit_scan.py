@@ -187,13 +187,14 @@ def _walk(
             continue
         else:
             number = header & 0x0F
-        definition = local[number]
-        if definition is None:
+        found = local[number]
+        if found is None:
             raise IngestError(
                 f"a data message uses local message type {number}, but no definition for it "
                 "precedes it",
                 where(messages, pos),
             )
+        definition = found
         size = definition.size
         if pos + size > end:
             raise IngestError(
