@@ -74,6 +74,9 @@ def _convert(col: RawColumn, kind: str, scale: float, offset: float) -> pa.Array
     if names is not None:
         numbers = col.values if col.value is None else np.nan_to_num(col.value).astype(np.int64)
         unique, inverse = np.unique(numbers, return_inverse=True)
+        known = [int(u) in names for u in unique]
+        if not any(known) and col.value is None:  # e.g. message_index: a number, not a name
+            return pa.array(col.values, mask=mask)
         labels = np.array([names.get(int(u), str(int(u))) for u in unique], dtype=object)
         return pa.array(labels[inverse], type=pa.string(), mask=mask)
     if col.value is not None:

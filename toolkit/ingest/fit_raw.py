@@ -72,10 +72,12 @@ def records(
     dtype = np.dtype(
         {"names": names, "formats": formats, "offsets": offsets, "itemsize": definition.size}
     )
-    parts = [np.frombuffer(raw, dtype=dtype, count=n, offset=start) for start, n in definition.runs]
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    runs = definition.runs
+    if len(runs) == 1:
+        return np.frombuffer(raw, dtype=dtype, count=runs[0][1], offset=runs[0][0])
+    size = definition.size
+    joined = b"".join(raw[start : start + n * size] for start, n in runs)
+    return np.frombuffer(joined, dtype=dtype)
 
 
 def column(values: np.ndarray, base: BaseType) -> RawColumn:

@@ -65,14 +65,18 @@ class Definition:
     size: int  # whole data message, header byte included
     position: int  # byte offset of the definition message
     runs: list[tuple[int, int]] = field(default_factory=list)  # (first offset, count)
+    last_run: int = 0  # length of the latest run: the first guess for the next one
 
     def offsets(self) -> np.ndarray:
         """Byte offsets of this definition's data messages, in file order."""
         if not self.runs:
             return np.zeros(0, dtype=np.int64)
-        return np.concatenate(
-            [start + self.size * np.arange(count, dtype=np.int64) for start, count in self.runs]
-        )
+        runs = np.array(self.runs, dtype=np.int64)
+        counts = runs[:, 1]
+        firsts = np.cumsum(counts) - counts  # index of each run's first message
+        run = np.repeat(np.arange(len(counts)), counts)
+        index = np.arange(int(counts.sum()), dtype=np.int64)
+        return runs[run, 0] + self.size * (index - firsts[run])
 
     @property
     def count(self) -> int:
@@ -202,7 +206,8 @@ def _walk(
                 "(the file is truncated)",
                 where(messages, pos),
             )
-        count = _run_length(raw, data, pos, size, header, end)
+        count = _run_length(raw, data, pos, size, header, end, definition.last_run)
+        definition.last_run = count
         definition.runs.append((pos, count))
         messages += count
         pos += size * count
@@ -211,8 +216,14 @@ def _walk(
     return messages
 
 
-def _run_length(raw: bytes, data: np.ndarray, pos: int, size: int, header: int, end: int) -> int:
-    """How many messages with the same local type follow each other from ``pos``."""
+def _run_length(
+    raw: bytes, data: np.ndarray, pos: int, size: int, header: int, end: int, guess: int
+) -> int:
+    """How many messages with the same local type follow each other from ``pos``.
+
+    The first probe covers the previous run's length plus one, so files with regular
+    structure (a lap every N records) need one numpy comparison per run.
+    """
     room = (end - pos) // size
     if room < 2:
         return 1
@@ -222,7 +233,7 @@ def _run_length(raw: bytes, data: np.ndarray, pos: int, size: int, header: int, 
     if (nxt & mask) != (header & mask) or (not compressed and nxt & 0x80):
         return 1
     count = 1
-    probe = 16
+    probe = max(16, guess + 1)
     while count < room:
         take = min(probe, room - count)
         first = pos + count * size
