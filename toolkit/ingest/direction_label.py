@@ -14,8 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
+from toolkit.errors import IngestError
 from toolkit.ingest.canonical import UTC_DATETIME
 from toolkit.ingest.direction import Rule, read_manifest
+from toolkit.ingest.model import ParseContext
 
 SEGMENT_COLUMNS = (
     "segment",
@@ -47,6 +49,27 @@ def linked_participant(rules: list[Rule], path: Path) -> str | None:
         if rule.participant_id is not None and rule.file is not None and rule.matches(path, None):
             found = rule.participant_id
     return found
+
+
+def participant_for(path: Path, ctx: ParseContext, rules: list[Rule]) -> str:
+    """The participant a device export belongs to: a manifest's ``participant_id`` for the
+    file, else the one folder below the ingested root named after an enrolled participant."""
+    linked = linked_participant(rules, path)
+    if linked is not None:
+        return linked
+    found = sorted({p for p in ctx.parts[:-1] if p in ctx.participants})
+    if len(found) > 1:
+        raise IngestError(
+            f"the file's folders name several participants ({', '.join(found)}); "
+            "it cannot be linked to one"
+        )
+    if not found:
+        raise IngestError(
+            "the file cannot be linked to a participant: put it in a folder named after an "
+            f"enrolled participant id (e.g. RW0001/{path.name}), or list it with a "
+            "participant_id in a direction manifest beside it"
+        )
+    return found[0]
 
 
 def label_session(

@@ -30,8 +30,7 @@ import polars as pl
 
 from toolkit.errors import IngestError
 from toolkit.ingest.canonical import TABLES, UTC_DATETIME
-from toolkit.ingest.direction import Rule
-from toolkit.ingest.direction_label import label_session, linked_participant, manifest_rules
+from toolkit.ingest.direction_label import label_session, manifest_rules, participant_for
 from toolkit.ingest.fit_read import read_fit
 from toolkit.ingest.model import ParseContext, ParsedFile
 
@@ -60,7 +59,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Read one FIT activity file into sessions, segments and samples."""
     rules = manifest_rules(path, ctx.parts)
     frames = read_fit(path, with_offsets=True)
-    participant = _participant(path, ctx, rules)
+    participant = participant_for(path, ctx, rules)
     _require_activity(frames)
     samples_all, duplicates = _samples(frames.get("record"))
     headers = _sessions(frames.get("session"), samples_all)
@@ -124,28 +123,15 @@ _LAP_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _participant(path: Path, ctx: ParseContext, rules: list[Rule]) -> str:
-    linked = linked_participant(rules, path)
-    if linked is not None:
-        return linked
-    found = sorted({p for p in ctx.parts[:-1] if p in ctx.participants})
-    if len(found) > 1:
-        raise IngestError(
-            f"the file's folders name several participants ({', '.join(found)}); "
-            "it cannot be linked to one"
-        )
-    if not found:
-        raise IngestError(
-            "the file cannot be linked to a participant: put it in a folder named after an "
-            "enrolled participant id (e.g. RW0001/session.fit), or list it with a participant_id "
-            "in a direction manifest beside it"
-        )
-    return found[0]
-
-
 def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType | None = None) -> pl.Expr:
     dtype = dtype or pl.Float64()
     if name in frame.columns:
+        have = frame[name].dtype
+        if have.is_nested() or (dtype.is_numeric() and not have.is_numeric()):
+            raise IngestError(
+                f"the FIT field {name!r} holds {have} values where the profile defines one "
+                "value per message: the file is malformed"
+            )
         return pl.col(name).cast(dtype)
     return pl.lit(None, dtype=dtype)
 

@@ -91,7 +91,7 @@ def _with_plain_fields(frame: pl.DataFrame) -> pl.DataFrame:
             p, e = prefix + plain, prefix + enhanced
             if e in frame.columns and frame[e].dtype.is_numeric():
                 fill = pl.col(e).cast(pl.Float64)
-                if p in frame.columns:
+                if p in frame.columns and frame[p].dtype.is_numeric():
                     fill = pl.coalesce(fill, pl.col(p).cast(pl.Float64))
                 frame = frame.with_columns(fill.alias(p))
     return frame
