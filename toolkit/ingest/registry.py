@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from toolkit.ingest import direction_manifest, fit, pain_csv, roster_csv, tcx, treadmill_csv
+from toolkit.ingest import (
+    direction_manifest,
+    fit,
+    pain_csv,
+    roster_csv,
+    tcx,
+    treadmill_csv,
+    vendor_csv,
+)
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
@@ -18,6 +26,7 @@ FORMAT_MODULES: tuple[ModuleType, ...] = (
     tcx,
     roster_csv,
     direction_manifest,
+    vendor_csv,
     treadmill_csv,
     pain_csv,
 )
