@@ -79,7 +79,7 @@ class Rule:
     plan: tuple[tuple[float, str], ...] | None
 
     def matches(self, path: Path, session_id: str | None) -> bool:
-        """Whether this rule is about the file at ``path`` (and session, when given)."""
+        """Whether this rule is about the file at ``path`` (resolved; and session, if given)."""
         if self.session_id is not None and session_id is not None:
             if self.session_id != session_id:
                 return False
@@ -87,8 +87,8 @@ class Rule:
             return False
         if self.file is None:
             return True
-        try:
-            relative = PurePosixPath(path.resolve().relative_to(self.folder.resolve()))
+        try:  # both paths are resolved by the caller and read_manifest (one resolve per file)
+            relative = PurePosixPath(path.relative_to(self.folder))
         except ValueError:
             return False
         return any(
@@ -173,7 +173,7 @@ def _rule(
     if plan_text is not None and (lap is not None or start is not None):
         raise IngestError("a plan labels the whole session; leave lap and start_s empty", where)
     return Rule(
-        folder=path.parent,
+        folder=path.parent.resolve(),
         line=int(text[LINE][row]),
         source=path.name,
         file=cell("file"),

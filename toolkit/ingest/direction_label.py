@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -38,15 +39,27 @@ def manifest_rules(path: Path, parts: tuple[str, ...]) -> list[Rule]:
     for folder in reversed(folders):
         for candidate in sorted(folder.glob("*.csv")):
             if "direction" in candidate.name.lower() and candidate.is_file():
-                rules.extend(read_manifest(candidate))
+                stat = candidate.stat()
+                rules.extend(_read_cached(candidate.resolve(), stat.st_mtime_ns, stat.st_size))
     return rules
+
+
+@lru_cache(maxsize=64)
+def _read_cached(path: Path, mtime_ns: int, size: int) -> tuple[Rule, ...]:
+    """A manifest's rules, read once per version of the file (many exports share one)."""
+    return tuple(read_manifest(path))
 
 
 def linked_participant(rules: list[Rule], path: Path) -> str | None:
     """The participant a manifest links this file to (the last matching rule that says)."""
     found = None
+    resolved = path.resolve()
     for rule in rules:
-        if rule.participant_id is not None and rule.file is not None and rule.matches(path, None):
+        if (
+            rule.participant_id is not None
+            and rule.file is not None
+            and rule.matches(resolved, None)
+        ):
             found = rule.participant_id
     return found
 
@@ -86,7 +99,8 @@ def label_session(
     ``laps`` has the segment columns except ``direction``; ``samples`` has ``recorded_at``,
     ``speed_mps``, ``distance_m``, ``incline_pct`` and others.
     """
-    mine = [r for r in rules if r.matches(path, session_id)]
+    resolved = path.resolve()
+    mine = [r for r in rules if r.matches(resolved, session_id)]
     timed = [r for r in mine if r.plan is not None or r.start_s is not None]
     if timed:
         segments = _intervals(started_at, duration_s, samples, timed)

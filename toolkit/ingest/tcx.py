@@ -58,9 +58,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _all(element: Element, name: str) -> list[Element]:
-    """Every descendant named ``name`` in any namespace, in document order."""
-    return [e for e in element.iter() if _local(e.tag) == name]
+def _children(element: Element, name: str) -> list[Element]:
+    """Direct children named ``name`` in any namespace."""
+    return [e for e in element if _local(e.tag) == name]
 
 
 def _child(element: Element, *path: str) -> Element | None:
@@ -109,6 +109,67 @@ def _extension(element: Element, name: str) -> str | None:
     return None
 
 
+#: trackpoint element (local name) -> column; HeartRateBpm's Value is read with its parent
+_POINT_TAGS = {
+    "Time": "time",
+    "DistanceMeters": "distance_m",
+    "Cadence": "cadence",
+    "RunCadence": "run_cadence",
+    "Speed": "speed_mps",
+    "Watts": "watts",
+    "AltitudeMeters": "altitude_m",
+    "LatitudeDegrees": "latitude",
+    "LongitudeDegrees": "longitude",
+}
+
+
+def _trackpoint(point: Element, activity: int, lap: int) -> dict[str, object]:
+    """One trackpoint's values as text, in one pass over its elements (converted later)."""
+    row: dict[str, object] = {"activity": activity, "lap": lap}
+    for node in point.iter():
+        name = node.tag.rpartition("}")[2]
+        if name == "HeartRateBpm":
+            value = next(iter(node), None)
+            if value is not None and value.text:
+                row["heart_rate_bpm"] = value.text.strip()
+        elif name in _POINT_TAGS and node.text and node.text.strip():
+            row[_POINT_TAGS[name]] = node.text.strip()
+    return row
+
+
+def _point_frame(points: list[dict[str, object]]) -> pl.DataFrame:
+    """Trackpoint text to typed columns; the first unreadable value raises with its place."""
+    text_schema = {c: pl.String() for c in _TRACKPOINT_FIELDS}
+    frame = pl.DataFrame(points, schema={"activity": pl.Int32(), "lap": pl.Int32(), **text_schema})
+    out = frame.select("activity", "lap")
+    times = pl.coalesce(
+        [
+            pl.col("time").str.to_datetime(fmt, time_zone="UTC", strict=False, time_unit="us")
+            for fmt in (
+                "%Y-%m-%dT%H:%M:%S%.fZ",
+                "%Y-%m-%dT%H:%M:%SZ",
+                "%Y-%m-%dT%H:%M:%S%.f%:z",
+                "%Y-%m-%dT%H:%M:%S%:z",
+            )
+        ]
+    )
+    converted = frame.select(
+        times.alias("time"),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in _TRACKPOINT_FIELDS[1:]],
+    )
+    for column in _TRACKPOINT_FIELDS:
+        bad = frame[column].is_not_null() & converted[column].is_null()
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            what = "an ISO 8601 time with its UTC offset" if column == "time" else "a number"
+            raise IngestError(
+                f"{column} {frame[column][row]!r} is not {what}",
+                f"activity {frame['activity'][row] + 1}, lap {frame['lap'][row] + 1}, "
+                f"trackpoint {row + 1}",
+            )
+    return out.hstack(converted)
+
+
 def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
     """A TCX file as frames ``activity``, ``lap`` and ``trackpoint`` (SI units, UTC).
 
@@ -130,7 +191,9 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
     if _local(root.tag) != "TrainingCenterDatabase":
         raise IngestError(f"the root element is {_local(root.tag)!r}, not TrainingCenterDatabase")
     activities, laps, points = [], [], []
-    for a, activity in enumerate(_all(root, "Activity")):
+    for a, activity in enumerate(
+        a for activities in _children(root, "Activities") for a in _children(activities, "Activity")
+    ):
         where = f"activity {a + 1}"
         lap_elements = [c for c in activity if _local(c.tag) == "Lap"]
         first = _time(lap_elements[0].get("StartTime"), where) if lap_elements else None
@@ -156,24 +219,9 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
                     "avg_heart_rate_bpm": _number(lap, at, "AverageHeartRateBpm", "Value"),
                 }
             )
-            for p, point in enumerate(_all(lap, "Trackpoint")):
-                pt = f"{at}, trackpoint {p + 1}"
-                points.append(
-                    {
-                        "activity": a,
-                        "lap": k,
-                        "time": _time(_text(point, "Time"), pt),
-                        "distance_m": _number(point, pt, "DistanceMeters"),
-                        "heart_rate_bpm": _number(point, pt, "HeartRateBpm", "Value"),
-                        "cadence": _number(point, pt, "Cadence"),
-                        "run_cadence": _float(_extension(point, "RunCadence"), pt),
-                        "speed_mps": _float(_extension(point, "Speed"), pt),
-                        "watts": _float(_extension(point, "Watts"), pt),
-                        "altitude_m": _number(point, pt, "AltitudeMeters"),
-                        "latitude": _number(point, pt, "Position", "LatitudeDegrees"),
-                        "longitude": _number(point, pt, "Position", "LongitudeDegrees"),
-                    }
-                )
+            for track in _children(lap, "Track"):
+                for point in _children(track, "Trackpoint"):
+                    points.append(_trackpoint(point, a, k))
     floats = pl.Float64()
     lap_schema: dict[str, pl.DataType] = {
         "activity": pl.Int32(),
@@ -181,12 +229,6 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
         "started_at": UTC_DATETIME,
     }
     lap_schema |= {c: floats for c in _LAP_FIELDS}
-    point_schema: dict[str, pl.DataType] = {
-        "activity": pl.Int32(),
-        "lap": pl.Int32(),
-        "time": UTC_DATETIME,
-    }
-    point_schema |= {c: floats for c in _TRACKPOINT_FIELDS[1:]}
     activity_schema: dict[str, pl.DataType] = {
         "activity": pl.Int32(),
         "sport": pl.String(),
@@ -196,7 +238,7 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
     return {
         "activity": pl.DataFrame(activities, schema=activity_schema),
         "lap": pl.DataFrame(laps, schema=lap_schema),
-        "trackpoint": pl.DataFrame(points, schema=point_schema),
+        "trackpoint": _point_frame(points),
     }
 
 
