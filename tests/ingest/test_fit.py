@@ -16,7 +16,7 @@ from garmin_fit_sdk import Decoder, Stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import real_fixtures
+from tests.conftest import SHARED_FIXTURES, real_fixtures
 from tests.ingest.fit_writer import RECORD_FIELDS, FitWriter, activity
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
@@ -26,6 +26,18 @@ from toolkit.ingest.fit_crc import crc16, crc16_small
 from toolkit.ingest.fit_read import decode_fit
 
 FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
+SHARED_FIT = SHARED_FIXTURES / "real" / "fit"
+#: real files the FIT ingest refuses, and why
+REJECTED = {
+    "activity-filecrc": "checksum",
+    "activity-unexpected-eof": "truncated",
+    "MonitoringFile": "not an activity",
+    "DeveloperData": "no start time",
+    "garmin-edge-500-activity": "cycling",
+    "sample-activity-indoor-trainer": "cycling",
+    "event_timestamp": "swimming",
+    "20170518-191602-1740899583": "indoor_rowing",
+}
 _ZONES = {"PDT": "-0700", "PST": "-0800"}
 
 
@@ -377,3 +389,42 @@ def test_an_implausible_record_is_rejected_with_its_byte(tmp_path: Path) -> None
     assert files["fast.fit"].status == "rejected"
     assert "outside the plausible range" in (files["fast.fit"].error or "")
     assert files["fast.fit"].position == "record 1 (byte 35)"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.stem for p in (SHARED_FIT.glob("*.fit") if SHARED_FIT.exists() else [])),
+)
+def test_every_real_file_loads_or_is_rejected_cleanly(name: str) -> None:
+    from datetime import date
+
+    from toolkit.ingest import fit
+    from toolkit.ingest.model import ParseContext, ParticipantInfo
+
+    path = real_fixtures("real", "fit") / f"{name}.fit"
+    ctx = ParseContext(
+        str(path),
+        "sha",
+        ("exports", "P1", path.name),
+        {"P1": ParticipantInfo("P1", "UTC", date(2025, 1, 1))},
+    )
+    try:
+        parsed = fit.parse(path, ctx)
+    except IngestError as exc:
+        assert name in REJECTED, (name, exc.message)
+        assert REJECTED[name] in exc.message
+    else:
+        assert name not in REJECTED
+        assert parsed.tables["raw_treadmill_samples"].height > 0
+
+
+def test_chained_activities_become_two_sessions(tmp_path: Path) -> None:
+    raw = _study(tmp_path)
+    (raw / "P1").mkdir()
+    (raw / "P1" / "two.fit").write_bytes(activity() + activity(start=1_000_010_000, laps=3))
+    files, _ = _ingest(tmp_path, raw)
+    assert files["two.fit"].rows == {
+        "raw_treadmill_sessions": 2,
+        "raw_treadmill_segments": 5,
+        "raw_treadmill_samples": 240,
+    }

@@ -14,8 +14,9 @@ an activity onto the canonical tables:
   ``fractional_cadence``; Garmin Connect shows twice that as steps per minute).
 
 Only walking and running sessions are loaded: ``sub_sport`` ``treadmill``, ``indoor_walking``
-or ``indoor_running``, or sport ``walking``, ``running``, ``generic``, ``training`` or
-``fitness_equipment``. Other activities (a road ride, a swim) are rejected with that reason.
+or ``indoor_running``; sport ``walking`` or ``running``; or sport ``generic``, ``training`` or
+``fitness_equipment`` without a sub-sport (a console that names none). Other activities (a
+road ride, a swim, indoor rowing) are rejected with that reason.
 The participant comes from the folder convention (a folder named after an enrolled participant
 id, e.g. ``exports/RW0001/2025-03-05.fit``) or a manifest's ``participant_id``.
 """
@@ -39,7 +40,9 @@ __all__ = ["FORMAT", "LOAD_ORDER", "parse", "read_fit", "sniff"]
 FORMAT = "fit"
 LOAD_ORDER = 10
 TREADMILL_SUB_SPORTS = frozenset({"treadmill", "indoor_walking", "indoor_running"})
-FOOT_SPORTS = frozenset({"walking", "running", "generic", "fitness_equipment", "training"})
+FOOT_SPORTS = frozenset({"walking", "running"})
+#: sports a console may report for a treadmill session when it names no sub-sport
+UNSPECIFIC_SPORTS = frozenset({"generic", "fitness_equipment", "training"})
 SAMPLE_COLUMNS = (
     "recorded_at",
     "speed_mps",
@@ -253,6 +256,8 @@ def _require_treadmill(k: int, header: SessionHeader) -> None:
     if sub_sport in TREADMILL_SUB_SPORTS:
         return
     if sport is None or sport in FOOT_SPORTS:
+        return
+    if sport in UNSPECIFIC_SPORTS and sub_sport in (None, "generic"):
         return
     raise IngestError(
         f"session {k + 1} records {sport} ({sub_sport or 'no sub-sport'}), not a treadmill or "
