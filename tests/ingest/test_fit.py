@@ -428,3 +428,15 @@ def test_chained_activities_become_two_sessions(tmp_path: Path) -> None:
         "raw_treadmill_segments": 5,
         "raw_treadmill_samples": 240,
     }
+
+
+def test_a_broken_manifest_blocks_its_exports_with_a_pointer_to_it(tmp_path: Path) -> None:
+    raw = _study(tmp_path)
+    (raw / "P1").mkdir()
+    (raw / "P1" / "walk.fit").write_bytes(activity())
+    write(raw / "P1" / "directions.csv", "file,lap,direction\nwalk.fit,x,backward\n")
+    files, _ = _ingest(tmp_path, raw)
+    assert files["directions.csv"].status == "rejected"
+    assert files["walk.fit"].status == "rejected"
+    assert "direction manifest directions.csv" in (files["walk.fit"].error or "")
+    assert "line 2, column 'lap'" in (files["walk.fit"].error or "")

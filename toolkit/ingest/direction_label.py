@@ -40,7 +40,14 @@ def manifest_rules(path: Path, parts: tuple[str, ...]) -> list[Rule]:
         for candidate in sorted(folder.glob("*.csv")):
             if "direction" in candidate.name.lower() and candidate.is_file():
                 stat = candidate.stat()
-                rules.extend(_read_cached(candidate.resolve(), stat.st_mtime_ns, stat.st_size))
+                try:
+                    rules.extend(_read_cached(candidate.resolve(), stat.st_mtime_ns, stat.st_size))
+                except IngestError as exc:
+                    where = f", {exc.position}" if exc.position else ""
+                    raise IngestError(
+                        f"the direction manifest {candidate.name} beside this file cannot be "
+                        f"used ({exc.message}{where}); fix it and ingest again"
+                    ) from exc
     return rules
 
 
