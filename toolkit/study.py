@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -20,6 +20,9 @@ from toolkit.db.reference import sync_instruments
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
 from toolkit.ingest.batch import IngestReport, ingest_paths
+
+if TYPE_CHECKING:
+    from toolkit.cohorts import Cohort
 
 
 class Study:
@@ -46,6 +49,19 @@ class Study:
             return result.pl()
         finally:
             cursor.close()
+
+    def cohort(self, definition: Cohort | str | None = None, **filters: Any) -> pl.DataFrame:
+        """Participants in a cohort: a :class:`~toolkit.cohorts.Cohort`, a saved cohort's name,
+        or filters such as ``arms=("retro",), age_min=40`` (see ``Cohort``)."""
+        from toolkit.cohorts import Cohort, load_cohort, members
+
+        if isinstance(definition, str):
+            chosen = load_cohort(self, definition)
+        elif definition is None:
+            chosen = Cohort.from_dict(filters)
+        else:
+            chosen = definition
+        return members(self, chosen)
 
     def close(self) -> None:
         """Close the connection (commits nothing: every write commits as it happens)."""
@@ -79,6 +95,8 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             ) from exc
         raise StudyError(f"cannot open {path}: {exc}") from exc
     conn.execute("set TimeZone = 'UTC'")
+    # rows of raw tables have no meaningful order; letting DuckDB insert in parallel is faster
+    conn.execute("set preserve_insertion_order = false")
     return conn
 
 

@@ -34,7 +34,7 @@ def test_reading_an_old_file_read_only_explains_how_to_upgrade(tmp_path: Path) -
     conn = duckdb.connect(str(path))
     migrate(conn, target=1)
     conn.close()
-    with pytest.raises(StudyError, match="schema version 1.*open it once read-write"):
+    with pytest.raises(StudyError, match=r"schema version 1.*open it once read-write"):
         open_study(path, read_only=True)
 
 

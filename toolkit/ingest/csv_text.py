@@ -131,6 +131,9 @@ def as_utc_timestamp(
     rejected, never shifted.
     """
     raw = frame[column]
+    fast = _fixed_offset_timestamps(raw)
+    if fast is not None:
+        return fast.alias(column)
     parsed = pl.Series(column, [None] * frame.height, dtype=UTC_DATETIME)
     remaining = raw.is_not_null()
     for fmt in OFFSET_FORMATS:
@@ -153,6 +156,50 @@ def as_utc_timestamp(
             f"timestamp {value!r} cannot be read: {hint}", position(frame, row, column)
         )
     return parsed.alias(column)
+
+
+def _fixed_offset_timestamps(raw: pl.Series) -> pl.Series | None:
+    """Fast path for the common machine layout ``YYYY-MM-DDTHH:MM:SS+HH:MM``.
+
+    Used only when every value has exactly that shape and parses; otherwise ``None`` and the
+    general (slower, per-format) path decides and reports.
+    """
+    values = raw.drop_nulls()
+    if values.len() == 0:
+        return None
+    shaped = (
+        (values.str.len_bytes() == 25)
+        & (values.str.slice(10, 1) == "T")
+        & values.str.slice(19, 1).is_in(["+", "-"])
+        & (values.str.slice(22, 1) == ":")
+    )
+    if not shaped.all():
+        return None
+    frame = pl.DataFrame({"v": raw})
+    local = pl.col("v").str.slice(0, 19).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"
+    )
+    sign = pl.when(pl.col("v").str.slice(19, 1) == "-").then(-1).otherwise(1)
+    hours = pl.col("v").str.slice(20, 2).cast(pl.Int64, strict=False)
+    minutes = pl.col("v").str.slice(23, 2).cast(pl.Int64, strict=False)
+    out = frame.select(
+        local.alias("local"),
+        (sign * (hours * 60 + minutes)).alias("offset"),
+        hours.alias("hours"),
+        minutes.alias("minutes"),
+    )
+    valid = (
+        out["local"].is_not_null()
+        & out["offset"].is_not_null()
+        & (out["hours"] <= 23)
+        & (out["minutes"] <= 59)
+    )
+    if not valid.fill_null(False).eq(raw.is_not_null()).all():
+        return None
+    utc = out.select(
+        (pl.col("local") - pl.duration(minutes=pl.col("offset"))).dt.replace_time_zone("UTC")
+    ).to_series()
+    return utc
 
 
 def _is_local(value: str) -> bool:

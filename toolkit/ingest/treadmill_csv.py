@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE, position
+from toolkit.ingest.canonical import LINE
 from toolkit.ingest.csv_text import (
     as_float,
     as_int,
@@ -147,15 +147,6 @@ def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
             LINE: text[LINE],
         }
     )
-    keys = ["participant_id", "session_id", "recorded_at"]
-    repeated = samples.select(keys).is_duplicated()
-    if repeated.any():
-        row = int(repeated.arg_true()[0])
-        raise IngestError(
-            f"session {samples['session_id'][row]!r} has two samples at "
-            f"{samples['recorded_at'][row]}",
-            position(samples, row, "timestamp"),
-        )
     segments, sessions = _segments_from_samples(samples)
     device = _optional_text(text, "device")
     if device.null_count() < text.height:
@@ -172,17 +163,28 @@ def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
 
 
 def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Derive segments (runs of one direction) and session headers from ordered samples."""
+    """Derive segments (runs of one direction) and session headers from ordered samples.
+
+    Two samples of one session at the same instant are an error (found on the sorted rows).
+    """
     session = ["participant_id", "session_id"]
-    timed = (
-        samples.lazy()
-        .sort([*session, "recorded_at"])
-        .with_columns(
-            (pl.col("recorded_at").shift(-1).over(session) - pl.col("recorded_at"))
-            .dt.total_microseconds()
-            .truediv(1e6)
-            .alias("dt")
+    ordered = samples.sort([*session, "recorded_at"]).with_columns(
+        (pl.col("recorded_at").shift(-1).over(session) - pl.col("recorded_at"))
+        .dt.total_microseconds()
+        .truediv(1e6)
+        .alias("dt")
+    )
+    repeated = ordered["dt"] == 0
+    if repeated.any():
+        row = int(repeated.arg_true()[0])
+        line = max(ordered[LINE][row], ordered[LINE][row + 1])
+        raise IngestError(
+            f"session {ordered['session_id'][row]!r} has two samples at "
+            f"{ordered['recorded_at'][row]}",
+            f"line {line}, column 'timestamp'",
         )
+    timed = (
+        ordered.lazy()
         .with_columns(pl.col("dt").fill_null(pl.col("dt").median().over(session)).fill_null(1.0))
         .with_columns(
             (pl.col("direction") != pl.col("direction").shift(1).over(session))
