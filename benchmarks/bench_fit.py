@@ -19,8 +19,8 @@ from pathlib import Path
 import fitdecode
 import numpy as np
 from garmin_fit_sdk import Decoder, Stream
-from retrowalk_demo.fit_encode import Lap, encode_activity
 
+from retrowalk_demo.fit_encode import Lap, encode_activity
 from toolkit.ingest.fit import read_fit
 
 GOAL = 50.0

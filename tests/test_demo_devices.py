@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from garmin_fit_sdk import Decoder, Stream
+
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
 from retrowalk_demo.write_devices import split_for_devices, write_devices
-
 from toolkit import open_study
 
 
