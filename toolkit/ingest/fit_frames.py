@@ -29,17 +29,20 @@ def to_frame(table: RawTable, *, with_offsets: bool = False) -> tuple[str, pl.Da
     """The message's name and its frame (one row per message, in file order)."""
     spec = message_spec(table.number)
     arrays: dict[str, pa.Array] = {}
+    kinds: dict[str, str] = {}
     numbers = sorted(table.fields, key=lambda n: (n != TIMESTAMP_FIELD, 0))
     for number in numbers:
         fs = spec.fields.get(number)
         if fs is None:
             name = "timestamp" if number == TIMESTAMP_FIELD else f"unknown_{number}"
-            kind = "date_time" if number == TIMESTAMP_FIELD else ""
-            arrays[name] = _convert(table.fields[number], kind, 1.0, 0.0)
+            kinds[name] = "date_time" if number == TIMESTAMP_FIELD else ""
+            arrays[name] = _convert(table.fields[number], kinds[name], 1.0, 0.0)
         else:
+            kinds[fs.name] = fs.type
             arrays[fs.name] = _convert_spec(table.fields[number], fs)
     for name, (sub, col) in table.subfields.items():
         if name not in arrays:
+            kinds[name] = sub.type
             arrays[name] = _convert_spec(col, sub)
     for name, (desc, col) in table.developer.items():
         scale = desc.scale if desc.scale else 1.0
@@ -48,10 +51,15 @@ def to_frame(table: RawTable, *, with_offsets: bool = False) -> tuple[str, pl.Da
     if with_offsets:
         arrays[OFFSET_COLUMN] = pa.array(table.offsets, type=pa.int64())
     if not arrays:
-        return spec.name, pl.DataFrame({"_rows": np.zeros(table.rows, dtype=np.int8)}).drop("_rows")
+        return spec.name, pl.DataFrame()
     frame = pl.from_arrow(pa.table(arrays))
     assert isinstance(frame, pl.DataFrame)
-    return spec.name, frame
+    dates = {
+        name: pl.Datetime("us", "UTC" if kind == "date_time" else None)
+        for name, kind in kinds.items()
+        if kind in ("date_time", "local_date_time") and frame[name].dtype == pl.Int64
+    }
+    return spec.name, frame.with_columns(pl.col(n).cast(t) for n, t in dates.items())
 
 
 def _convert_spec(col: RawColumn, fs: FieldSpec) -> pa.Array:
@@ -68,8 +76,9 @@ def _convert(col: RawColumn, kind: str, scale: float, offset: float) -> pa.Array
     if kind == "date_time" or kind == "local_date_time":
         seconds = col.values if col.value is None else np.nan_to_num(col.value).astype(np.int64)
         micros = (seconds + FIT_EPOCH_S) * 1_000_000
-        tz = "UTC" if kind == "date_time" else None
-        return pa.array(micros, type=pa.timestamp("us", tz=tz), mask=mask)
+        # int64 microseconds, cast in polars by to_frame: a zoned pyarrow timestamp would import
+        # pandas (a second on first use)
+        return pa.array(micros, type=pa.int64(), mask=mask)
     names = type_names(kind) if kind else None
     if names is not None:
         numbers = col.values if col.value is None else np.nan_to_num(col.value).astype(np.int64)
