@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +12,7 @@ from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
 from toolkit.errors import IngestError
 from toolkit.ingest.units import clock_seconds, to_si
-from toolkit.ingest.vendor_csv import mappings
+from toolkit.ingest.vendor_mapping import mappings
 
 PELOTON_HEADER = (
     "Workout Timestamp,Live/On-Demand,Instructor Name,Length (minutes),Fitness Discipline,Type,"
@@ -61,7 +61,8 @@ def test_every_shipped_mapping_is_complete() -> None:
         "strava_activities",
     } <= names
     for m in mappings():
-        assert {"started_at", "session_id", "duration_s"} <= set(m.columns), m.name
+        needed = {"timestamp"} if m.layout == "samples" else {"started_at", "duration_s"}
+        assert needed | {"session_id"} <= set(m.columns), m.name
 
 
 def _ingest(tmp_path: Path, raw: Path) -> tuple[dict[str, object], Path]:
@@ -125,3 +126,82 @@ def test_an_unreadable_vendor_timestamp_names_its_line(tmp_path: Path) -> None:
     assert files["w.csv"].status == "rejected"
     assert "time zone" in (files["w.csv"].error or "")
     assert files["w.csv"].position == "line 2, column 'workout timestamp'"
+
+
+def test_a_new_sample_vendor_is_a_data_file(tmp_path: Path) -> None:
+    """A made-up console log in mph and feet, mapped by a TOML file alone."""
+    from toolkit.ingest.csv_text import read_text_csv
+    from toolkit.ingest.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.vendor_csv import parse_with
+    from toolkit.ingest.vendor_mapping import mappings as load
+
+    folder = write(
+        tmp_path / "maps" / "acme.toml",
+        'name = "acme"\nlayout = "samples"\ndetect = ["clock", "mph"]\n[columns]\n'
+        'session_id = { from = "started_at", prefix = "acme-" }\n'
+        'timestamp = { column = "clock", format = "%Y-%m-%d %H:%M:%S", zone = "UTC" }\n'
+        'speed_mps = { column = "mph", kind = "speed", unit = "mph" }\n'
+        'distance_m = { column = "feet", kind = "distance", unit = "ft" }\n'
+        'incline_pct = { column = "grade", kind = "incline", unit = "percent" }\n',
+    ).parent
+    rows = "".join(
+        f"2025-03-05 10:00:{s:02d},2.0,{s * 2.9333:.4f},{3 if s < 30 else 5}%\n" for s in range(60)
+    )
+    path = write(tmp_path / "P1" / "log.csv", "clock,mph,feet,grade\n" + rows)
+    write(tmp_path / "P1" / "directions.csv", "file,start_s,end_s,direction\nlog.csv,30,60,back\n")
+    ctx = ParseContext(
+        str(path),
+        "x",
+        ("raw", "P1", "log.csv"),
+        {"P1": ParticipantInfo("P1", "UTC", date(2025, 1, 1))},
+    )
+    with pytest.raises(IngestError, match="'back' is not a walking direction"):
+        parse_with(load(folder)[0], path, read_text_csv(path), ctx)
+    write(tmp_path / "P1" / "directions.csv", "file,start_s,end_s,direction\nlog.csv,30,60,retro\n")
+    parsed = parse_with(load(folder)[0], path, read_text_csv(path), ctx)
+    segments = parsed.tables["raw_treadmill_segments"]
+    assert segments["direction"].to_list() == ["unknown", "backward"]
+    assert segments["duration_s"].to_list() == [30.0, 30.0]
+    assert segments["incline_pct"].to_list() == [3.0, 5.0]
+    samples = parsed.tables["raw_treadmill_samples"]
+    assert samples["speed_mps"][0] == pytest.approx(2.0 * 0.44704)
+    assert samples["distance_m"][1] == pytest.approx(2.9333 * 0.3048)
+    session = parsed.tables["raw_treadmill_sessions"].row(0, named=True)
+    assert session["session_id"] == "acme-20250305T100000Z"
+    assert parsed.notes["unknown_direction_segments"] == 1
+
+
+def test_the_generic_sample_template_reads_like_treadmill_csv(tmp_path: Path) -> None:
+    from toolkit.ingest import treadmill_csv
+    from toolkit.ingest.csv_text import read_text_csv
+    from toolkit.ingest.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.vendor_csv import parse_with
+
+    rows = "".join(
+        f"P1,S1,2025-03-05T10:00:{s:02d}+00:00,{0.8 + s / 100:.2f},{s * 0.8:.1f},2,100,{100 + s},"
+        f"{'forward' if s < 20 else 'backward'}\n"
+        for s in range(40)
+    )
+    path = write(
+        tmp_path / "s.csv",
+        "participant_id,session_id,timestamp,speed_mps,distance_m,incline_pct,heart_rate_bpm,"
+        "cadence_spm,direction\n" + rows,
+    )
+    ctx = ParseContext(
+        str(path), "x", ("s.csv",), {"P1": ParticipantInfo("P1", "UTC", date(2025, 1, 1))}
+    )
+    template = next(m for m in mappings() if m.name == "generic_samples")
+    ours = parse_with(template, path, read_text_csv(path), ctx).tables
+    theirs = treadmill_csv.parse(path, ctx).tables
+    columns = ["segment", "direction", "started_at", "duration_s", "distance_m", "incline_pct"]
+    assert (
+        ours["raw_treadmill_segments"]
+        .select(columns)
+        .equals(theirs["raw_treadmill_segments"].select(columns))
+    )
+    sample_columns = ["recorded_at", "speed_mps", "distance_m", "cadence_spm", "direction"]
+    assert (
+        ours["raw_treadmill_samples"]
+        .select(sample_columns)
+        .equals(theirs["raw_treadmill_samples"].select(sample_columns))
+    )
