@@ -440,3 +440,17 @@ def test_a_broken_manifest_blocks_its_exports_with_a_pointer_to_it(tmp_path: Pat
     assert files["walk.fit"].status == "rejected"
     assert "direction manifest directions.csv" in (files["walk.fit"].error or "")
     assert "line 2, column 'lap'" in (files["walk.fit"].error or "")
+
+
+def test_a_zip_of_exports_with_its_manifest_loads(tmp_path: Path) -> None:
+    import zipfile
+
+    raw = _study(tmp_path)
+    with zipfile.ZipFile(raw / "exports.zip", "w") as archive:
+        archive.writestr("P1/a.fit", activity())
+        archive.writestr("P1/directions.csv", "file,direction\na.fit,backward\n")
+    files, path = _ingest(tmp_path, raw)
+    assert all(f.status == "loaded" for f in files.values()), files
+    with open_study(path, read_only=True) as study:
+        directions = study.sql("select distinct direction from sessions")["direction"].to_list()
+    assert directions == ["backward"]
