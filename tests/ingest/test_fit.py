@@ -454,3 +454,14 @@ def test_a_zip_of_exports_with_its_manifest_loads(tmp_path: Path) -> None:
     with open_study(path, read_only=True) as study:
         directions = study.sql("select distinct direction from sessions")["direction"].to_list()
     assert directions == ["backward"]
+
+
+def test_packed_heart_rate_timestamps_match_the_sdk() -> None:
+    """hr.event_timestamp_12 packs eight 12-bit accumulated timestamps into 12 bytes."""
+    path = real_fixtures("real", "fit") / "event_timestamp.fit"
+    messages, _ = Decoder(Stream.from_file(str(path))).read(merge_heart_rates=False)
+    expected = [m.get("event_timestamp") for m in messages["hr_mesgs"]]
+    got = read_fit(path)["hr"]["event_timestamp"].to_list()
+    packed = [i for i, e in enumerate(expected) if isinstance(e, list)]
+    assert len(packed) > 1000
+    assert [got[i] for i in packed] == [expected[i] for i in packed]

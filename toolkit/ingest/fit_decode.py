@@ -14,54 +14,26 @@ Scaling and naming for output are in :mod:`toolkit.ingest.fit_frames`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from toolkit.ingest.fit_components import expand
 from toolkit.ingest.fit_profile import (
-    BASE_TYPE_BY_NAME,
     BASE_TYPES,
     FIELD_DESCRIPTION,
     TIMESTAMP_FIELD,
-    BaseType,
-    FieldSpec,
     message_spec,
     numpy_dtype,
 )
-from toolkit.ingest.fit_raw import RawColumn, column, concat, empty_like, records
+from toolkit.ingest.fit_raw import (
+    DevDescription,
+    RawColumn,
+    RawTable,
+    column,
+    concat,
+    empty_like,
+    records,
+)
 from toolkit.ingest.fit_scan import Definition, Scan
-
-#: Component bit fields wider than this are not expanded (no profile field of interest is).
-_MAX_COMPONENT_BITS = 64
-
-
-@dataclass(frozen=True)
-class DevDescription:
-    """A developer field's description (from a ``field_description`` message)."""
-
-    name: str
-    base: BaseType
-    scale: float | None
-    offset: float | None
-    units: str
-
-
-@dataclass
-class RawTable:
-    """Every message of one global message number, in file order."""
-
-    number: int
-    offsets: np.ndarray
-    headers: np.ndarray
-    chains: np.ndarray
-    fields: dict[int, RawColumn] = field(default_factory=dict)
-    developer: dict[str, tuple[DevDescription, RawColumn]] = field(default_factory=dict)
-    subfields: dict[str, tuple[FieldSpec, RawColumn]] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        """Number of messages."""
-        return len(self.offsets)
 
 
 def assemble(raw: bytes, scanned: Scan) -> dict[int, RawTable]:
@@ -80,7 +52,7 @@ def assemble(raw: bytes, scanned: Scan) -> dict[int, RawTable]:
             tables[number] = _table(raw, number, defs, descriptions)
     _resolve_compressed_timestamps(tables)
     for table in tables.values():
-        _expand(table)
+        expand(table)
     return tables
 
 
@@ -238,106 +210,3 @@ def _resolve_compressed_timestamps(tables: dict[int, RawTable]) -> None:
         current.values[rows] = np.where(known[mine], stamped[mine], 0)
         current.valid[rows] = known[mine]
         t.fields[TIMESTAMP_FIELD] = current
-
-
-def _expand(table: RawTable) -> None:
-    """Add sub-field columns and expand component fields, as the official SDK decoder does."""
-    spec = message_spec(table.number)
-    pending: list[tuple[FieldSpec, RawColumn]] = []
-    for num, col in list(table.fields.items()):
-        fs = spec.fields.get(num)
-        if fs is None:
-            continue
-        for sub in fs.subfields:
-            mask = np.zeros(table.rows, dtype=bool)
-            for ref, raw_value in sub.selectors:
-                ref_col = table.fields.get(ref)
-                if ref_col is not None and not ref_col.is_array:
-                    mask |= ref_col.valid & (ref_col.values == raw_value)
-            if mask.any():
-                sub_col = RawColumn(col.values, col.valid & mask, col.base, col.elements_valid)
-                table.subfields[sub.name] = (sub, sub_col)
-                if sub.components:
-                    pending.append((sub, sub_col))
-        if fs.components:
-            pending.append((fs, col))
-    while pending:
-        source_spec, source = pending.pop(0)
-        _expand_one(table, spec.fields, source_spec, source, pending)
-
-
-def _expand_one(
-    table: RawTable,
-    fields: dict[int, FieldSpec],
-    spec: FieldSpec,
-    source: RawColumn,
-    pending: list[tuple[FieldSpec, RawColumn]],
-) -> None:
-    base = BASE_TYPE_BY_NAME.get(spec.type)
-    if base is None or source.values.dtype == object:
-        return  # the SDK expands only fields whose profile type is a base type
-    values = source.values
-    if source.is_array:
-        width = min(values.shape[1], _MAX_COMPONENT_BITS // (8 * source.base.size))
-        packed = np.zeros(len(values), dtype=np.uint64)
-        for j in range(width):
-            element = values[:, j].astype(np.uint64) & np.uint64((1 << (8 * source.base.size)) - 1)
-            packed |= element << np.uint64(8 * source.base.size * j)
-        available = width * 8 * source.base.size
-    else:
-        packed = values.astype(np.uint64)
-        available = 8 * source.base.size
-    rows = source.valid
-    shift = 0
-    for i, target_number in enumerate(spec.components):
-        bits = spec.bits[i]
-        if shift + bits > available or target_number not in fields:
-            break
-        target = fields[target_number]
-        part = ((packed >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.int64)
-        shift += bits
-        if target.accumulated:
-            part = _accumulate(part, rows, bits)
-        scale = spec.scale[i] if i < len(spec.scale) else 1.0
-        offset = spec.offset[i] if i < len(spec.offset) else 0.0
-        value = part / scale - offset
-        t_scale, t_offset = target.single_scale
-        # rounded, not truncated as the SDK does: int(2.03 * 1000) is 2029 in floating point
-        raw_target = np.round((value + t_offset) * t_scale).astype(np.int64)
-        t_base = BASE_TYPE_BY_NAME.get(target.type)
-        invalid = t_base.invalid if t_base is not None else 0xFF
-        good = rows & (raw_target != invalid)
-        existing = table.fields.get(target_number)
-        if existing is not None and not existing.is_array and existing.values.dtype != object:
-            merged_raw = np.where(rows, raw_target, existing.values)
-            merged_valid = np.where(rows, good, existing.valid)
-            old_value = existing.value if existing.value is not None else _scaled(existing, target)
-            merged_value = np.where(rows, value, old_value)
-        else:
-            merged_raw, merged_valid, merged_value = raw_target, good, value
-        new = RawColumn(
-            merged_raw, merged_valid, t_base or BASE_TYPES[0x02], value=merged_value.astype(float)
-        )
-        table.fields[target_number] = new
-        if target.components:
-            pending.append((target, RawColumn(raw_target, good, new.base)))
-
-
-def _scaled(col: RawColumn, spec: FieldSpec) -> np.ndarray:
-    scale, offset = spec.single_scale
-    return col.values / scale - offset
-
-
-def _accumulate(part: np.ndarray, rows: np.ndarray, bits: int) -> np.ndarray:
-    """Undo roll-over of an accumulated component over the valid rows, in file order.
-
-    ``garmin_fit_sdk.Accumulator``: the first value starts the total; each next value adds
-    ``(value - last) & mask``.
-    """
-    out = part.copy()
-    idx = np.flatnonzero(rows)
-    if idx.size:
-        seq = part[idx]
-        steps = np.diff(seq) & ((1 << bits) - 1)
-        out[idx] = seq[0] + np.concatenate([[0], np.cumsum(steps)])
-    return out

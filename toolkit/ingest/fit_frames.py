@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from toolkit.ingest.fit_decode import RawTable
 from toolkit.ingest.fit_profile import (
     FIT_EPOCH_S,
     TIMESTAMP_FIELD,
@@ -20,7 +19,7 @@ from toolkit.ingest.fit_profile import (
     message_spec,
     type_names,
 )
-from toolkit.ingest.fit_raw import RawColumn
+from toolkit.ingest.fit_raw import RawColumn, RawTable
 
 OFFSET_COLUMN = "_offset"
 

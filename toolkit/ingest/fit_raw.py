@@ -7,11 +7,11 @@ then one column; invalid values (the base type's "no value" pattern) become a va
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from toolkit.ingest.fit_profile import BaseType, numpy_dtype
+from toolkit.ingest.fit_profile import BaseType, FieldSpec, numpy_dtype
 from toolkit.ingest.fit_scan import Definition
 
 
@@ -150,3 +150,32 @@ def concat(columns: list[RawColumn]) -> RawColumn:
             [c.value if c.value is not None else np.full(len(c.valid), np.nan) for c in columns]
         ),
     )
+
+
+@dataclass(frozen=True)
+class DevDescription:
+    """A developer field's description (from a ``field_description`` message)."""
+
+    name: str
+    base: BaseType
+    scale: float | None
+    offset: float | None
+    units: str
+
+
+@dataclass
+class RawTable:
+    """Every message of one global message number, in file order."""
+
+    number: int
+    offsets: np.ndarray
+    headers: np.ndarray
+    chains: np.ndarray
+    fields: dict[int, RawColumn] = field(default_factory=dict)
+    developer: dict[str, tuple[DevDescription, RawColumn]] = field(default_factory=dict)
+    subfields: dict[str, tuple[FieldSpec, RawColumn]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Number of messages."""
+        return len(self.offsets)
