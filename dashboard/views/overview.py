@@ -1,20 +1,57 @@
-"""Overview page: who is in the study and how much they walked."""
+"""Overview: who is in the cohort (Table 1), how many were followed up, what data exists."""
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
-from dashboard.connection import get_study, study_path
-from toolkit.summaries import enrolment_by_arm, weekly_minutes_by_arm
+from dashboard import context, data, downloads
+from toolkit.figures import figure_completeness, figure_participant_flow
 
-study = get_study(str(study_path()))
+ctx = context.current()
+options = data.filter_options(ctx.source, ctx.version)
 st.title("Overview")
-st.caption(f"Study: {study.path}")
-st.subheader("Enrolment by arm and condition")
-st.dataframe(enrolment_by_arm(study), hide_index=True)
-st.subheader("Mean retro-walking minutes per week, by arm")
-weekly = weekly_minutes_by_arm(study)
-st.plotly_chart(
-    px.line(weekly.to_pandas(), x="study_week", y="retro_minutes", color="arm", markers=True),
+st.caption(f"Cohort: {ctx.cohort.describe()}")
+instruments = options["instruments"] or ["nrs"]
+instrument = st.selectbox(
+    "Outcome for the flow",
+    instruments,
+    index=instruments.index("nrs") if "nrs" in instruments else 0,
+    key="overview_instrument",
 )
+tables = data.overview_tables(ctx.source, ctx.version, ctx.cohort_json, instrument)
+flow = tables["flow"]
+enrolled = flow.filter((flow["arm"] == "all") & (flow["stage"] == "enrolled"))["participants"]
+analysed = flow.filter((flow["arm"] == "all") & (flow["stage"] == "analysed"))["participants"]
+n_enrolled = int(enrolled.item()) if enrolled.len() else 0
+n_analysed = int(analysed.item()) if analysed.len() else 0
+cols = st.columns(3)
+cols[0].metric(
+    "Participants in cohort", n_enrolled, help=f"of {options['participants']} in the study"
+)
+cols[1].metric(f"With {instrument} baseline and follow-up", n_analysed)
+cols[2].metric(
+    "Retained",
+    f"{100 * n_analysed / n_enrolled:.0f}%" if n_enrolled else "-",
+    help="analysed / enrolled",
+)
+
+st.subheader("Baseline characteristics (Table 1)")
+if tables["table1"].height:
+    downloads.table(tables["table1_wide"], "table1", key="overview_table1")
+    st.caption("Mean (SD) for age and BMI; n (%) of participants with a known value otherwise.")
+else:
+    st.info("No participants in this cohort.")
+
+st.subheader("Enrolment and retention")
+downloads.figure(
+    figure_participant_flow(flow, instrument=instrument), "participant_flow", key="overview_flow"
+)
+with st.expander("Flow table"):
+    downloads.table(flow, "participant_flow", key="overview_flow_table")
+
+st.subheader("Data completeness")
+downloads.figure(
+    figure_completeness(tables["completeness"]), "data_completeness", key="overview_completeness"
+)
+with st.expander("Completeness table"):
+    downloads.table(tables["completeness"], "data_completeness", key="overview_completeness_table")

@@ -8,6 +8,7 @@ from pathlib import Path
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
 from retrowalk_demo.write_devices import split_for_devices, write_devices
+from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
 from retrowalk_demo.writers import (
     write_pain,
     write_roster,
@@ -38,7 +39,8 @@ def write_raw(
     paths = [write_roster(raw, people, model)]
     paths += write_treadmill_segments(raw, on_csv)
     paths += write_treadmill_samples(raw, people, seed)
-    paths += write_pain(raw, people)
+    paths += write_redcap(raw, people, seed)
+    paths += write_pain(raw, leave_to_redcap(people))
     paths += write_devices(raw, on_devices, seed)
     return paths
 

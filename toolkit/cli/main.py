@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.report_command import report
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.batch import IngestReport
 from toolkit.study import open_study
@@ -160,6 +161,13 @@ def dashboard(study: Path | None) -> None:
         "--browser.gatherUsageStats=false",
     ]
     sys.exit(subprocess.call(command, env=env))
+
+
+cli.add_command(report)
+
+from toolkit.cli.stats_command import stats  # noqa: E402
+
+cli.add_command(stats)
 
 
 def main() -> None:

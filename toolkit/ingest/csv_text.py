@@ -38,13 +38,10 @@ def header_of(head: bytes) -> list[str]:
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError:
-        try:  # the head may end inside a multi-byte character
-            text = (
-                head[: head.rfind(b"\n")].decode("utf-8-sig", errors="strict")
-                if b"\n" in head
-                else ""
-            )
-        except UnicodeDecodeError:  # binary content: not a CSV
+        try:  # the head may end inside a multi-byte character: drop the partial last line
+            cut = head[: head.rfind(b"\n")] if b"\n" in head else b""
+            text = cut.decode("utf-8-sig", errors="strict")
+        except UnicodeDecodeError:  # binary (a workbook, a FIT file): no CSV header
             return []
     first = text.splitlines()[0] if text else ""
     return [c.strip().strip('"').strip().lower() for c in first.split(",")]

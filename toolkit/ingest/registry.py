@@ -13,6 +13,8 @@ from toolkit.ingest import (
     direction_manifest,
     fit,
     pain_csv,
+    questionnaire_items,
+    redcap,
     roster_csv,
     tcx,
     treadmill_csv,
@@ -28,6 +30,8 @@ FORMAT_MODULES: tuple[ModuleType, ...] = (
     direction_manifest,
     vendor_csv,
     treadmill_csv,
+    redcap,
+    questionnaire_items,
     pain_csv,
 )
 

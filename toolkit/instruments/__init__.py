@@ -2,7 +2,8 @@
 
 The summaries live in ``definitions.toml`` so that adding an instrument is a data change; the
 study database gets a copy (``ref_instruments``) that the ``pain_scores`` and ``outcomes`` views
-join to.
+join to. Scoring from items (which items, option points, missing-item rules, each with its
+source) lives in ``questionnaires/*.toml``, applied by :mod:`toolkit.instruments.scoring`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,242 @@
+"""Dashboard responsiveness on a generated 10,000-participant study.
+
+Goals: each cohort filter change takes under 150 ms of server time; the first page is ready
+(its charts drawn in a browser) under 3 s after the server starts.
+
+* **Server time per filter change**: Streamlit's AppTest runs the real entry script in-process
+  (the same script run and element serialisation the server does, without the websocket);
+  after a warm-up that fills the study-wide caches, each sidebar filter change on each page is
+  one timed ``run()``. Baseline in the same run: a rerun of a one-line Streamlit script (the
+  framework's floor).
+* **First page ready**: ``retrowalk dashboard STUDY`` is started on a free port and Chromium
+  (Playwright) opens it; the time runs from process start until the Overview's charts have drawn
+  their SVG. Baseline in the same run: the same measure for a one-line Streamlit app.
+
+Usage: ``python benchmarks/bench_dashboard.py [PARTICIPANTS]`` (default 10000). The study is
+built once into ``benchmarks/out/dashboard_<N>/`` (ingesting 10,000 participants' files takes
+a while) and reused.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "datasets")]
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.dashboard.server import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_path,
+    dashboard_server,
+    free_port,
+)
+
+GOAL_FILTER_MS = 150.0
+GOAL_FIRST_PAGE_S = 3.0
+APP = ROOT / "dashboard" / "app.py"
+#: (page script, [(widget kind, key, value), ...]) — each change is one timed run.
+CHANGES: list[tuple[str, list[tuple[str, str, object]]]] = [
+    (
+        "views/overview.py",
+        [
+            ("multiselect", "cohort_arms", ["retro", "forward"]),
+            ("multiselect", "cohort_conditions", ["knee_oa"]),
+            ("multiselect", "cohort_sexes", ["female"]),
+            ("slider", "cohort_age", (30.0, 70.0)),
+            ("multiselect", "cohort_sites", ["leeds", "boston"]),
+        ],
+    ),
+    (
+        "views/exposure.py",
+        [
+            ("multiselect", "cohort_arms", ["retro"]),
+            ("multiselect", "cohort_conditions", []),
+            ("slider", "cohort_min_adherence", 50),
+        ],
+    ),
+    (
+        "views/outcomes.py",
+        [
+            ("multiselect", "cohort_arms", []),
+            ("multiselect", "cohort_sexes", ["male"]),
+            ("slider", "cohort_min_adherence", 0),
+        ],
+    ),
+    (
+        "views/dose_response.py",
+        [
+            ("multiselect", "cohort_sexes", []),
+            ("multiselect", "cohort_sites", ["sydney"]),
+            ("slider", "cohort_age", (20.0, 60.0)),
+        ],
+    ),
+]
+
+
+def ensure_study(participants: int) -> Path:
+    """The benchmark study, built (once) with the demo generator."""
+    target = ROOT / "benchmarks" / "out" / f"dashboard_{participants}" / "study.duckdb"
+    if not target.exists():
+        from retrowalk_demo import build_demo
+
+        print(f"building a {participants}-participant demo study at {target} (once) ...")
+        t0 = time.perf_counter()
+        build_demo(target, participants=participants, seed=11, progress=False)
+        print(f"  built in {time.perf_counter() - t0:.0f} s")
+    return target
+
+
+def _set(at: AppTest, kind: str, key: str, value: object) -> None:
+    widget = at.multiselect(key=key) if kind == "multiselect" else at.slider(key=key)
+    widget.set_value(value)
+
+
+def filter_change_times(study: Path) -> tuple[list[tuple[str, float]], float, float]:
+    """Timed reruns after filter changes; also the cold first run and the warm-up time."""
+    os.environ["RETROWALK_STUDY"] = str(study)
+    at = AppTest.from_file(str(APP), default_timeout=600)
+    t0 = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for page, _ in CHANGES:  # fill the study-wide caches each page uses
+        at.switch_page(page).run()
+    warm_up = time.perf_counter() - t0
+    at.switch_page(CHANGES[0][0]).run()
+    timings: list[tuple[str, float]] = []
+    for page, changes in CHANGES:
+        at.switch_page(page).run()
+        for kind, key, value in changes:
+            _set(at, kind, key, value)
+            t0 = time.perf_counter()
+            at.run()
+            elapsed = time.perf_counter() - t0
+            if at.exception:
+                raise RuntimeError(f"{page} after {key}={value}: {at.exception[0].value}")
+            timings.append((f"{Path(page).stem}: {key}={value}", elapsed))
+    return timings, cold, warm_up
+
+
+def baseline_rerun() -> float:
+    """Median rerun time of a one-line Streamlit script (the framework's floor)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "hello.py"
+        script.write_text("import streamlit as st\nst.write('hello')\n")
+        at = AppTest.from_file(str(script)).run()
+        times = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def first_page_ready(study: Path | None) -> float | None:
+    """Seconds from starting the server to the first page's charts drawn in Chromium
+    (``study`` None: a one-line Streamlit app instead); None without Chromium."""
+    executable = chromium_path()
+    if executable is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        try:
+            t0 = time.perf_counter()
+            if study is not None:
+                with dashboard_server(study) as url:
+                    page.goto(url)
+                    page.wait_for_function(
+                        "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+                        ".filter(c => c.querySelector('.main-svg')).length >= 2",
+                        timeout=120_000,
+                    )
+                    return time.perf_counter() - t0
+            return _hello_ready(page, t0)
+        finally:
+            browser.close()
+
+
+def _hello_ready(page: object, t0: float) -> float:
+    import subprocess
+    import urllib.request
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "hello.py"
+        script.write_text("import streamlit as st\nst.write('hello')\n")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            health = f"http://127.0.0.1:{port}/_stcore/health"
+            while True:
+                try:
+                    with urllib.request.urlopen(health, timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            page.goto(f"http://127.0.0.1:{port}")  # type: ignore[attr-defined]
+            page.wait_for_selector("text=hello", timeout=60_000)  # type: ignore[attr-defined]
+            return time.perf_counter() - t0
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def main(participants: int) -> None:
+    study = ensure_study(participants)
+    floor = baseline_rerun()
+    timings, cold, warm_up = filter_change_times(study)
+    values = [t for _, t in timings]
+    print(f"\nstudy: {participants} participants ({study.stat().st_size / 1e6:.0f} MB)")
+    print(f"cold first script run (snapshot copy, study-wide queries): {cold * 1000:.0f} ms")
+    print(f"warm-up of the other pages' study-wide caches: {warm_up * 1000:.0f} ms")
+    print(f"baseline: one-line script rerun {floor * 1000:.1f} ms")
+    print("\nserver time per filter change:")
+    for name, elapsed in timings:
+        print(f"  {elapsed * 1000:7.1f} ms  {name}")
+    median, worst = statistics.median(values), max(values)
+    print(
+        f"median {median * 1000:.1f} ms, max {worst * 1000:.1f} ms; "
+        f"median/goal {median * 1000 / GOAL_FILTER_MS:.2f}, max/goal "
+        f"{worst * 1000 / GOAL_FILTER_MS:.2f} (goal < 1); median/baseline {median / floor:.1f}x"
+    )
+    hello = first_page_ready(None)
+    ready = first_page_ready(study)
+    if ready is None or hello is None:
+        print("\nfirst page ready: not measured (Chromium is not installed)")
+        return
+    print(
+        f"\nfirst page ready in Chromium: {ready:.2f} s (goal {GOAL_FIRST_PAGE_S:.0f} s, ratio "
+        f"{ready / GOAL_FIRST_PAGE_S:.2f}); one-line Streamlit app {hello:.2f} s (ratio "
+        f"{ready / hello:.1f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)

@@ -1,0 +1,291 @@
+"""Cached data for the pages: toolkit functions called with plain, hashable arguments.
+
+Every function takes ``source`` (the study path) and ``version`` (the snapshot's content stamp),
+so a new snapshot never serves results cached from an older one. Study-wide frames are read once
+per version (few entries); a filter change only needs the cohort's participant ids (one cheap
+query) and in-memory filtering of those frames, which keeps a filter change fast on large
+studies. Cohorts travel as their JSON text.
+
+Statistical caveats (:class:`toolkit.errors.StatsWarning`) are returned as text with the result
+so the page can show them; cached functions must not call Streamlit elements.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import polars as pl
+import streamlit as st
+
+from dashboard.connection import snapshot_study
+from toolkit import analysis_frames, stats, summaries
+from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
+from toolkit.errors import RetrowalkError
+
+T = TypeVar("T")
+STUDY_WIDE = 4
+PER_COHORT = 64
+
+
+def _cohort(cohort_json: str) -> Cohort:
+    return Cohort.from_json(cohort_json)
+
+
+def _with_warnings(func: Callable[[], T]) -> tuple[T | None, list[str]]:
+    """Run ``func``; its warnings (and a toolkit error, as the result None) become text."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result: T | None = func()
+            error: list[str] = []
+        except RetrowalkError as exc:
+            result, error = None, [str(exc)]
+    messages = list(dict.fromkeys(str(w.message) for w in caught))
+    return result, messages + error
+
+
+def in_cohort(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """Rows of ``frame`` whose participant is in ``ids``."""
+    return frame.filter(pl.col("participant_id").is_in(ids.implode()))
+
+
+# --- study-wide frames (one entry per snapshot version) -------------------------------------
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def filter_options(source: str, version: str) -> dict[str, Any]:
+    """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments."""
+    study = snapshot_study(source)
+    people = members(study, Cohort())
+    instruments = study.sql("select distinct instrument from outcomes order by instrument")[
+        "instrument"
+    ].to_list()
+
+    def distinct(column: str) -> list[str]:
+        return sorted(str(v) for v in people[column].drop_nulls().unique().to_list())
+
+    def bounds(column: str) -> tuple[float, float] | None:
+        values = people[column].drop_nulls()
+        return (float(values.min()), float(values.max())) if values.len() else None  # type: ignore[arg-type]
+
+    enrolled = people["enrolled_on"].drop_nulls()
+    return {
+        "arms": distinct("arm"),
+        "conditions": distinct("condition"),
+        "sexes": distinct("sex"),
+        "sites": distinct("site"),
+        "age": bounds("age"),
+        "bmi": bounds("bmi"),
+        "enrolled": (enrolled.min(), enrolled.max()) if enrolled.len() else None,
+        "instruments": instruments,
+        "participants": people.height,
+    }
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def saved_cohorts(source: str, version: str) -> list[str]:
+    """Names of the cohorts saved in the study."""
+    return saved_cohort_names(snapshot_study(source))
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def study_view(source: str, version: str, view: str) -> pl.DataFrame:
+    """All rows of a participant view (``participants``, ``weekly_exposure``, ``outcomes``...)."""
+    return select_view(snapshot_study(source), view, Cohort())
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def study_segments(source: str, version: str) -> pl.DataFrame:
+    """All session segments with study week and day (``summaries.segment_weeks``)."""
+    return summaries.segment_weeks(snapshot_study(source), Cohort())
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def study_sample_participants(source: str, version: str) -> pl.DataFrame:
+    """Participants with per-second treadmill samples."""
+    return summaries.sample_participants(snapshot_study(source))
+
+
+@st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
+def study_outcome_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
+    """``analysis_frames.outcome_frame`` for everyone, for one instrument."""
+    return analysis_frames.outcome_frame(snapshot_study(source), None, instrument)
+
+
+@st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
+def study_trajectory_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
+    """``analysis_frames.trajectory_frame`` for everyone, for one instrument."""
+    return analysis_frames.trajectory_frame(snapshot_study(source), None, instrument)
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def ingest_attempts(source: str, version: str) -> pl.DataFrame:
+    """The ingest log, newest first."""
+    return summaries.ingest_attempts(snapshot_study(source))
+
+
+# --- per cohort ------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def cohort_ids(source: str, version: str, cohort_json: str) -> pl.Series:
+    """The cohort's participant ids (the one query a filter change runs)."""
+    cohort = _cohort(cohort_json)
+    if cohort.is_everyone():
+        return study_view(source, version, "participants")["participant_id"]
+    return members(snapshot_study(source), cohort)["participant_id"]
+
+
+def cohort_view(source: str, version: str, cohort_json: str, view: str) -> pl.DataFrame:
+    """The cohort's rows of a participant view (filtered in memory)."""
+    return in_cohort(study_view(source, version, view), cohort_ids(source, version, cohort_json))
+
+
+def cohort_outcome_frame(
+    source: str, version: str, cohort_json: str, instrument: str
+) -> pl.DataFrame:
+    """The cohort's rows of the outcome frame for ``instrument``."""
+    return in_cohort(
+        study_outcome_frame(source, version, instrument), cohort_ids(source, version, cohort_json)
+    )
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def overview_tables(
+    source: str, version: str, cohort_json: str, instrument: str
+) -> dict[str, pl.DataFrame]:
+    """Table 1 (long and wide), participant flow and completeness for the cohort."""
+    ids = cohort_ids(source, version, cohort_json)
+    people = cohort_view(source, version, cohort_json, "participants")
+    outcomes = cohort_view(source, version, cohort_json, "outcomes")
+    table1 = stats.table1(people) if people.height else pl.DataFrame()
+    completeness = summaries.data_completeness(
+        people,
+        {
+            "treadmill sessions": in_cohort(study_segments(source, version), ids),
+            "per-second treadmill samples": in_cohort(
+                study_sample_participants(source, version), ids
+            ),
+            "pain or questionnaire scores": in_cohort(
+                study_trajectory_frame(source, version, instrument), ids
+            ),
+            "wearable days": cohort_view(source, version, cohort_json, "wearable_daily"),
+        },
+    )
+    return {
+        "table1": table1,
+        "table1_wide": summaries.table1_wide(table1),
+        "flow": summaries.participant_flow(people, outcomes, instrument),
+        "completeness": completeness,
+    }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
+    """Weekly minutes, adherence per participant and progression for the cohort."""
+    people = cohort_view(source, version, cohort_json, "participants")
+    weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
+    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
+    return {
+        "weekly_minutes": summaries.weekly_minutes(weekly, people),
+        "adherence": summaries.adherence_by_participant(weekly, people),
+        "progression": summaries.progression(segments, people),
+    }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def outcome_results(
+    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+) -> dict[str, Any]:
+    """Trajectories, change from baseline, ANCOVA and responders for the cohort."""
+    frame = cohort_outcome_frame(source, version, cohort_json, instrument)
+    trajectory = in_cohort(
+        study_trajectory_frame(source, version, instrument),
+        cohort_ids(source, version, cohort_json),
+    )
+    change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
+    ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
+    responders, responder_notes = _with_warnings(
+        lambda: stats.responders(frame, reference=reference)
+    )
+    return {
+        "frame": frame,
+        "trajectory": trajectory,
+        "trajectory_means": summaries.trajectory_means(trajectory),
+        "change": change,
+        "ancova": ancova,
+        "responders": responders,
+        "notes": {"change": change_notes, "ancova": ancova_notes, "responders": responder_notes},
+    }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def dose_response_results(
+    source: str,
+    version: str,
+    cohort_json: str,
+    instrument: str,
+    exposure: str,
+    covariates: tuple[str, ...],
+    spline_df: int | None,
+) -> dict[str, Any]:
+    """The dose-response coefficients and fitted curve for the cohort."""
+    frame = cohort_outcome_frame(source, version, cohort_json, instrument)
+    kwargs: dict[str, Any] = {
+        "outcome": "change",
+        "exposure": exposure,
+        "covariates": covariates,
+        "spline_df": spline_df,
+    }
+    coefficients, notes = _with_warnings(lambda: stats.dose_response(frame, **kwargs))
+    curve, curve_notes = _with_warnings(lambda: stats.dose_response_curve(frame, **kwargs))
+    return {
+        "frame": frame,
+        "coefficients": coefficients,
+        "curve": curve,
+        "notes": list(dict.fromkeys(notes + curve_notes)),
+    }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def quality_tables(
+    source: str, version: str, cohort_json: str, instrument: str
+) -> dict[str, pl.DataFrame]:
+    """Unlabelled segments and missing values for the cohort."""
+    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
+    unlabelled = segments.filter(pl.col("direction") == "unknown").drop("direction")
+    frame = cohort_outcome_frame(source, version, cohort_json, instrument)
+    columns = ["sex", "age", "bmi", "site", "baseline", "follow_up", "change", "adherence"]
+    missing = (
+        stats.missing_summary(frame, group="arm", columns=columns)
+        if frame.height
+        else pl.DataFrame()
+    )
+    return {"unlabelled": unlabelled, "missing": missing}
+
+
+# --- one participant ---------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def participant_data(source: str, version: str, participant_id: str) -> dict[str, pl.DataFrame]:
+    """Everything the Participant page shows about one participant."""
+    study = snapshot_study(source)
+    return {
+        "profile": summaries.participant_view(study, "participants", participant_id),
+        "outcomes": summaries.participant_view(study, "outcomes", participant_id),
+        "sessions": summaries.participant_sessions(study, participant_id),
+        "pain": summaries.participant_view(study, "pain_scores", participant_id),
+        "wearable": summaries.participant_view(study, "wearable_daily", participant_id),
+        "weekly": summaries.participant_view(study, "weekly_exposure", participant_id),
+    }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def session_samples(
+    source: str, version: str, participant_id: str, session_id: str
+) -> pl.DataFrame:
+    """One session's per-second samples."""
+    return summaries.participant_samples(snapshot_study(source), participant_id, session_id)

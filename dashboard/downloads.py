@@ -1,0 +1,81 @@
+"""Charts and tables with their download buttons.
+
+Files are made only when a button is clicked (Streamlit's deferred ``data`` callable), so a
+page run never pays for a CSV of a large table or a PNG render it may not need. PNG and SVG go
+through kaleido and the local Chromium; where that is missing, the buttons say why and the
+figure's self-contained HTML is offered instead (always offered: it keeps the interactivity).
+"""
+
+from __future__ import annotations
+
+import re
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from toolkit.figures import static_export_problem, to_html, to_image
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "figure"
+
+
+def csv_button(frame: pl.DataFrame, name: str, *, key: str, label: str = "Download CSV") -> None:
+    """A button downloading ``frame`` as ``name.csv``."""
+    st.download_button(
+        label,
+        data=lambda: frame.write_csv(),
+        file_name=f"{_slug(name)}.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def table(frame: pl.DataFrame, name: str, *, key: str, height: int | None = None) -> None:
+    """``frame`` as an interactive table with its CSV download."""
+    if height is None:
+        st.dataframe(frame, hide_index=True, key=f"{key}_table")
+    else:
+        st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table")
+    csv_button(frame, name, key=f"{key}_csv")
+
+
+def figure(fig: go.Figure, name: str, *, key: str) -> None:
+    """``fig`` as an interactive chart, with PNG, SVG and HTML downloads under it."""
+    st.plotly_chart(fig, width="stretch", key=f"{key}_chart", config={"displaylogo": False})
+    slug = _slug(name)
+    problem = static_export_problem()
+    columns = st.columns([1, 1, 1, 4])
+    if problem is None:
+        columns[0].download_button(
+            "PNG",
+            data=lambda: to_image(fig, "png"),
+            file_name=f"{slug}.png",
+            mime="image/png",
+            key=f"{key}_png",
+            on_click="ignore",
+            icon=":material/image:",
+        )
+        columns[1].download_button(
+            "SVG",
+            data=lambda: to_image(fig, "svg"),
+            file_name=f"{slug}.svg",
+            mime="image/svg+xml",
+            key=f"{key}_svg",
+            on_click="ignore",
+            icon=":material/draw:",
+        )
+    else:
+        columns[0].caption(f"PNG/SVG unavailable: {problem}.")
+    columns[2].download_button(
+        "HTML",
+        data=lambda: to_html(fig),
+        file_name=f"{slug}.html",
+        mime="text/html",
+        key=f"{key}_html",
+        on_click="ignore",
+        icon=":material/code:",
+    )

@@ -1,0 +1,222 @@
+"""Read a study that another process may be writing: a private snapshot copy, refreshed safely.
+
+Why: DuckDB lets one process write a database file and, while it does, no other process may
+open that file at all, not even read-only; and a process holding the file open read-only stops
+any writer from opening it. A dashboard that kept the study itself open would therefore block
+``retrowalk ingest`` for as long as it runs, and could not start while an ingest runs.
+
+So the dashboard never keeps the study open. It copies the study file (and its ``.wal``, if
+any) to a private snapshot and opens the copy read-only. Before each script run it compares the
+study's modification stamp with the snapshot's; when they differ and no process holds DuckDB's
+lock on the study, it takes a new snapshot. While a writer holds the lock, the dashboard keeps
+serving the previous snapshot (and says so), so it stays responsive during an ingest.
+
+The lock test uses ``fcntl(F_GETLK)``, the POSIX advisory lock DuckDB itself takes on the
+database file: it asks whether a lock is held without taking one, so it never gets in a
+writer's way. POSIX locks held by *this* process are invisible to ``F_GETLK``; the dashboard
+holds none on the study (it only ever opens the copy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from toolkit.errors import StudyError
+from toolkit.study import Study, open_study
+
+# struct flock on Linux/BSD x86_64 and aarch64: short l_type, short l_whence, off_t l_start,
+# off_t l_len, pid_t l_pid (native alignment pads it to 32 bytes).
+_FLOCK = "hhqqi4x"
+
+
+class StudyBusyError(StudyError):
+    """The study is locked by a writer and there is no earlier snapshot to show."""
+
+
+def lock_holder(path: Path, *, writers_only: bool = True) -> int | None:
+    """The id of another process holding DuckDB's lock on ``path``, else None.
+
+    Asks with ``F_GETLK`` whether a lock over the whole file could be granted, without taking
+    it: asking for a shared lock finds only writers (``writers_only``, what matters before a
+    copy); asking for an exclusive lock also finds read-only users (what matters before we
+    write ourselves, since DuckDB then refuses to open the file read-write).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        wanted = fcntl.F_RDLCK if writers_only else fcntl.F_WRLCK
+        query = struct.pack(_FLOCK, wanted, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        l_type, _, _, _, pid = struct.unpack(_FLOCK, answer)
+        return None if l_type == fcntl.F_UNLCK else int(pid)
+    finally:
+        os.close(fd)
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    """Modification time and size of the study file and its write-ahead log (0s if absent)."""
+    main = path.stat()
+    wal = Path(f"{path}.wal")
+    try:
+        log = wal.stat()
+        return main.st_mtime_ns, main.st_size, log.st_mtime_ns, log.st_size
+    except FileNotFoundError:
+        return main.st_mtime_ns, main.st_size, 0, 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One private copy of the study, open read-only.
+
+    ``version`` identifies the study's content (its stamp) and keys cached query results;
+    ``source_modified`` is when the study file last changed; ``taken_at`` when we copied it.
+    """
+
+    source: Path
+    path: Path
+    version: str
+    source_modified: datetime
+    taken_at: datetime
+    study: Study
+
+
+@dataclass(frozen=True)
+class SnapshotStatus:
+    """What :meth:`SnapshotManager.current` found: the snapshot to use and whether the study has
+    changed since (``writer_pid`` is the process holding the study's lock, if any)."""
+
+    snapshot: Snapshot
+    stale: bool
+    writer_pid: int | None
+
+
+def default_snapshot_folder(source: Path) -> Path:
+    """A per-study folder under the system's temporary directory."""
+    digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "retrowalk-dashboard" / digest
+
+
+class SnapshotManager:
+    """Keeps one current read-only snapshot of ``source`` for this process (thread-safe).
+
+    Parameters
+    ----------
+    source
+        The study file others may write.
+    folder
+        Where snapshot copies go; defaults to :func:`default_snapshot_folder`.
+    """
+
+    def __init__(self, source: Path, folder: Path | None = None) -> None:
+        self.source = source.resolve()
+        self.folder = folder or default_snapshot_folder(self.source)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int, int] | None = None
+        self._snapshot: Snapshot | None = None
+        self._serial = 0
+
+    def current(self) -> SnapshotStatus:
+        """The snapshot to read, refreshed first if the study changed and nobody writes it.
+
+        Raises :class:`StudyBusyError` when a writer holds the study and there is no earlier
+        snapshot yet (the dashboard started during an ingest).
+        """
+        if not self.source.exists():
+            raise StudyError(f"no study at {self.source}")
+        with self._lock:
+            stamp = _stamp(self.source)
+            if self._snapshot is not None and stamp == self._stamp:
+                return SnapshotStatus(self._snapshot, stale=False, writer_pid=None)
+            holder = lock_holder(self.source)
+            if holder is None and self._refresh(stamp):
+                assert self._snapshot is not None
+                return SnapshotStatus(self._snapshot, stale=False, writer_pid=None)
+            if self._snapshot is None:
+                raise StudyBusyError(
+                    f"{self.source} is being written by another process"
+                    f"{f' (pid {holder})' if holder else ''}; DuckDB lets no other process read "
+                    "it meanwhile. The dashboard opens it as soon as the writer finishes."
+                )
+            return SnapshotStatus(self._snapshot, stale=True, writer_pid=holder)
+
+    def _refresh(self, stamp: tuple[int, int, int, int]) -> bool:
+        """Copy the study and open the copy; False if it changed or got locked meanwhile."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._remove_orphans()
+        self._serial += 1
+        target = self.folder / f"{os.getpid()}-{self._serial}.duckdb"
+        shutil.copyfile(self.source, target)
+        wal = Path(f"{self.source}.wal")
+        if wal.exists():
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copyfile(wal, Path(f"{target}.wal"))
+        if _stamp(self.source) != stamp or lock_holder(self.source) is not None:
+            _remove(target)
+            return False
+        try:
+            study = open_study(target, read_only=True)
+        except StudyError:
+            _remove(target)
+            raise
+        previous = self._snapshot
+        self._snapshot = Snapshot(
+            source=self.source,
+            path=target,
+            version=f"{stamp[0]}-{stamp[1]}-{stamp[2]}-{stamp[3]}",
+            source_modified=datetime.fromtimestamp(max(stamp[0], stamp[2]) / 1e9, tz=UTC),
+            taken_at=datetime.now(UTC),
+            study=study,
+        )
+        self._stamp = stamp
+        if previous is not None:
+            # Sessions still running a query keep the old connection alive (and its file's
+            # inode: unlinking an open file is safe on POSIX) until they finish.
+            _remove(previous.path)
+        return True
+
+    def _remove_orphans(self) -> None:
+        """Delete snapshots left by dashboard processes that no longer run."""
+        for path in self.folder.glob("*.duckdb"):
+            pid_text = path.name.split("-", 1)[0]
+            if not pid_text.isdigit() or int(pid_text) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                _remove(path)
+            except PermissionError:
+                continue
+
+    @property
+    def study(self) -> Study:
+        """The current snapshot's read-only study (call :meth:`current` first)."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            raise StudyError(f"no snapshot of {self.source} has been taken yet")
+        return snapshot.study
+
+    def close(self) -> None:
+        """Forget the snapshot and delete its file (tests and shutdown)."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.study.close()
+                _remove(self._snapshot.path)
+            self._snapshot = None
+            self._stamp = None
+
+
+def _remove(path: Path) -> None:
+    for stale in (path, Path(f"{path}.wal")):
+        stale.unlink(missing_ok=True)

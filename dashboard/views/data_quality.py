@@ -1,0 +1,63 @@
+"""Data quality: what was ingested, what was rejected and why, unlabelled segments, gaps."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import context, data, downloads
+from toolkit.figures import figure_ingest_status, figure_missingness
+
+ctx = context.current()
+options = data.filter_options(ctx.source, ctx.version)
+st.title("Data quality")
+attempts = data.ingest_attempts(ctx.source, ctx.version)
+counts = {
+    s: attempts.filter(pl.col("status") == s).height for s in ("loaded", "duplicate", "rejected")
+}
+cols = st.columns(3)
+cols[0].metric("Files loaded", counts["loaded"])
+cols[1].metric("Duplicates skipped", counts["duplicate"])
+cols[2].metric("Files rejected", counts["rejected"])
+
+st.subheader("Ingest log")
+downloads.figure(figure_ingest_status(attempts), "ingest_status", key="quality_ingest")
+with st.expander("Every ingest attempt (newest first)"):
+    downloads.table(attempts, "ingest_log", key="quality_log")
+
+st.subheader("Rejected files")
+rejected = attempts.filter(pl.col("status") == "rejected").select(
+    "ingested_at", "format", "path", "error_position", "error"
+)
+if rejected.height:
+    downloads.table(rejected, "rejected_files", key="quality_rejected")
+    st.caption("A rejected file loaded nothing; fix it and ingest it again.")
+else:
+    st.success("No file has been rejected.")
+
+st.caption(f"Below: cohort {ctx.cohort.describe()}")
+choices = options["instruments"] or ["nrs"]
+instrument = st.selectbox(
+    "Outcome for missing values",
+    choices,
+    index=choices.index("nrs") if "nrs" in choices else 0,
+    key="quality_instrument",
+)
+tables = data.quality_tables(ctx.source, ctx.version, ctx.cohort_json, instrument)
+
+st.subheader("Segments with unknown walking direction")
+unlabelled = tables["unlabelled"]
+if unlabelled.height:
+    st.caption(
+        f"{unlabelled.height} segment(s) had no direction in their export; they count in "
+        "neither retro nor forward minutes."
+    )
+    downloads.table(unlabelled, "unlabelled_segments", key="quality_unlabelled")
+else:
+    st.success("Every segment in this cohort has a walking direction.")
+
+st.subheader("Missing values")
+missing = tables["missing"]
+downloads.figure(figure_missingness(missing), "missing_values", key="quality_missing")
+with st.expander("Missing values table"):
+    downloads.table(missing, "missing_values", key="quality_missing_table")

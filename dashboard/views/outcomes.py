@@ -1,0 +1,114 @@
+"""Outcomes: score trajectories, change from baseline, ANCOVA, and responders by MCID."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import context, data, downloads
+from toolkit.figures import figure_change, figure_responders, figure_trajectories
+from toolkit.instruments import instruments
+
+RESULT = ["term", "estimate", "ci_low", "ci_high", "statistic", "df", "p_value", "n"]
+
+
+def notes(messages: list[str]) -> None:
+    """Statistical caveats under a result."""
+    for message in messages:
+        st.caption(f"Note: {message}")
+
+
+def mcid_text(name: str) -> str:
+    """What counts as a response for the instrument, from its definition."""
+    known = instruments().get(name)
+    if known is None or (known.mcid_points is None and known.mcid_percent is None):
+        return "no MCID defined"
+    parts = []
+    if known.mcid_points is not None:
+        parts.append(f"{known.mcid_points:g} points")
+    if known.mcid_percent is not None:
+        parts.append(f"{known.mcid_percent:g}% of baseline")
+    better = "increase" if known.higher_is_better else "decrease"
+    return f"MCID: {' or '.join(parts)} {better}"
+
+
+ctx = context.current()
+options = data.filter_options(ctx.source, ctx.version)
+st.title("Outcomes")
+st.caption(f"Cohort: {ctx.cohort.describe()}")
+choices = options["instruments"] or ["nrs"]
+left, right = st.columns(2)
+instrument = left.selectbox(
+    "Outcome",
+    choices,
+    index=choices.index("nrs") if "nrs" in choices else 0,
+    key="outcomes_instrument",
+)
+arms = options["arms"]
+reference = (
+    right.selectbox(
+        "Reference arm",
+        arms,
+        index=arms.index("usual_care") if "usual_care" in arms else 0,
+        key="outcomes_reference",
+    )
+    if arms
+    else None
+)
+results = data.outcome_results(ctx.source, ctx.version, ctx.cohort_json, instrument, reference)
+
+st.subheader("Trajectories")
+downloads.figure(
+    figure_trajectories(results["trajectory"], results["trajectory_means"], instrument=instrument),
+    f"{instrument}_trajectories",
+    key="outcomes_trajectories",
+)
+st.caption(
+    "Thin lines: individual participants. Thick lines: weekly means of participants' "
+    "scores (scores before enrolment count as week 0), 95% CI bands."
+)
+
+st.subheader("Change from baseline")
+change = results["change"]
+if change is not None and change.height:
+    downloads.figure(
+        figure_change(change, instrument=instrument), f"{instrument}_change", key="outcomes_change"
+    )
+    downloads.table(
+        change.select([*RESULT, "mean_baseline", "mean_follow_up", "hedges_gz"]),
+        f"{instrument}_change",
+        key="outcomes_change_table",
+    )
+else:
+    st.info("No complete baseline and follow-up pairs in this cohort.")
+notes(results["notes"]["change"])
+
+st.subheader("ANCOVA: follow-up adjusted for baseline")
+ancova = results["ancova"]
+if ancova is not None and ancova.height:
+    shown = ancova.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
+    downloads.table(
+        shown.select(["role", *RESULT]), f"{instrument}_ancova", key="outcomes_ancova_table"
+    )
+    method = ancova["method"][0]
+    st.caption(f"Method: {method}. Differences are arm minus reference ({reference}).")
+else:
+    st.info("ANCOVA needs at least two arms with complete baseline and follow-up.")
+notes(results["notes"]["ancova"])
+
+st.subheader("Responders")
+responders = results["responders"]
+if responders is not None and responders.height:
+    downloads.figure(
+        figure_responders(responders, instrument=instrument, mcid=mcid_text(instrument)),
+        f"{instrument}_responders",
+        key="outcomes_responders",
+    )
+    downloads.table(
+        responders.select(["role", *RESULT]),
+        f"{instrument}_responders",
+        key="outcomes_responders_table",
+    )
+else:
+    st.info(f"No responder status for {instrument} in this cohort ({mcid_text(instrument)}).")
+notes(results["notes"]["responders"])

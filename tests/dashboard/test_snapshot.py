@@ -1,0 +1,122 @@
+"""The dashboard's study snapshot under DuckDB's single-writer rule, with real processes.
+
+DuckDB lets one process write a file and, meanwhile, no other process open it; a process
+reading it stops any writer from opening it. These tests check that the dashboard's snapshot
+(a) never blocks an ingest, (b) keeps answering from the last snapshot while a writer holds
+the study, (c) picks up the writer's changes once it has finished, and (d) explains itself
+when it starts while a writer holds the study.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.snapshot import SnapshotManager, StudyBusyError, lock_holder
+from tests.conftest import run_cli
+from tests.dashboard.conftest import Holder
+
+NEW_SCORE = "participant_id,measured_at,instrument,score\nRW0001,2026-06-01T09:00:00+00:00,nrs,3\n"
+
+
+def count_scores(manager: SnapshotManager) -> int:
+    return int(manager.study.sql("select count(*) from pain_scores").item())
+
+
+def test_lock_holder_sees_writers_and_readers_of_other_processes(
+    study_copy: Path, hold: Holder
+) -> None:
+    assert lock_holder(study_copy) is None
+    assert lock_holder(study_copy, writers_only=False) is None
+    with hold(study_copy, "write") as writer:
+        assert lock_holder(study_copy) == writer.pid
+        assert lock_holder(study_copy, writers_only=False) == writer.pid
+    with hold(study_copy, "read") as reader:
+        assert lock_holder(study_copy) is None
+        assert lock_holder(study_copy, writers_only=False) == reader.pid
+    assert lock_holder(study_copy, writers_only=False) is None
+
+
+def test_the_dashboard_does_not_block_an_ingest_and_sees_it_afterwards(
+    study_copy: Path, tmp_path: Path
+) -> None:
+    manager = SnapshotManager(study_copy, tmp_path / "snapshots")
+    first = manager.current()
+    before = count_scores(manager)
+    assert not first.stale
+    assert first.snapshot.path.parent == tmp_path / "snapshots"
+    assert manager.current().snapshot is first.snapshot  # unchanged study: same snapshot
+
+    extra = tmp_path / "new_score.csv"
+    extra.write_text(NEW_SCORE)
+    result = run_cli("ingest", study_copy, extra)  # a separate process writes the study
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert count_scores(manager) == before  # the open snapshot is a stable copy
+
+    refreshed = manager.current()
+    assert not refreshed.stale
+    assert refreshed.snapshot.version != first.snapshot.version
+    assert count_scores(manager) == before + 1
+    assert not first.snapshot.path.exists()  # the old copy is deleted once replaced
+    manager.close()
+    assert list((tmp_path / "snapshots").glob("*.duckdb")) == []
+
+
+def test_while_a_writer_holds_the_study_the_last_snapshot_keeps_answering(
+    study_copy: Path, tmp_path: Path, hold: Holder
+) -> None:
+    manager = SnapshotManager(study_copy, tmp_path / "snapshots")
+    first = manager.current()
+    before = count_scores(manager)
+    with hold(study_copy, "write") as writer:
+        # The writer changes the file meanwhile (as an ingest would) ...
+        extra = tmp_path / "new_score.csv"
+        extra.write_text(NEW_SCORE)
+        study_copy.touch()
+        status = manager.current()
+        # ... and the dashboard keeps serving the last snapshot, saying why.
+        assert status.stale
+        assert status.writer_pid == writer.pid
+        assert status.snapshot is first.snapshot
+        assert count_scores(manager) == before
+    result = run_cli("ingest", study_copy, extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = manager.current()
+    assert not after.stale
+    assert count_scores(manager) == before + 1
+    manager.close()
+
+
+def test_starting_while_a_writer_holds_the_study_says_so(
+    study_copy: Path, tmp_path: Path, hold: Holder
+) -> None:
+    manager = SnapshotManager(study_copy, tmp_path / "snapshots")
+    with hold(study_copy, "write") as writer:
+        message = f"being written by another process \\(pid {writer.pid}\\)"
+        with pytest.raises(StudyBusyError, match=message):
+            manager.current()
+    assert not manager.current().stale  # the writer finished: the dashboard opens
+    manager.close()
+
+
+def test_readers_of_the_study_do_not_stop_a_snapshot(
+    study_copy: Path, tmp_path: Path, hold: Holder
+) -> None:
+    manager = SnapshotManager(study_copy, tmp_path / "snapshots")
+    with hold(study_copy, "read"):
+        status = manager.current()
+    assert not status.stale
+    assert count_scores(manager) > 0
+    manager.close()
+
+
+def test_snapshots_left_by_dead_processes_are_removed(study_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    orphan = folder / "999999999-1.duckdb"  # no such process id on Linux (pid_max < 2**22)
+    orphan.write_bytes(b"old")
+    manager = SnapshotManager(study_copy, folder)
+    manager.current()
+    assert not orphan.exists()
+    manager.close()

@@ -1,0 +1,76 @@
+"""Exposure summaries against direct SQL over the views, and the mean CI against R."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from toolkit import open_study
+from toolkit.cohorts import Cohort, members, select_view
+from toolkit.summaries import (
+    adherence_by_participant,
+    mean_ci,
+    progression,
+    segment_weeks,
+    weekly_minutes,
+)
+
+
+def test_mean_ci_matches_r_t_test() -> None:
+    # R: t.test(c(1, 2, 3, 4, 5))$conf.int -> 1.036757 4.963243 (mean 3, sd 1.581139)
+    frame = pl.DataFrame({"g": ["a"] * 5 + ["b"], "v": [1.0, 2, 3, 4, 5, 7]})
+    out = mean_ci(frame, "v", ["g"])
+    a = out.filter(pl.col("g") == "a").row(0, named=True)
+    assert a["mean"] == pytest.approx(3.0)
+    assert a["sd"] == pytest.approx(1.581139, abs=1e-6)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((1.036757, 4.963243), abs=1e-6)
+    b = out.filter(pl.col("g") == "b").row(0, named=True)
+    assert b["n"] == 1 and b["ci_low"] is None  # no interval from one value
+    with pytest.raises(ValueError, match="'confidence' parameter of mean_ci must be in"):
+        mean_ci(frame, "v", ["g"], confidence=1.5)
+
+
+def test_weekly_minutes_and_adherence_match_sql(demo_study: Path) -> None:
+    cohort = Cohort(conditions=("knee_oa",))
+    with open_study(demo_study, read_only=True) as study:
+        people = members(study, cohort)
+        weekly = select_view(study, "weekly_exposure", cohort)
+        expected = study.sql(
+            "select p.arm, w.study_week, avg(w.retro_minutes) as mean, count(*) as n "
+            "from weekly_exposure w join participants p using (participant_id) "
+            "where p.condition = 'knee_oa' group by all"
+        )
+        adherence = study.sql(
+            "select participant_id, avg(adherence) as a from weekly_exposure "
+            "join participants using (participant_id) where condition = 'knee_oa' "
+            "and prescribed_direction is not null group by participant_id"
+        )
+    got = weekly_minutes(weekly, people).filter(pl.col("measure") == "retro_minutes")
+    joined = got.join(expected, on=["arm", "study_week"], suffix="_sql")
+    assert joined.height == expected.height > 0
+    assert (joined["mean"] - joined["mean_sql"]).abs().max() < 1e-9
+    assert (joined["n"] == joined["n_sql"]).all()
+    per_person = adherence_by_participant(weekly, people).join(adherence, on="participant_id")
+    assert per_person.height == adherence.height > 0
+    assert (per_person["mean_adherence"] - per_person["a"]).abs().max() < 1e-9
+    assert set(per_person["arm"]) == {"retro", "forward"}  # usual care has no prescription
+
+
+def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> None:
+    # MODEL.md: backward speed starts near 0.45 m/s and rises 0.035 m/s per week.
+    with open_study(demo_study, read_only=True) as study:
+        people = members(study, Cohort())
+        segments = segment_weeks(study, Cohort())
+    out = progression(segments, people).filter(
+        (pl.col("arm") == "retro")
+        & (pl.col("direction") == "backward")
+        & (pl.col("measure") == "speed_mps")
+    )
+    weeks = out.sort("study_week")
+    slope = (weeks["mean"][-1] - weeks["mean"][0]) / (
+        weeks["study_week"][-1] - weeks["study_week"][0]
+    )
+    assert slope == pytest.approx(0.035, abs=0.01)
+    assert weeks["mean"][0] == pytest.approx(0.45 + 0.035, abs=0.06)

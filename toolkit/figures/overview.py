@@ -1,0 +1,78 @@
+"""Figures of who is in the cohort: the participant flow and data completeness."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from toolkit.figures.style import Trace, colour_map, empty_figure, label, make_figure
+
+
+def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> go.Figure:
+    """Grouped bars of participants per flow stage and arm (from ``summaries.participant_flow``),
+    labelled with the count and the percentage of the arm's enrolled."""
+    arms = flow.filter(pl.col("arm") != "all")
+    if arms.height == 0:
+        return empty_figure("No participants in this cohort")
+    traces: list[Trace] = []
+    for arm, colour in colour_map(arms["arm"]).items():
+        rows = arms.filter(pl.col("arm") == arm).sort("step")
+        traces.append(
+            {
+                "type": "bar",
+                "x": rows["stage"].to_list(),
+                "y": rows["participants"].to_list(),
+                "name": label(arm),
+                "marker": {"color": colour},
+                "text": [
+                    f"{n} ({p:.0f}%)"
+                    for n, p in zip(rows["participants"], rows["percent_of_enrolled"], strict=True)
+                ],
+                "textposition": "outside",
+                "hovertemplate": "%{x}: %{y} participants<extra>" + label(arm) + "</extra>",
+            }
+        )
+    return make_figure(
+        traces,
+        {"barmode": "group", "yaxis": {"title": {"text": "participants"}}},
+        title=f"Participant flow ({instrument} baseline and follow-up)",
+    )
+
+
+def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
+    """Heatmap of the percentage of each arm's participants having each kind of data (from
+    ``summaries.data_completeness``)."""
+    if completeness.height == 0:
+        return empty_figure("No participants in this cohort")
+    items = list(dict.fromkeys(completeness["item"].to_list()))
+    arms = list(colour_map(completeness["arm"]))
+    lookup = {(row["item"], row["arm"]): row for row in completeness.iter_rows(named=True)}
+    z = [[lookup[(i, a)]["percent"] if (i, a) in lookup else None for a in arms] for i in items]
+    text = [
+        [
+            f"{lookup[(i, a)]['participants_with_data']}/{lookup[(i, a)]['participants']}"
+            if (i, a) in lookup
+            else ""
+            for a in arms
+        ]
+        for i in items
+    ]
+    trace: Trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": [label(a) for a in arms],
+        "y": items,
+        "text": text,
+        "texttemplate": "%{z:.0f}% (%{text})",
+        "colorscale": "Blues",
+        "zmin": 0,
+        "zmax": 100,
+        "colorbar": {"title": {"text": "%"}},
+        "hovertemplate": "%{y}, %{x}: %{z:.1f}% (%{text})<extra></extra>",
+    }
+    return make_figure(
+        [trace],
+        {"yaxis": {"autorange": "reversed"}},
+        title="Data completeness (% of participants)",
+        height=160 + 32 * len(items),
+    )

@@ -1,0 +1,256 @@
+"""Build a report: read the cohort's frames, privatise them, run the analyses, render, write.
+
+``build_report`` writes the HTML (and optionally the PDF and the data extracts);
+``report_html`` returns the HTML bytes for the dashboard's download button. Both go through
+:func:`build_content`, which reads each frame once and privatises it before any statistics or
+figure sees it, so no later step can leak an ID or a date.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from toolkit.analysis_frames import outcome_frame, resolve_cohort, trajectory_frame, visit_frame
+from toolkit.cohorts import Cohort, members, select_view
+from toolkit.errors import UsageError
+from toolkit.report.cohort_sections import cohort_section, cohort_text, consort_section
+from toolkit.report.exposure_sections import exposure_section, table1_section
+from toolkit.report.extracts import write_extracts
+from toolkit.report.methods import MethodsLog, methods_paragraphs
+from toolkit.report.model import Dataset, ReportContent, ReportResult, Section
+from toolkit.report.outcome_sections import outcomes_section
+from toolkit.report.pdf import print_pdf
+from toolkit.report.privacy import PrivacyPolicy, Privatiser
+from toolkit.report.provenance import collect_provenance
+from toolkit.report.render import render_html
+from toolkit.report.response_sections import dose_response_section, responders_section
+from toolkit.study import Study, open_study
+from toolkit.summaries import segment_weeks
+
+#: Section keys, in the order a report shows them (provenance closes every report).
+SECTION_KEYS = (
+    "cohort",
+    "consort",
+    "table1",
+    "exposure",
+    "outcomes",
+    "dose-response",
+    "responders",
+    "methods",
+    "provenance",
+)
+
+
+@contextmanager
+def _timer(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _windows(study: Study) -> str:
+    settings = dict(study.sql("select key, value from study_settings").iter_rows())
+    try:
+        return (
+            f"baseline is the latest score from {settings['baseline_days_before']:g} days before "
+            f"to {settings['baseline_days_after']:g} days after enrolment; follow-up is the score "
+            f"closest to study day {settings['follow_up_day']:g} within "
+            f"\u00b1{settings['follow_up_window_days']:g} days."
+        )
+    except KeyError:
+        return "baseline and follow-up windows as set in the study."
+
+
+def _check_outcome(study: Study, outcome: str) -> tuple[str, str]:
+    """The instrument's label and its MCID in words; a usage error for an unknown one."""
+    found = study.sql(
+        "select label, mcid_points, mcid_percent from ref_instruments where instrument = ?",
+        [outcome],
+    )
+    if found.height == 0:
+        known = study.sql("select instrument from ref_instruments order by 1")["instrument"]
+        raise UsageError(
+            f"The 'outcome' of a report must be one of {', '.join(known)}. Got {outcome!r} instead."
+        )
+    label, points, percent = found.row(0)
+    rules = [f"{points:g} points" for p in [points] if p is not None]
+    rules += [f"{percent:g}% of baseline" for p in [percent] if p is not None]
+    return f"{outcome} ({label})", "improvement of at least " + (" or ".join(rules) or "the MCID")
+
+
+def build_content(
+    study: Study,
+    cohort: Cohort | str | None = None,
+    *,
+    outcome: str = "nrs",
+    policy: PrivacyPolicy | None = None,
+    seconds: dict[str, float] | None = None,
+) -> ReportContent:
+    """Everything the report shows for ``cohort`` of ``study``, privatised under ``policy``."""
+    policy = policy or PrivacyPolicy()
+    seconds = seconds if seconds is not None else {}
+    chosen = resolve_cohort(study, cohort)
+    outcome_label, mcid = _check_outcome(study, outcome)
+    with _timer(seconds, "collect"):
+        people_raw = members(study, chosen)
+        if people_raw.height == 0:
+            raise UsageError(f"The cohort ({chosen.describe()}) has no participants.")
+        study_total = int(study.sql("select count(*) from participants").item())
+        privatiser = Privatiser(policy, people_raw.select("participant_id", "enrolled_on"))
+        private = privatiser.participant_frame
+        people = private(people_raw)
+        outcome_rows = private(outcome_frame(study, chosen, outcome))
+        outcomes_view = private(select_view(study, "outcomes", chosen))
+        weekly = private(select_view(study, "weekly_exposure", chosen))
+        segments = private(segment_weeks(study, chosen))
+        trajectory = private(trajectory_frame(study, chosen, outcome))
+        visits = private(visit_frame(study, chosen, outcome))
+    text = cohort_text(chosen, identifiable=policy.identifiable)
+    log = MethodsLog()
+    caught: list[str] = []
+    with _timer(seconds, "analyse"), warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        sections: list[Section] = [
+            cohort_section(chosen, people, study_total, privatiser, text),
+            consort_section(people, outcomes_view, outcome, study_total, privatiser),
+            table1_section(people, privatiser, log),
+            exposure_section(weekly, segments, people, privatiser, log),
+            outcomes_section(outcome_rows, trajectory, visits, outcome, privatiser, log),
+            dose_response_section(outcome_rows, outcome, privatiser, log),
+            responders_section(outcome_rows, outcome, mcid, privatiser, log),
+        ]
+        caught = list(dict.fromkeys(privatiser.suppress_text(str(r.message)) for r in records))
+    sections.append(
+        Section(
+            "methods",
+            "Methods",
+            methods_paragraphs(
+                log,
+                cohort_text=text,
+                outcome=outcome_label,
+                windows=_windows(study),
+                privatiser=privatiser,
+            ),
+        )
+    )
+    parameters = {
+        "cohort": text if not policy.identifiable else chosen.to_dict(),
+        "outcome": outcome,
+        "identifiable": policy.identifiable,
+        "min_cell": policy.min_cell,
+    }
+    provenance = collect_provenance(study, parameters, identifiable=policy.identifiable)
+    datasets = [
+        Dataset(
+            "analysis_outcomes",
+            f"One row per participant: {outcome} outcome and exposure",
+            outcome_rows,
+        ),
+        Dataset("analysis_scores", f"One row per {outcome} score", trajectory),
+        Dataset(
+            "analysis_visits", f"One row per participant and scheduled {outcome} visit", visits
+        ),
+        Dataset("analysis_weekly_exposure", "One row per participant and study week", weekly),
+    ]
+    return ReportContent(
+        title=f"retrowalk report: {Path(study.path).stem}",
+        policy=policy,
+        cohort_text=text,
+        sections=sections,
+        datasets=datasets,
+        provenance=provenance,
+        warnings=caught,
+    )
+
+
+@contextmanager
+def _opened(study: Study | Path | str) -> Iterator[Study]:
+    if isinstance(study, Study):
+        yield study
+        return
+    with open_study(study, read_only=True) as opened:
+        yield opened
+
+
+def report_html(
+    study: Study | Path | str,
+    cohort: Cohort | str | None = None,
+    *,
+    outcome: str = "nrs",
+    identifiable: bool = False,
+    min_cell: int = 5,
+) -> bytes:
+    """The report as UTF-8 HTML bytes, e.g. for a dashboard download button."""
+    policy = PrivacyPolicy(identifiable=identifiable, min_cell=min_cell)
+    with _opened(study) as opened:
+        content = build_content(opened, cohort, outcome=outcome, policy=policy)
+    return render_html(content).encode("utf-8")
+
+
+def build_report(
+    study: Study | Path | str,
+    cohort: Cohort | str | None,
+    out_html: Path | str,
+    pdf: Path | str | None = None,
+    identifiable: bool = False,
+    min_cell: int = 5,
+    *,
+    outcome: str = "nrs",
+    extracts: bool = True,
+) -> ReportResult:
+    """Write the report for ``cohort`` of ``study``.
+
+    Parameters
+    ----------
+    study
+        An open study, or the path of a study file (opened read-only).
+    cohort
+        A :class:`~toolkit.cohorts.Cohort`, a saved cohort's name, or None for everyone.
+    out_html
+        The HTML file to write (self-contained; opens offline).
+    pdf
+        Also print the report to this PDF (needs Chromium).
+    identifiable
+        Include raw participant IDs and calendar dates (off by default).
+    min_cell
+        Counts of fewer participants are suppressed.
+    outcome
+        The primary outcome instrument (``nrs`` by default).
+    extracts
+        Also write the tables and analysed datasets as CSV and Parquet with a data dictionary
+        into ``<out_html stem>_data/`` beside the HTML.
+    """
+    policy = PrivacyPolicy(identifiable=identifiable, min_cell=min_cell)
+    seconds: dict[str, float] = {}
+    html_path = Path(out_html)
+    with _opened(study) as opened:
+        content = build_content(opened, cohort, outcome=outcome, policy=policy, seconds=seconds)
+    with _timer(seconds, "render"):
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(render_html(content), encoding="utf-8")
+    written: tuple[Path, ...] = ()
+    if extracts:
+        with _timer(seconds, "extracts"):
+            folder = html_path.with_name(f"{html_path.stem}_data")
+            written = write_extracts(content, folder)
+    pdf_path = None
+    if pdf is not None:
+        with _timer(seconds, "pdf"), tempfile.TemporaryDirectory(prefix="retrowalk-") as tmp:
+            printable = Path(tmp) / html_path.name
+            printable.write_text(render_html(content, static=True), encoding="utf-8")
+            pdf_path = print_pdf(printable, Path(pdf))
+    return ReportResult(
+        html=html_path,
+        pdf=pdf_path,
+        extracts=written,
+        sections=(*(s.key for s in content.sections), "provenance"),
+        seconds=seconds,
+        generated_on=content.provenance.generated_at.date(),
+    )

@@ -1,0 +1,31 @@
+"""Statistics for cohort analyses: pure functions, tidy polars frame in, tidy polars frame out.
+
+Every result starts with the columns ``term, estimate, ci_low, ci_high, statistic, df, p_value,
+n, method`` (extra columns follow). Inputs are checked up front and raise
+:class:`toolkit.errors.UsageError`; statistical caveats are :class:`toolkit.errors.StatsWarning`.
+Each method is tested against a published reference (see ``tests/stats``).
+"""
+
+from toolkit.stats._common import RESULT_COLUMNS
+from toolkit.stats.ancova import ancova
+from toolkit.stats.change import change_from_baseline
+from toolkit.stats.descriptives import missing_summary, table1
+from toolkit.stats.dose_response import dose_response, dose_response_curve
+from toolkit.stats.mixed import mixed_model
+from toolkit.stats.mmrm import mmrm
+from toolkit.stats.multiplicity import adjust_pvalues
+from toolkit.stats.responders import responders
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "adjust_pvalues",
+    "ancova",
+    "change_from_baseline",
+    "dose_response",
+    "dose_response_curve",
+    "missing_summary",
+    "mixed_model",
+    "mmrm",
+    "responders",
+    "table1",
+]

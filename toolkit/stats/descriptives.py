@@ -1,0 +1,206 @@
+"""Descriptive tables: "Table 1" by arm and a missing-data summary.
+
+These are the numbers a paper's first table shows: for each arm (and all participants), n with
+mean (SD) and median [IQR] for continuous variables, and counts with percentages of those with
+a known value for categorical ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from toolkit.stats._common import as_names, check_columns, check_frame
+
+OVERALL = "all"
+
+_TABLE1_SCHEMA = {
+    "variable": pl.String,
+    "level": pl.String,
+    "group": pl.String,
+    "n": pl.Int64,
+    "summary": pl.String,
+    "mean": pl.Float64,
+    "sd": pl.Float64,
+    "median": pl.Float64,
+    "q1": pl.Float64,
+    "q3": pl.Float64,
+    "count": pl.Int64,
+    "percent": pl.Float64,
+    "missing": pl.Int64,
+}
+
+
+def _groups(data: pl.DataFrame, group: str | None, overall: bool) -> list[tuple[str, pl.DataFrame]]:
+    out: list[tuple[str, pl.DataFrame]] = []
+    if group is not None:
+        for key, part in data.group_by(group, maintain_order=False):
+            out.append((str(key[0]), part))
+        out.sort(key=lambda item: item[0])
+    if overall or group is None:
+        out.append((OVERALL, data))
+    return out
+
+
+def table1(
+    participants: pl.DataFrame,
+    *,
+    group: str | None = "arm",
+    continuous: Iterable[str] = ("age", "bmi"),
+    categorical: Iterable[str] = ("sex", "condition", "site"),
+    overall: bool = True,
+    digits: int = 1,
+) -> pl.DataFrame:
+    """Baseline characteristics by group ("Table 1").
+
+    Parameters
+    ----------
+    participants
+        One row per participant.
+    group
+        Column whose levels become the table's columns (``None``: all participants only).
+    continuous, categorical
+        Variables summarised as mean (SD) / median [Q1, Q3], or as count (%).
+    overall
+        Also summarise all participants together (group ``"all"``).
+    digits
+        Decimals in the ``summary`` text.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per variable, level and group: ``variable``, ``level`` (null for continuous
+        variables), ``group``, ``n`` (participants with a known value), ``summary`` (text such
+        as ``"34.2 (7.1)"`` or ``"12 (40.0%)"``), ``mean``, ``sd``, ``median``, ``q1``, ``q3``
+        (continuous), ``count`` and ``percent`` (categorical: percent of known values), and
+        ``missing`` (participants with no value). Quartiles use linear interpolation, as R's
+        default ``quantile(type = 7)``.
+    """
+    func = "table1"
+    data = check_frame(participants, func, "participants")
+    cont = as_names(continuous, "continuous", func)
+    cat = as_names(categorical, "categorical", func)
+    check_columns(data, [group, *cont, *cat], func)
+    rows: list[dict[str, object]] = []
+    groups = _groups(data, group, overall)
+    for variable in cont:
+        for name, part in groups:
+            values = part[variable].cast(pl.Float64).drop_nulls().drop_nans()
+            n = values.len()
+            mean = values.mean() if n else None
+            sd = values.std() if n > 1 else None
+            median = values.median() if n else None
+            q1 = values.quantile(0.25, "linear") if n else None
+            q3 = values.quantile(0.75, "linear") if n else None
+            summary = (
+                f"{mean:.{digits}f} ({sd:.{digits}f})"
+                if isinstance(mean, float) and isinstance(sd, float)
+                else (f"{mean:.{digits}f}" if isinstance(mean, float) else "")
+            )
+            rows.append(
+                {
+                    "variable": variable,
+                    "level": None,
+                    "group": name,
+                    "n": n,
+                    "summary": summary,
+                    "mean": mean,
+                    "sd": sd,
+                    "median": median,
+                    "q1": q1,
+                    "q3": q3,
+                    "count": None,
+                    "percent": None,
+                    "missing": part.height - n,
+                }
+            )
+    for variable in cat:
+        levels = sorted(str(v) for v in data[variable].drop_nulls().unique().to_list())
+        for name, part in groups:
+            known = part[variable].drop_nulls().cast(pl.String)
+            n = known.len()
+            counts = dict(zip(*known.value_counts().to_dict(as_series=False).values(), strict=True))
+            for level in levels:
+                count = int(counts.get(level, 0))
+                percent = 100.0 * count / n if n else None
+                rows.append(
+                    {
+                        "variable": variable,
+                        "level": level,
+                        "group": name,
+                        "n": n,
+                        "summary": f"{count} ({percent:.{digits}f}%)"
+                        if percent is not None
+                        else "0",
+                        "mean": None,
+                        "sd": None,
+                        "median": None,
+                        "q1": None,
+                        "q3": None,
+                        "count": count,
+                        "percent": percent,
+                        "missing": part.height - n,
+                    }
+                )
+    return pl.DataFrame(rows, schema=_TABLE1_SCHEMA)
+
+
+def missing_summary(
+    frame: pl.DataFrame,
+    *,
+    group: str | None = "arm",
+    columns: Iterable[str] | None = None,
+) -> pl.DataFrame:
+    """How many values are missing, per column and group.
+
+    Parameters
+    ----------
+    frame
+        Any tidy frame, e.g. :func:`toolkit.analysis_frames.outcome_frame`.
+    group
+        Column to split by (``None``: whole frame only). Rows are also given for all groups
+        together (group ``"all"``).
+    columns
+        Columns to count (default: every column except ``group``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``variable``, ``group``, ``n`` (rows), ``missing`` (null or NaN), ``percent_missing``.
+    """
+    func = "missing_summary"
+    data = check_frame(frame, func, "frame")
+    check_columns(data, [group], func)
+    chosen = (
+        as_names(columns, "columns", func)
+        if columns is not None
+        else tuple(c for c in data.columns if c != group)
+    )
+    check_columns(data, chosen, func)
+    rows: list[dict[str, object]] = []
+    for variable in chosen:
+        for name, part in _groups(data, group, True):
+            column = part[variable]
+            missing = column.null_count()
+            if column.dtype.is_float():
+                missing += int(column.is_nan().sum() or 0)
+            rows.append(
+                {
+                    "variable": variable,
+                    "group": name,
+                    "n": part.height,
+                    "missing": missing,
+                    "percent_missing": 100.0 * missing / part.height if part.height else None,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "variable": pl.String,
+            "group": pl.String,
+            "n": pl.Int64,
+            "missing": pl.Int64,
+            "percent_missing": pl.Float64,
+        },
+    )

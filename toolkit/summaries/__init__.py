@@ -1,0 +1,51 @@
+"""Tidy summaries of a study that the dashboard and reports show as they are.
+
+``frames`` reads view rows for a cohort (parameterised SQL); ``flow`` and ``exposure`` are pure
+functions from those rows to small tidy tables (enrolment flow, completeness, minutes per week,
+adherence, progression). Figures for them live in :mod:`toolkit.figures`.
+"""
+
+from __future__ import annotations
+
+from toolkit.summaries.exposure import (
+    adherence_by_participant,
+    mean_ci,
+    progression,
+    weekly_minutes,
+)
+from toolkit.summaries.flow import (
+    FLOW_STAGES,
+    data_completeness,
+    enrolment_by_arm,
+    participant_flow,
+)
+from toolkit.summaries.frames import (
+    ingest_attempts,
+    participant_samples,
+    participant_sessions,
+    participant_view,
+    sample_participants,
+    segment_weeks,
+    unlabelled_segments,
+)
+from toolkit.summaries.outcomes import table1_wide, trajectory_means
+
+__all__ = [
+    "FLOW_STAGES",
+    "adherence_by_participant",
+    "data_completeness",
+    "enrolment_by_arm",
+    "ingest_attempts",
+    "mean_ci",
+    "participant_flow",
+    "participant_samples",
+    "participant_sessions",
+    "participant_view",
+    "progression",
+    "sample_participants",
+    "segment_weeks",
+    "table1_wide",
+    "trajectory_means",
+    "unlabelled_segments",
+    "weekly_minutes",
+]

@@ -1,0 +1,133 @@
+"""Exposure summaries: minutes per week, adherence, speed and incline progression.
+
+Pure functions: polars frames in (rows of the public views), a tidy polars frame out. The
+participants frame supplies ``arm`` (and ``condition``); joining here keeps the inputs plain
+view rows, so the same function serves a cohort read with SQL or filtered in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from scipy import stats as scipy_stats
+
+MEASURES = ("retro_minutes", "forward_minutes")
+
+
+def mean_ci(
+    frame: pl.DataFrame, value: str, by: Sequence[str], *, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Mean of ``value`` per group with a t-based confidence interval.
+
+    Returns one row per group: the ``by`` columns, mean, sd, n, ci_low, ci_high (null where
+    n < 2). Nulls in ``value`` are dropped, not counted.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(
+            f"The 'confidence' parameter of mean_ci must be in (0, 1). Got {confidence} instead."
+        )
+    grouped = (
+        frame.filter(pl.col(value).is_not_null())
+        .group_by(list(by))
+        .agg(
+            pl.col(value).mean().alias("mean"),
+            pl.col(value).std().alias("sd"),
+            pl.len().cast(pl.Int64).alias("n"),
+        )
+        .sort(list(by))
+    )
+    half = [
+        float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / n**0.5
+        if n >= 2 and sd is not None
+        else None
+        for n, sd in zip(grouped["n"], grouped["sd"], strict=True)
+    ]
+    width = pl.Series("half", half, dtype=pl.Float64)
+    return grouped.with_columns(
+        (pl.col("mean") - width).alias("ci_low"), (pl.col("mean") + width).alias("ci_high")
+    )
+
+
+def _with_arm(frame: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` joined to each participant's arm and condition (inner: cohort members only)."""
+    people = participants.select("participant_id", "arm", "condition")
+    extra = [c for c in ("arm", "condition") if c in frame.columns]
+    return frame.drop(extra).join(people, on="participant_id", how="inner")
+
+
+def weekly_minutes(
+    weekly: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Mean minutes walked per participant and study week, by arm, retro and forward.
+
+    ``weekly`` holds ``weekly_exposure`` rows (weeks without sessions count as zero minutes).
+    Returns: arm, study_week, measure (retro_minutes, forward_minutes), mean, sd, n, ci_low,
+    ci_high.
+    """
+    long = _with_arm(weekly, participants).unpivot(
+        index=["participant_id", "arm", "study_week"],
+        on=list(MEASURES),
+        variable_name="measure",
+        value_name="minutes",
+    )
+    return mean_ci(long, "minutes", ["arm", "measure", "study_week"], confidence=confidence).select(
+        "arm", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high"
+    )
+
+
+def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
+    """One row per participant with a prescription: mean weekly adherence and minutes.
+
+    Returns: participant_id, arm, condition, mean_adherence (mean over the intervention weeks
+    of minutes in the prescribed direction / prescribed minutes), retro_minutes_per_week,
+    forward_minutes_per_week, sessions, weeks_with_sessions.
+    """
+    joined = _with_arm(weekly, participants)
+    return (
+        joined.group_by("participant_id", "arm", "condition")
+        .agg(
+            pl.col("adherence").mean().alias("mean_adherence"),
+            pl.col("retro_minutes").mean().alias("retro_minutes_per_week"),
+            pl.col("forward_minutes").mean().alias("forward_minutes_per_week"),
+            pl.col("sessions").sum().cast(pl.Int64).alias("sessions"),
+            (pl.col("sessions") > 0).sum().cast(pl.Int64).alias("weeks_with_sessions"),
+        )
+        .filter(pl.col("mean_adherence").is_not_null())
+        .sort("participant_id")
+    )
+
+
+def progression(
+    segments: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Treadmill speed and incline per study week, by arm and walking direction.
+
+    ``segments`` holds session segments with ``study_week`` (see ``frames.segment_weeks``).
+    Each participant contributes one value per week (their duration-weighted mean speed and
+    incline that week), so people with many sessions do not dominate.
+    Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
+    ci_low, ci_high.
+    """
+    known = segments.filter(
+        pl.col("study_week").is_not_null() & pl.col("direction").is_in(["backward", "forward"])
+    )
+    per_person = (
+        _with_arm(known, participants)
+        .group_by("participant_id", "arm", "direction", "study_week")
+        .agg(
+            (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed_mps"),
+            (
+                (pl.col("incline_pct") * pl.col("duration_s")).sum() / pl.col("duration_s").sum()
+            ).alias("incline_pct"),
+        )
+        .unpivot(
+            index=["participant_id", "arm", "direction", "study_week"],
+            on=["speed_mps", "incline_pct"],
+            variable_name="measure",
+            value_name="value",
+        )
+    )
+    return mean_ci(
+        per_person, "value", ["arm", "direction", "measure", "study_week"], confidence=confidence
+    ).select("arm", "direction", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high")

@@ -1,0 +1,69 @@
+"""Outcome summaries for display: Table 1 laid out wide, and score means over time.
+
+Pure functions on polars frames. The statistics themselves (tests, models) are in
+:mod:`toolkit.stats`; these only arrange or average rows for tables and figures.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from toolkit.summaries.exposure import mean_ci
+
+
+def table1_wide(table1: pl.DataFrame) -> pl.DataFrame:
+    """``toolkit.stats.table1`` output as the familiar layout: one row per variable and level,
+    one column per group (``all`` last) holding the summary text.
+
+    Returns: characteristic (``age, mean (SD)`` or ``sex: female, n (%)``), then one text column
+    per group.
+    """
+    if table1.height == 0:
+        return pl.DataFrame({"characteristic": []}, schema={"characteristic": pl.String})
+    labelled = table1.with_columns(
+        pl.when(pl.col("level").is_null())
+        .then(pl.col("variable") + pl.lit(", mean (SD)"))
+        .otherwise(pl.col("variable") + pl.lit(": ") + pl.col("level") + pl.lit(", n (%)"))
+        .alias("characteristic"),
+    )
+    order = labelled.select("characteristic").unique(maintain_order=True)
+    groups = list(dict.fromkeys(labelled["group"].to_list()))
+    ordered_groups = [g for g in groups if g != "all"] + (["all"] if "all" in groups else [])
+    counts = (
+        labelled.group_by("group")
+        .agg(pl.col("n").filter(pl.col("level").is_null()).max().alias("n"))
+        .to_dicts()
+    )
+    n_by_group = {row["group"]: row["n"] for row in counts}
+    wide = labelled.pivot(on="group", index="characteristic", values="summary")
+    renamed = {
+        g: f"{g} (n={n_by_group[g]})" if n_by_group.get(g) is not None else g
+        for g in ordered_groups
+    }
+    return (
+        order.join(wide, on="characteristic", how="left", maintain_order="left")
+        .select("characteristic", *ordered_groups)
+        .rename(renamed)
+    )
+
+
+def trajectory_means(
+    trajectory: pl.DataFrame, *, bin_days: int = 7, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Mean score per arm in bins of study days (weeks by default), with a t-based CI.
+
+    ``trajectory`` holds one row per score (``toolkit.analysis_frames.trajectory_frame``). Each
+    participant counts once per bin (their mean score in it), so frequent diarists do not
+    dominate; scores before enrolment (baseline visits) fall in week 0. Returns: arm,
+    study_week (bin centre in weeks), mean, sd, n, ci_low, ci_high.
+    """
+    if bin_days < 1:
+        raise ValueError(f"The 'bin_days' parameter must be at least 1. Got {bin_days} instead.")
+    binned = trajectory.with_columns(
+        pl.when(pl.col("study_day") <= 0)
+        .then(0.0)
+        .otherwise((pl.col("study_day") / bin_days).round(0) * bin_days / 7.0)
+        .alias("study_week")
+    )
+    per_person = binned.group_by("participant_id", "arm", "study_week").agg(pl.col("score").mean())
+    return mean_ci(per_person, "score", ["arm", "study_week"], confidence=confidence)
