@@ -50,5 +50,5 @@ def test_demo_study_holds_device_sessions_with_directions(demo_study: Path) -> N
             "select count(*) from ingest_log where status = 'rejected' "
             "and format in ('fit', 'tcx', 'direction_manifest')"
         ).item()
-    assert by_source == {"fit": 12, "tcx": 12}
+    assert by_source == {"fit": 8, "tcx": 8}
     assert labelled > 0 and rejected == 0

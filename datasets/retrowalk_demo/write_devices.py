@@ -25,7 +25,7 @@ from retrowalk_demo.fit_encode import Lap, encode_activity
 from retrowalk_demo.simulate import Participant, Session
 
 DEVICE_PARTICIPANTS = 2
-DEVICE_SESSIONS = 12
+DEVICE_SESSIONS = 8
 
 
 def split_for_devices(people: list[Participant]) -> tuple[list[Participant], list[Participant]]:
