@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
+from retrowalk_demo.write_devices import split_for_devices, write_devices
 from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
 from retrowalk_demo.writers import (
     write_pain,
@@ -34,11 +35,13 @@ def write_raw(
     if raw.exists():
         shutil.rmtree(raw)
     people = simulate(participants, seed, model)
+    on_csv, on_devices = split_for_devices(people)  # a few sessions become FIT/TCX files
     paths = [write_roster(raw, people, model)]
-    paths += write_treadmill_segments(raw, people)
+    paths += write_treadmill_segments(raw, on_csv)
     paths += write_treadmill_samples(raw, people, seed)
     paths += write_redcap(raw, people, seed)
     paths += write_pain(raw, leave_to_redcap(people))
+    paths += write_devices(raw, on_devices, seed)
     return paths
 
 

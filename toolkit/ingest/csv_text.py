@@ -173,8 +173,10 @@ def _fixed_offset_timestamps(raw: pl.Series) -> pl.Series | None:
     if not shaped.all():
         return None
     frame = pl.DataFrame({"v": raw})
-    local = pl.col("v").str.slice(0, 19).str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"
+    local = (
+        pl.col("v")
+        .str.slice(0, 19)
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
     )
     sign = pl.when(pl.col("v").str.slice(19, 1) == "-").then(-1).otherwise(1)
     hours = pl.col("v").str.slice(20, 2).cast(pl.Int64, strict=False)

@@ -10,17 +10,25 @@ from __future__ import annotations
 from types import ModuleType
 
 from toolkit.ingest import (
+    direction_manifest,
+    fit,
     pain_csv,
     questionnaire_items,
     redcap,
     roster_csv,
+    tcx,
     treadmill_csv,
+    vendor_csv,
 )
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
 FORMAT_MODULES: tuple[ModuleType, ...] = (
+    fit,
+    tcx,
     roster_csv,
+    direction_manifest,
+    vendor_csv,
     treadmill_csv,
     redcap,
     questionnaire_items,
