@@ -176,14 +176,16 @@ def _cut(block: bytes) -> int:
     return cut
 
 
-def iter_blocks(handle: BinaryIO, base: int) -> Iterator[tuple[int, bytes, int]]:
+def iter_blocks(
+    handle: BinaryIO, base: int, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, bytes, int]]:
     """Yield ``(offset, block, cut)``: ``block[:cut]`` is complete markup at file ``offset``.
 
     The next block is read from the cut (the few bytes after it are read twice), so no block
     is ever copied; the last block of the file is yielded whole.
     """
     offset = base
-    size = BLOCK_BYTES
+    size = block_bytes
     while True:
         handle.seek(offset)
         block = handle.read(size)
@@ -203,7 +205,7 @@ def iter_blocks(handle: BinaryIO, base: int) -> Iterator[tuple[int, bytes, int]]
         if final:
             return
         offset += cut
-        size = BLOCK_BYTES
+        size = block_bytes
 
 
 def _check_end(tail: bytes, offset: int) -> None:
@@ -230,7 +232,7 @@ def _record_tags(block: bytes, offset: int) -> pl.Series:
         text = pl.Series([block], dtype=pl.Binary).cast(pl.String)
     except pl.exceptions.InvalidOperationError as exc:
         raise IngestError("the export is not valid UTF-8", f"near byte {offset}") from exc
-    tags = text.str.extract_all(_FAST_TAG).explode().drop_nulls()
+    tags = text.str.extract_all(_FAST_TAG).explode(empty_as_null=False)
     if tags.len() and not tags.str.contains(_ATTR_SYNTAX).all():
         # a '>' inside a quoted value, or a malformed tag: read this block the careful way
         found = [m.group(0).decode("utf-8") for m in _SLOW_TAG.finditer(block)]
@@ -367,6 +369,7 @@ def scan_export(
     types: Collection[str],
     *,
     on_progress: Callable[[int], None] | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> ScanResult:
     """Read the Records of ``types`` and every Workout of an Apple Health ``export.xml``.
 
@@ -384,7 +387,7 @@ def scan_export(
         base = len(read_prolog(handle))
         last = b""
         end = base
-        for offset, block, cut in iter_blocks(handle, base):
+        for offset, block, cut in iter_blocks(handle, base, block_bytes):
             if (b"!" in block or b"?" in block) and (
                 block.find(b"<!", 0, cut) >= 0 or block.find(b"<?", 0, cut) >= 0
             ):

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from toolkit.ingest import pain_csv, roster_csv, treadmill_csv
+from toolkit.ingest import apple_health, pain_csv, roster_csv, treadmill_csv
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
-FORMAT_MODULES: tuple[ModuleType, ...] = (roster_csv, treadmill_csv, pain_csv)
+FORMAT_MODULES: tuple[ModuleType, ...] = (
+    roster_csv,
+    treadmill_csv,
+    pain_csv,
+    apple_health,
+)
 
 #: Bytes read from the start of a file for detection.
 HEAD_BYTES = 64 * 1024
