@@ -43,16 +43,38 @@ def day_of_records() -> list[Record | Workout]:
         steps(at(6, 9, 30), 10, 600),
         steps(at(6, 9), 60, 1100, phone=True),  # same hour as the watch: ignored
         steps(at(6, 14), 30, 250, phone=True),  # phone alone this hour: counted
-        Record("QuantityTypeIdentifierWalkingSpeed", "km/hr", "4.5", at(6, 9), at(6, 10),
-               source="Alice’s iPhone", device=PHONE),
-        Record("QuantityTypeIdentifierWalkingSpeed", "km/hr", "3.6", at(6, 14), at(6, 15),
-               source="Alice’s iPhone", device=PHONE),
-        Record("QuantityTypeIdentifierWalkingAsymmetryPercentage", "%", "0.05", at(6, 9),
-               at(6, 10), source="Alice’s iPhone", device=PHONE),
+        Record(
+            "QuantityTypeIdentifierWalkingSpeed",
+            "km/hr",
+            "4.5",
+            at(6, 9),
+            at(6, 10),
+            source="Alice’s iPhone",
+            device=PHONE,
+        ),
+        Record(
+            "QuantityTypeIdentifierWalkingSpeed",
+            "km/hr",
+            "3.6",
+            at(6, 14),
+            at(6, 15),
+            source="Alice’s iPhone",
+            device=PHONE,
+        ),
+        Record(
+            "QuantityTypeIdentifierWalkingAsymmetryPercentage",
+            "%",
+            "0.05",
+            at(6, 9),
+            at(6, 10),
+            source="Alice’s iPhone",
+            device=PHONE,
+        ),
         Record("QuantityTypeIdentifierRestingHeartRate", "count/min", "58", at(6, 7), at(6, 7)),
         Record("QuantityTypeIdentifierAppleExerciseTime", "min", "12", at(6, 9), at(6, 9, 12)),
-        Record("QuantityTypeIdentifierDistanceWalkingRunning", "km", "0.75", at(6, 9),
-               at(6, 9, 10)),
+        Record(
+            "QuantityTypeIdentifierDistanceWalkingRunning", "km", "0.75", at(6, 9), at(6, 9, 10)
+        ),
         Record("QuantityTypeIdentifierActiveEnergyBurned", "kcal", "30", at(6, 9), at(6, 10)),
         Workout("Walking", at(6, 9), at(6, 9, 20), distance_km=1.2, indoor=True, events=2),
         Workout("Walking", at(6, 17), at(6, 17, 30), distance_km=2.0, indoor=False),
@@ -109,16 +131,25 @@ def test_export_zip_loads_known_daily_totals_and_skips_companion_files(
     )
     # watch 400 + 600 (09:00 hour; the phone's 1100 ignored) + phone 250 alone at 14:00
     assert day == [
-        (datetime(2025, 3, 6).date(), 1250, pytest.approx((4.5 + 3.6) / 2 / 3.6), 5.0, 58.0,
-         12.0, "Alice’s Apple Watch, Alice’s iPhone")
+        (
+            datetime(2025, 3, 6).date(),
+            1250,
+            pytest.approx((4.5 + 3.6) / 2 / 3.6),
+            5.0,
+            58.0,
+            12.0,
+            "Alice’s Apple Watch, Alice’s iPhone",
+        )
     ]
     workouts = query(
-        study, "select activity, indoor, duration_s, distance_m from wearable_workouts "
-        "order by started_at"
+        study,
+        "select activity, indoor, duration_s, distance_m from wearable_workouts "
+        "order by started_at",
     )
     assert workouts == [("walking", True, 1200.0, 1200.0), ("walking", False, 1800.0, 2000.0)]
-    assert query(study, "select sum(value) from raw_wearable_samples where metric = 'distance'") \
-        == [(750.0,)]
+    assert query(
+        study, "select sum(value) from raw_wearable_samples where metric = 'distance'"
+    ) == [(750.0,)]
     assert archive.exists()
 
 
@@ -133,7 +164,8 @@ def test_a_newer_overlapping_export_adds_only_new_samples(study: Path, tmp_path:
     assert report.files[0].rows["raw_wearable_samples"] == 1
     assert report.files[0].notes["raw_wearable_samples_rows_already_present"] == 10
     assert query(study, "select day, steps from wearable_daily order by day") == [
-        (datetime(2025, 3, 6).date(), 1250), (datetime(2025, 3, 7).date(), 900)
+        (datetime(2025, 3, 6).date(), 1250),
+        (datetime(2025, 3, 7).date(), 900),
     ]
 
 
@@ -157,7 +189,10 @@ def test_days_follow_the_participants_zone_across_dst_and_offsets(
     assert [s for _, s, _ in ingest(study, tmp_path / "x")] == ["loaded"]
     got = dict(query(study, "select day, steps from wearable_daily order by day"))
     assert {str(k): v for k, v in got.items()} == {
-        "2025-03-29": 100, "2025-03-30": 900, "2025-03-31": 1100, "2025-10-26": 1500,
+        "2025-03-29": 100,
+        "2025-03-30": 900,
+        "2025-03-31": 1100,
+        "2025-10-26": 1500,
     }
 
 
@@ -209,8 +244,7 @@ def test_the_scanner_matches_lxml_on_unusual_but_valid_xml(tmp_path: Path, block
     assert fast.notes == reference.notes
     samples = fast.tables["raw_wearable_samples"]
     assert samples.filter(samples["metric"] == "steps")["value"].to_list() == [10, 20, 30, 40]
-    assert samples["source"].to_list()[:3] == ["Bob&Co ’s \"Watch\"", 'It\'s "mine"',
-                                               "a>b tab line"]
+    assert samples["source"].to_list()[:3] == ['Bob&Co ’s "Watch"', 'It\'s "mine"', "a>b tab line"]
     assert fast.tables["raw_wearable_workouts"]["indoor"].to_list() == [True, None]
 
 
@@ -262,8 +296,12 @@ def test_billion_laughs_is_refused_without_expanding(study: Path, tmp_path: Path
 
 def test_an_undeclared_entity_in_a_value_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
-    path.write_text(BILLION_LAUGHS.split("<HealthData")[0].split("<!DOCTYPE")[0]
-                    + "<HealthData" + BILLION_LAUGHS.split("<HealthData")[1], encoding="utf-8")
+    path.write_text(
+        BILLION_LAUGHS.split("<HealthData")[0].split("<!DOCTYPE")[0]
+        + "<HealthData"
+        + BILLION_LAUGHS.split("<HealthData")[1],
+        encoding="utf-8",
+    )
     with pytest.raises(IngestError, match="entity reference &lol9; is not expanded"):
         scan_export(path, METRICS)
 
@@ -286,8 +324,11 @@ def test_a_truncated_export_loads_nothing(study: Path, tmp_path: Path) -> None:
 
 def test_a_bad_value_late_in_the_file_loads_nothing(study: Path, tmp_path: Path) -> None:
     records = [steps(at(1, 0) + timedelta(minutes=5 * i), 5, 10) for i in range(3000)]
-    records.append(Record("QuantityTypeIdentifierWalkingAsymmetryPercentage", "%", "1.7",
-                          at(20, 9), at(20, 10)))
+    records.append(
+        Record(
+            "QuantityTypeIdentifierWalkingAsymmetryPercentage", "%", "1.7", at(20, 9), at(20, 10)
+        )
+    )
     write_export_file(tmp_path / "x" / "P1" / "export.xml", records)
     with open_study(study) as opened:
         report = opened.ingest([tmp_path / "x"])
@@ -320,5 +361,6 @@ def test_an_export_is_linked_by_its_folder_not_its_content(tmp_path: Path) -> No
 
     people = {p: ParticipantInfo(p, "UTC", datetime(2025, 1, 1).date()) for p in ("P1", "P10")}
     ctx = ParseContext(str(path), "sha", ("exports", "P10-watch", "export.xml"), people)
-    assert parse(path, ctx).tables["raw_wearable_samples"]["participant_id"].unique().to_list() \
-        == ["P10"]
+    assert parse(path, ctx).tables["raw_wearable_samples"]["participant_id"].unique().to_list() == [
+        "P10"
+    ]
