@@ -98,11 +98,15 @@ _DEVICE_HARDWARE = r"hardware:(.*?)(?:, software:|, localIdentifier:|>$|$)"
 
 
 def device_label(devices: pl.Series) -> pl.Series:
-    """``Apple Watch (Watch6,1)`` from Apple's HKDevice description; other text unchanged."""
-    name = devices.str.extract(_DEVICE_NAME, 1).str.strip_chars()
-    hardware = devices.str.extract(_DEVICE_HARDWARE, 1).str.strip_chars()
-    frame = pl.DataFrame({"d": devices, "n": name, "h": hardware})
-    return frame.select(
+    """``Apple Watch (Watch6,1)`` from Apple's HKDevice description; other text unchanged.
+
+    Computed once per distinct description (an export holds a handful) and mapped back.
+    """
+    distinct = devices.unique().drop_nulls()
+    name = distinct.str.extract(_DEVICE_NAME, 1).str.strip_chars()
+    hardware = distinct.str.extract(_DEVICE_HARDWARE, 1).str.strip_chars()
+    frame = pl.DataFrame({"d": distinct, "n": name, "h": hardware})
+    labels = frame.select(
         pl.when(pl.col("n").is_null())
         .then(pl.col("d"))
         .when(pl.col("h").is_null() | (pl.col("h") == ""))
@@ -110,6 +114,7 @@ def device_label(devices: pl.Series) -> pl.Series:
         .otherwise(pl.concat_str(pl.col("n"), pl.lit(" ("), pl.col("h"), pl.lit(")")))
         .alias("device")
     )["device"]
+    return devices.replace_strict(distinct, labels, default=None, return_dtype=pl.String)
 
 
 def _fail(rows: pl.DataFrame, mask: pl.Series, message: str) -> None:

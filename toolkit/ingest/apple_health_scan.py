@@ -59,6 +59,7 @@ _WORKOUT = re.compile(rb"<Workout[\s/>]")
 _WORKOUT_TAG = re.compile(rb"""<Workout((?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?)>""")
 _CHILD = re.compile(rb"""<(MetadataEntry|WorkoutStatistics)\s((?:[^>"']|"[^"]*"|'[^']*')*)>""")
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z_:][-A-Za-z0-9._:]*);|&")
+_SKIPPED = (b"",) * (len(RECORD_ATTRIBUTES) + 1)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _WS = re.compile(r"\r\n|[\t\n\r]")
 
@@ -275,11 +276,11 @@ def _records(
         return pl.DataFrame(), 0
     found = _fast_pattern(types).findall(block, 0, cut)
     total = len(found)
-    if not any(r[-1] for r in found):
-        rows = [r[:-1] for r in found if r[0]]
+    rows = [r for r in found if r[0]]
+    if len(rows) + found.count(_SKIPPED) == total:  # no record needs the general path
         if not rows:
             return pl.DataFrame(), total
-        columns = zip(*rows, strict=True)
+        columns = list(zip(*rows, strict=True))[: len(RECORD_ATTRIBUTES)]
         try:
             frame = pl.DataFrame(
                 {
@@ -307,30 +308,21 @@ def _records(
 
 
 def _decode_columns(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
-    """Decode predefined entities and normalise whitespace in every kept attribute.
+    """Decode entities and normalise whitespace in every kept attribute (XML's rules).
 
-    The common case (``&lt;``/``&gt;`` in Apple's device descriptions) is done vectorised;
-    values with character references or other entities go through :func:`decode_value`.
+    Columns with few distinct values (type, source, device, unit: Apple escapes every device
+    description) are decoded once per distinct value; others only in the rows that need it.
     """
     where = f"block at byte {offset}"
     for name in RECORD_ATTRIBUTES:
         col = frame[name]
-        if not col.str.contains(r"[&\t\n\r]").fill_null(False).any():
+        needs = col.str.contains(r"[&\t\n\r]").fill_null(False)
+        if not needs.any():
             continue
-        plain = col.str.replace_all(r"&(?:lt|gt|amp|quot|apos);", "")
-        special = plain.str.contains(r"[&\t\n\r]").fill_null(False)
-        fast = (
-            col.str.replace_all("&lt;", "<", literal=True)
-            .str.replace_all("&gt;", ">", literal=True)
-            .str.replace_all("&quot;", '"', literal=True)
-            .str.replace_all("&apos;", "'", literal=True)
-            .str.replace_all("&amp;", "&", literal=True)
-        )
-        if special.any():
-            rows = special.arg_true()
-            slow = [decode_value(v, where) for v in col.gather(rows).to_list()]
-            fast = fast.scatter(rows, pl.Series(slow, dtype=pl.String))
-        frame = frame.with_columns(fast.alias(name))
+        distinct = col.filter(needs).unique()
+        decoded = pl.Series([decode_value(v, where) for v in distinct.to_list()], dtype=pl.String)
+        mapped = col.replace(distinct, decoded)
+        frame = frame.with_columns(mapped.alias(name))
     return frame
 
 
