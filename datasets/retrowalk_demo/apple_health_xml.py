@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
-from xml.sax.saxutils import quoteattr
+from functools import lru_cache
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 DTD = """<!DOCTYPE HealthData [
 <!-- HealthKit Export Version: 13 -->
@@ -72,10 +73,17 @@ DTD = """<!DOCTYPE HealthData [
 ]>
 """
 
+@lru_cache(maxsize=1024)
+def quoteattr(text: str) -> str:
+    """An XML attribute value in quotes, escaped (cached: exports repeat a few values)."""
+    return _quoteattr(text)
+
+
 WATCH = "<<HKDevice: 0x283a3c0a0>, name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,1, software:10.1>"  # noqa: E501
 PHONE = "<<HKDevice: 0x283a3c1b0>, name:iPhone, manufacturer:Apple Inc., model:iPhone, hardware:iPhone14,2, software:17.3>"  # noqa: E501
 
 
+@lru_cache(maxsize=4096)
 def apple_time(moment: datetime) -> str:
     """A timestamp as Apple writes it: local wall time and offset, ``2024-03-01 08:15:00 +0100``."""
     return moment.strftime("%Y-%m-%d %H:%M:%S %z")
