@@ -13,9 +13,9 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
-from functools import lru_cache
 from xml.sax.saxutils import quoteattr as _quoteattr
 
 DTD = """<!DOCTYPE HealthData [
