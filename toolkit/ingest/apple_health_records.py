@@ -117,6 +117,41 @@ def device_label(devices: pl.Series) -> pl.Series:
     return devices.replace_strict(distinct, labels, default=None, return_dtype=pl.String)
 
 
+def _offset_minutes(tail: str) -> int | None:
+    """Minutes east of UTC from ``" +0100"``; None for anything else."""
+    match = re.fullmatch(r" ([+-])([01][0-9]|2[0-3])([0-5][0-9])", tail)
+    if match is None:
+        return None
+    minutes = int(match[2]) * 60 + int(match[3])
+    return -minutes if match[1] == "-" else minutes
+
+
+def apple_times(texts: pl.Series) -> pl.Series:
+    """UTC timestamps from Apple's ``2024-03-01 08:15:00 +0100`` (null where unreadable).
+
+    Fast path: the wall time is parsed with a fixed layout and the offset (an export holds a
+    few distinct ones) is looked up once per distinct value; rows in any other layout go
+    through the general ``%z`` parser.
+    """
+    wall = texts.str.slice(0, 19).str.to_datetime(
+        "%Y-%m-%d %H:%M:%S", strict=False, time_unit="us", cache=False
+    )
+    tails = texts.str.slice(19)
+    distinct = tails.unique().drop_nulls()
+    minutes = pl.Series([_offset_minutes(t) for t in distinct.to_list()], dtype=pl.Int64)
+    offsets = tails.replace_strict(distinct, minutes, default=None, return_dtype=pl.Int64)
+    frame = pl.DataFrame({"wall": wall, "offset": offsets})
+    fast = frame.select(
+        (pl.col("wall") - pl.duration(minutes=pl.col("offset")))
+        .dt.replace_time_zone("UTC")
+        .alias(texts.name)
+    )[texts.name]
+    if fast.null_count() > texts.null_count():
+        general = texts.str.to_datetime(APPLE_TIME, time_zone="UTC", strict=False, time_unit="us")
+        fast = fast.fill_null(general)
+    return fast
+
+
 def _fail(rows: pl.DataFrame, mask: pl.Series, message: str) -> None:
     """Raise ``message`` (formatted with the first bad row) if any row is flagged."""
     if mask.any():
@@ -183,7 +218,7 @@ def records_to_samples(records: pl.DataFrame, participant_id: str) -> pl.DataFra
     )
     return pl.DataFrame(
         {
-            "participant_id": pl.Series([participant_id] * joined.height, dtype=pl.String),
+            "participant_id": pl.repeat(participant_id, joined.height, eager=True),
             "metric": joined["_metric"],
             "start_at": start,
             "end_at": end,
