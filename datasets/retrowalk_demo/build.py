@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
+from retrowalk_demo.write_wearables import write_wearables
 from retrowalk_demo.writers import (
     write_pain,
     write_roster,
@@ -37,6 +38,7 @@ def write_raw(
     paths += write_treadmill_segments(raw, people)
     paths += write_treadmill_samples(raw, people, seed)
     paths += write_pain(raw, people)
+    paths += write_wearables(raw, people, seed)
     return paths
 
 

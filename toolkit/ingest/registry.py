@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from toolkit.ingest import apple_health, pain_csv, roster_csv, treadmill_csv
+from toolkit.ingest import apple_health, fitbit, pain_csv, roster_csv, treadmill_csv
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
 FORMAT_MODULES: tuple[ModuleType, ...] = (
+    apple_health,
+    fitbit,
     roster_csv,
     treadmill_csv,
     pain_csv,
-    apple_health,
 )
 
 #: Bytes read from the start of a file for detection.
