@@ -1,10 +1,11 @@
 """Wearable exports for the demo: Apple Health for some participants, Fitbit for others.
 
-Every tenth participant (index 1, 11, 21, ...) wears an Apple Watch and carries an iPhone: an
-``export.zip`` laid out as the Health app writes it (``apple_health_export/export.xml``) in ``raw/wearables/<participant>/``. The watch and the phone both
-count steps in the same hours (the phone a little differently), so ``wearable_daily`` must
-prefer one source per hour; the phone alone records gait metrics (walking speed, asymmetry,
-double support, step length); each treadmill session appears as an indoor walking workout.
+Every tenth participant (index 1, 11, 21, ...) wears an Apple Watch and carries an iPhone:
+``raw/wearables/<participant>/export.zip`` is laid out as the Health app writes it
+(``apple_health_export/export.xml``). The watch and the phone both count steps in the same
+hours (the phone a little differently), so ``wearable_daily`` must prefer one source per hour;
+the phone alone records gait metrics (walking speed, asymmetry, double support, step length);
+each treadmill session appears as an indoor walking workout.
 
 Every fiftieth participant from index 6 wears a Fitbit: ``raw/wearables/<participant>/
 Fitbit/Physical Activity/`` holds monthly ``steps-``, ``heart_rate-``, ``resting_heart_rate-``
