@@ -120,8 +120,10 @@ def write_apple_health(raw: Path, person: Participant, rng: np.random.Generator)
     write_export(text, _apple_elements(person, rng))
     path = raw / "wearables" / person.participant_id / "export.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
+    member = zipfile.ZipInfo("apple_health_export/export.xml", date_time=(2025, 1, 1, 0, 0, 0))
+    member.compress_type = zipfile.ZIP_DEFLATED  # fixed time stamp: same seed, same bytes
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("apple_health_export/export.xml", text.getvalue())
+        zf.writestr(member, text.getvalue())
     return path
 
 
