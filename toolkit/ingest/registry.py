@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from toolkit.ingest import apple_health, fitbit, pain_csv, roster_csv, treadmill_csv
+from toolkit.ingest import (
+    apple_health,
+    fitbit,
+    garmin_csv,
+    pain_csv,
+    roster_csv,
+    treadmill_csv,
+    wearable_csv,
+)
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
@@ -19,6 +27,8 @@ FORMAT_MODULES: tuple[ModuleType, ...] = (
     roster_csv,
     treadmill_csv,
     pain_csv,
+    garmin_csv,
+    wearable_csv,
 )
 
 #: Bytes read from the start of a file for detection.
