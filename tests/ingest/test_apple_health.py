@@ -282,10 +282,13 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 """  # noqa: E501
 
 
-def test_billion_laughs_is_refused_without_expanding(study: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("decoy", ["", "<!-- <HealthData locale='x'> -->\n"])
+def test_billion_laughs_is_refused_without_expanding(
+    study: Path, tmp_path: Path, decoy: str
+) -> None:
     path = tmp_path / "P1" / "export.xml"
     path.parent.mkdir()
-    path.write_text(BILLION_LAUGHS, encoding="utf-8")
+    path.write_text(BILLION_LAUGHS.replace("<!DOCTYPE", decoy + "<!DOCTYPE"), encoding="utf-8")
     started = time.perf_counter()
     results = ingest(study, path.parent)
     assert time.perf_counter() - started < 5

@@ -134,15 +134,15 @@ def read_prolog(handle: BinaryIO) -> bytes:
         "utf8",
     ):
         raise IngestError(f"the export's encoding {decl.group(1)!r} is not UTF-8", "byte 0")
-    start = re.search(rb"<HealthData[\s>/]", head)
+    visible = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), head)  # comments hide nothing
+    start = re.search(rb"<HealthData[\s>/]", visible)
     if start is None:
         raise IngestError(
             f"no <HealthData> element in the first {MAX_PROLOG_BYTES // 1024**2} MB: "
             "not an Apple Health export.xml",
             "byte 0",
         )
-    prolog = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), head[: start.start()])
-    entity = prolog.find(b"<!ENTITY")
+    entity = visible.find(b"<!ENTITY", 0, start.start())
     if entity >= 0:
         raise IngestError(
             "the export's DTD declares entities, which Apple Health exports never do and which "
