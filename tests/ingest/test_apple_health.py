@@ -13,7 +13,7 @@ from retrowalk_demo.apple_health_xml import PHONE, Record, Workout, write_export
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster
 from toolkit import open_study
 from toolkit.errors import IngestError
-from toolkit.ingest.apple_health import parse, to_parsed
+from toolkit.ingest.apple_health import parse, read_export, to_parsed
 from toolkit.ingest.apple_health_lxml import scan_export_lxml
 from toolkit.ingest.apple_health_records import METRICS
 from toolkit.ingest.apple_health_scan import scan_export
@@ -224,6 +224,7 @@ line" device="x" unit="count"
   <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="1"/>
  </Record>
  <Record type="HKQuantityTypeIdentifierStepCount" sourceName="W" unit="count" startDate="2025-03-06 11:00:00 +0000" endDate="2025-03-06 11:05:00 +0000" value="40"/>
+ <Record type="HKQuantityTypeIdentifierStepCount" sourceName="W" unit="count" startDate="2025-03-06 11:00:00 +0000" endDate="2025-03-06 11:05:00 +0000" value="40"  />
  <![CDATA[ <Record type="HKQuantityTypeIdentifierStepCount" value="5000"/> ]]>
  <Workout workoutActivityType="HKWorkoutActivityTypeWalking" duration="20" durationUnit="min" sourceName="W" startDate="2025-03-06 12:00:00 +0000" endDate="2025-03-06 12:20:00 +0000" totalDistance="1.5" totalDistanceUnit="km">
   <MetadataEntry key="HKIndoorWorkout" value="1"/>
@@ -237,11 +238,12 @@ line" device="x" unit="count"
 def test_the_scanner_matches_lxml_on_unusual_but_valid_xml(tmp_path: Path, block: int) -> None:
     path = tmp_path / "export.xml"
     path.write_text(TRICKY, encoding="utf-8")
-    fast = to_parsed(scan_export(path, METRICS, block_bytes=block), "P1")
+    fast = read_export(path, "P1", block_bytes=block)
     reference = to_parsed(scan_export_lxml(path, METRICS), "P1")
     for name, frame in fast.tables.items():
         assert frame.equals(reference.tables[name]), name
     assert fast.notes == reference.notes
+    assert fast.notes["duplicate_samples_dropped"] == 1
     samples = fast.tables["raw_wearable_samples"]
     assert samples.filter(samples["metric"] == "steps")["value"].to_list() == [10, 20, 30, 40]
     assert samples["source"].to_list()[:3] == ['Bob&Co ’s "Watch"', 'It\'s "mine"', "a>b tab line"]
@@ -254,7 +256,7 @@ def test_the_scanner_matches_lxml_on_a_realistic_export(tmp_path: Path) -> None:
     path = write_export_file(
         tmp_path / "export.xml", synthetic_elements(3_000_000, 5, at(1, 0, tz=UK_WINTER))
     )
-    fast = to_parsed(scan_export(path, METRICS, block_bytes=100_000), "P1")
+    fast = read_export(path, "P1", block_bytes=100_000)
     reference = to_parsed(scan_export_lxml(path, METRICS), "P1")
     assert fast.tables["raw_wearable_samples"].height > 3000
     assert fast.tables["raw_wearable_workouts"].height > 0

@@ -29,8 +29,10 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+import polars as pl
+
 from toolkit.ingest.apple_health_records import METRICS, records_to_samples, workouts_frame
-from toolkit.ingest.apple_health_scan import ScanResult, scan_export
+from toolkit.ingest.apple_health_scan import BLOCK_BYTES, ScanResult, scan_export
 from toolkit.ingest.canonical import TABLES
 from toolkit.ingest.linkage import link_participant
 from toolkit.ingest.model import ParseContext, ParsedFile
@@ -67,17 +69,37 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if is_companion(ctx.source_name):
         return ParsedFile({}, notes={"apple_health_companion_files_skipped": 1})
     participant = link_participant(ctx, "an Apple Health export")
-    return to_parsed(scan_export(path, METRICS), participant)
+    return read_export(path, participant)
+
+
+def read_export(path: Path, participant: str, *, block_bytes: int = BLOCK_BYTES) -> ParsedFile:
+    """Scan ``path``, converting each block's records to canonical rows as it goes."""
+    scan = scan_export(
+        path,
+        METRICS,
+        block_bytes=block_bytes,
+        convert=lambda records: records_to_samples(records, participant),
+    )
+    return _finish(scan.records, scan, participant)
 
 
 def to_parsed(scan: ScanResult, participant: str) -> ParsedFile:
-    """Canonical frames and report notes from a scanned export."""
-    samples = records_to_samples(scan.records, participant)
-    key = list(TABLES["raw_wearable_samples"].key)
-    unique = samples.unique(subset=key, keep="first", maintain_order=True)
+    """Canonical frames from a scan that kept raw Record attributes (the reference reader)."""
+    return _finish(records_to_samples(scan.records, participant), scan, participant)
+
+
+def _first_of_each(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """``frame`` without exact repeats of ``table``'s key (first kept; no copy if none)."""
+    key = list(TABLES[table].key)
+    if not frame.select(key).is_duplicated().any():
+        return frame
+    return frame.filter(pl.struct(key).is_first_distinct())
+
+
+def _finish(samples: pl.DataFrame, scan: ScanResult, participant: str) -> ParsedFile:
+    unique = _first_of_each(samples, "raw_wearable_samples")
     workouts = workouts_frame(scan.workouts, participant)
-    workout_key = list(TABLES["raw_wearable_workouts"].key)
-    unique_workouts = workouts.unique(subset=workout_key, keep="first", maintain_order=True)
+    unique_workouts = _first_of_each(workouts, "raw_wearable_workouts")
     return ParsedFile(
         {"raw_wearable_samples": unique, "raw_wearable_workouts": unique_workouts},
         notes={

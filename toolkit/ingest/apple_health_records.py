@@ -216,16 +216,17 @@ def records_to_samples(records: pl.DataFrame, participant_id: str) -> pl.DataFra
         (si < joined["_low"]) | (si > joined["_high"]),
         "value {value} {unit} is outside the plausible range for {type}",
     )
+    # repeated text as Categorical: a few bytes a row in memory; the loader stores strings
     return pl.DataFrame(
         {
             "participant_id": pl.repeat(participant_id, joined.height, eager=True),
-            "metric": joined["_metric"],
+            "metric": joined["_metric"].cast(pl.Categorical),
             "start_at": start,
             "end_at": end,
             "value": si,
-            "unit": joined["_si"],
-            "source": joined["sourceName"].fill_null(""),
-            "device": device_label(joined["device"]),
+            "unit": joined["_si"].cast(pl.Categorical),
+            "source": joined["sourceName"].fill_null("").cast(pl.Categorical),
+            "device": device_label(joined["device"]).cast(pl.Categorical),
         }
     )
 

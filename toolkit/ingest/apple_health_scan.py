@@ -362,8 +362,13 @@ def scan_export(
     *,
     on_progress: Callable[[int], None] | None = None,
     block_bytes: int = BLOCK_BYTES,
+    convert: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> ScanResult:
     """Read the Records of ``types`` and every Workout of an Apple Health ``export.xml``.
+
+    ``convert``, if given, is applied to each block's records as they are read (e.g. to turn
+    them into compact canonical rows), so only its output is kept in memory; ``records`` then
+    holds the concatenated results.
 
     Raises
     ------
@@ -388,7 +393,7 @@ def scan_export(
             frame, count = _records(block, cut, offset, kept)
             seen += count
             if frame.height:
-                frames.append(frame)
+                frames.append(convert(frame) if convert is not None else frame)
             if block.find(b"<Workout", 0, cut) >= 0:
                 workouts.extend(_workouts(block, cut, offset))
             last = (last + block[max(0, cut - 64) : cut])[-64:]
@@ -396,6 +401,9 @@ def scan_export(
             if on_progress is not None:
                 on_progress(end)
         _check_end(last, end)
-    schema = {name: pl.String for name in RECORD_ATTRIBUTES} | {"_byte": pl.Int64}
-    records = pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=schema)
+    if frames:
+        records = pl.concat(frames, rechunk=False)
+    else:
+        empty = pl.DataFrame(schema={name: pl.String for name in RECORD_ATTRIBUTES})
+        records = convert(empty) if convert is not None else empty
     return ScanResult(records, workouts, seen)
