@@ -89,11 +89,19 @@ def to_parsed(scan: ScanResult, participant: str) -> ParsedFile:
 
 
 def _first_of_each(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    """``frame`` without exact repeats of ``table``'s key (first kept; no copy if none)."""
+    """``frame`` without exact repeats of ``table``'s key (the first is kept).
+
+    Rows are first compared by a 64-bit hash of the key (cheap in memory on millions of rows);
+    only rows whose hash repeats are compared exactly, so a hash collision never drops a row.
+    """
     key = list(TABLES[table].key)
-    if not frame.select(key).is_duplicated().any():
+    hashes = frame.select(pl.struct(key).hash()).to_series()
+    suspects = hashes.is_duplicated().arg_true()
+    if suspects.is_empty():
         return frame
-    return frame.filter(pl.struct(key).is_first_distinct())
+    first = frame[suspects].select(pl.struct(key).is_first_distinct()).to_series()
+    keep = pl.repeat(True, frame.height, eager=True).scatter(suspects.filter(~first), False)
+    return frame.filter(keep)
 
 
 def _finish(samples: pl.DataFrame, scan: ScanResult, participant: str) -> ParsedFile:
