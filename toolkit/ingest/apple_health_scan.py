@@ -3,9 +3,11 @@
 Apple Health exports are 1-5 GB of one flat ``<HealthData>`` element, so this is not a general
 XML parser: it reads the file in blocks of ``BLOCK_BYTES``, cuts each block just before its last
 ``<`` (so every tag before the cut is complete; ``<`` cannot occur inside an attribute value),
-pulls out ``<Record ...>`` start tags with one vectorised regex pass (polars, in Rust) and reads
-their attributes column by column. ``<Workout>`` elements, which are few, are read in Python
-with their ``MetadataEntry`` and ``WorkoutStatistics`` children.
+and reads every ``<Record ...>`` start tag of the block with one regex pass that expects Apple's
+fixed attribute order (:func:`_fast_pattern`). A block holding any record written otherwise
+(other order, single quotes, line breaks in a tag) is read by a general path that extracts
+each attribute wherever it is (polars, in Rust). ``<Workout>`` elements, which are few, are
+read in Python with their ``MetadataEntry`` and ``WorkoutStatistics`` children.
 
 Safety and correctness rules, each tested against a reference reader built on lxml iterparse
 (:mod:`toolkit.ingest.apple_health_lxml`):
