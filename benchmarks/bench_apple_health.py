@@ -1,10 +1,11 @@
 """Apple Health reader throughput and peak memory versus lxml ``iterparse``, in one run.
 
 Goals (issue 4): the reader (scan + conversion to canonical rows) reaches at least 4x the MB/s
-of the lxml iterparse reference reader (then the same conversion) on the same generated export, with
-identical rows, and stays under 500 MB peak RSS for a 1 GB export. Each reader runs in its own
-subprocess so its peak RSS (``ru_maxrss``) is its own. Both runs write their rows to Parquet
-and the parent checks they are identical.
+of the lxml iterparse reference reader (then the same conversion) on the same generated export,
+with identical rows, and stays under 500 MB peak RSS for a 1 GB export. Each reader runs in its
+own subprocess so its peak RSS (``ru_maxrss``) is its own. CPU time is printed too: on a shared
+machine it is the steadier measure (the goal is judged on wall-clock time). Both runs write
+their rows to Parquet and the parent checks they are identical.
 
 Usage: ``python benchmarks/bench_apple_health.py [SIZE_MB] [--keep PATH]`` (default 1024 MB;
 ``--keep`` reuses or keeps the generated export at PATH).
@@ -35,6 +36,7 @@ from toolkit.ingest.apple_health import to_parsed
 from toolkit.ingest.apple_health_records import METRICS
 reader, path, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+cpu_started = time.process_time()
 started = time.perf_counter()
 if reader == "retrowalk":
     from toolkit.ingest.apple_health import read_export
@@ -46,10 +48,11 @@ else:
     scan_seconds = time.perf_counter() - started
     parsed = to_parsed(scanned, "P1")
 seconds = time.perf_counter() - started
+cpu = time.process_time() - cpu_started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 for name, frame in parsed.tables.items():
     frame.write_parquet(out / f"{reader}-{name}.parquet")
-print(json.dumps({"seconds": seconds, "scan_seconds": scan_seconds, "peak_kb": peak,
+print(json.dumps({"seconds": seconds, "cpu": cpu, "scan_seconds": scan_seconds, "peak_kb": peak,
                   "import_kb": before, "rows": parsed.row_counts(), "notes": parsed.notes}))
 """
 
@@ -102,15 +105,23 @@ def main() -> None:
     base_scan = float(base["scan_seconds"])  # type: ignore[arg-type]
     ours_mb = int(ours["peak_kb"]) / 1024  # type: ignore[call-overload]
     base_mb = int(base["peak_kb"]) / 1024  # type: ignore[call-overload]
+    ours_cpu, base_cpu = float(ours["cpu"]), float(base["cpu"])  # type: ignore[arg-type]
     ratio = base_s / ours_s
     print(f"export: {size:,.0f} MB, rows {ours['rows']}")
-    print(f"retrowalk scanner  {size / ours_s:7.1f} MB/s  peak RSS {ours_mb:6.0f} MB")
-    print(f"lxml iterparse     {size / base_s:7.1f} MB/s  peak RSS {base_mb:6.0f} MB")
+    print("reader             wall MB/s  CPU MB/s  peak RSS")
+    for label, wall, cpu, peak in (
+        ("retrowalk scanner", ours_s, ours_cpu, ours_mb),
+        ("lxml iterparse", base_s, base_cpu, base_mb),
+    ):
+        print(f"{label:<18} {size / wall:9.1f} {size / cpu:9.1f} {peak:6.0f} MB")
     print(
         f"(seconds: retrowalk {ours_s:.1f}; lxml {base_s:.1f}, of which iterparse {base_scan:.1f})"
     )
     verdict = "OK" if ratio >= SPEED_GOAL else "BELOW GOAL"
-    print(f"speed ratio (goal >= {SPEED_GOAL:.0f}x): {ratio:.2f}x  {verdict}")
+    print(
+        f"speed ratio (goal >= {SPEED_GOAL:.0f}x): {ratio:.2f}x wall clock, "
+        f"{base_cpu / ours_cpu:.2f}x CPU time  {verdict}"
+    )
     fits = "OK" if ours_mb < MEMORY_GOAL_MB else "ABOVE GOAL"
     print(f"peak RSS (goal < {MEMORY_GOAL_MB} MB): {ours_mb:.0f} MB  {fits}")
     print(f"identical rows      {'yes' if same else 'NO'}")
