@@ -369,3 +369,25 @@ def test_an_export_is_linked_by_its_folder_not_its_content(tmp_path: Path) -> No
     assert parse(path, ctx).tables["raw_wearable_samples"]["participant_id"].unique().to_list() == [
         "P10"
     ]
+
+
+def test_apple_times_match_the_general_parser_for_any_layout() -> None:
+    import polars as pl
+
+    from toolkit.ingest.apple_health_records import APPLE_TIME, apple_times
+
+    texts = pl.Series(
+        "t",
+        [
+            "2024-03-01 08:15:00 +0100",
+            "2024-10-27 01:30:00 -0530",
+            "2024-02-30 08:00:00 +0000",  # no such day
+            "2024-03-01 08:15:00 +01:00",
+            None,
+            "2024-03-01 8:15:00 +0100",
+            "2024-03-01 08:15:00 +2400",
+        ],
+    )
+    general = texts.str.to_datetime(APPLE_TIME, time_zone="UTC", strict=False, time_unit="us")
+    assert apple_times(texts).to_list() == general.to_list()
+    assert apple_times(texts).null_count() == 3

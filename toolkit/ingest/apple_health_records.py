@@ -195,12 +195,8 @@ def records_to_samples(records: pl.DataFrame, participant_id: str) -> pl.DataFra
     )
     value = joined["value"].cast(pl.Float64, strict=False)
     _fail(joined, value.is_null() | value.is_nan(), "value {value!r} is not a number")
-    start = joined["startDate"].str.to_datetime(
-        APPLE_TIME, time_zone="UTC", strict=False, time_unit="us"
-    )
-    end = joined["endDate"].str.to_datetime(
-        APPLE_TIME, time_zone="UTC", strict=False, time_unit="us"
-    )
+    start = apple_times(joined["startDate"])
+    end = apple_times(joined["endDate"])
     _fail(
         joined,
         start.is_null(),
