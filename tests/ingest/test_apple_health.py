@@ -223,6 +223,7 @@ line" device="x" unit="count"
  <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" unit="count/min" startDate="2025-03-06 10:20:00 +0000" endDate="2025-03-06 10:20:00 +0000" value="61">
   <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="1"/>
  </Record>
+ <Record type="HKQuantityTypeIdentifierStepCount" sourceName="tab	here" unit="count" startDate="2025-03-06 10:30:00 +0000" endDate="2025-03-06 10:35:00 +0000" value="35"/>
  <Record type="HKQuantityTypeIdentifierStepCount" sourceName="W" unit="count" startDate="2025-03-06 11:00:00 +0000" endDate="2025-03-06 11:05:00 +0000" value="40"/>
  <Record type="HKQuantityTypeIdentifierStepCount" sourceName="W" unit="count" startDate="2025-03-06 11:00:00 +0000" endDate="2025-03-06 11:05:00 +0000" value="40"  />
  <![CDATA[ <Record type="HKQuantityTypeIdentifierStepCount" value="5000"/> ]]>
@@ -245,7 +246,7 @@ def test_the_scanner_matches_lxml_on_unusual_but_valid_xml(tmp_path: Path, block
     assert fast.notes == reference.notes
     assert fast.notes["duplicate_samples_dropped"] == 1
     samples = fast.tables["raw_wearable_samples"]
-    assert samples.filter(samples["metric"] == "steps")["value"].to_list() == [10, 20, 30, 40]
+    assert samples.filter(samples["metric"] == "steps")["value"].to_list() == [10, 20, 30, 35, 40]
     assert samples["source"].to_list()[:3] == ['Bob&Co ’s "Watch"', 'It\'s "mine"', "a>b tab line"]
     assert fast.tables["raw_wearable_workouts"]["indoor"].to_list() == [True, None]
 

@@ -257,14 +257,16 @@ def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
     matches the start of a record of another type (the regex engine then skips ahead to the
     next ``<Record`` at memory speed); the third captures one character when neither applies
     (a kept type written differently, another attribute order, single quotes), which sends the
-    block to the general path.
+    block to the general path. Captured values never hold tabs or line breaks (a record with
+    one takes the general path, which normalises them), so fast-path values only need their
+    entities decoded.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
     return re.compile(
-        rb'<Record(?: type="(?:(' + kept + rb')" sourceName="([^"]*)"'
-        rb'(?: sourceVersion="[^"]*")?(?: device="([^"]*)")?(?: unit="([^"]*)")?'
-        rb'(?: creationDate="[^"]*")? startDate="([^"]*)" endDate="([^"]*)"'
-        rb'(?: value="([^"]*)")?\s*/?>'
+        rb'<Record(?: type="(?:(' + kept + rb')" sourceName="([^"\t\n\r]*)"'
+        rb'(?: sourceVersion="[^"]*")?(?: device="([^"\t\n\r]*)")?(?: unit="([^"\t\n\r]*)")?'
+        rb'(?: creationDate="[^"]*")? startDate="([^"\t\n\r]*)" endDate="([^"\t\n\r]*)"'
+        rb'(?: value="([^"\t\n\r]*)")?\s*/?>'
         rb"|(?!" + kept + rb'"))|(.))',
         re.DOTALL,
     )
@@ -279,7 +281,8 @@ def _records(
     found = _fast_pattern(types).findall(block, 0, cut)
     total = len(found)
     rows = [r for r in found if r[0]]
-    if len(rows) + found.count(_SKIPPED) == total:  # no record needs the general path
+    fast = len(rows) + found.count(_SKIPPED) == total  # no record needs the general path
+    if fast:
         if not rows:
             return pl.DataFrame(), total
         columns = list(zip(*rows, strict=True))[: len(RECORD_ATTRIBUTES)]
@@ -306,10 +309,10 @@ def _records(
         if frame[c].is_null().any() or (frame[c] == "").any()
     )
     frame = frame.with_columns(pl.lit(offset, dtype=pl.Int64).alias("_byte"))
-    return _decode_columns(frame, offset), total
+    return _decode_columns(frame, offset, whitespace=not fast), total
 
 
-def _decode_columns(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
+def _decode_columns(frame: pl.DataFrame, offset: int, *, whitespace: bool) -> pl.DataFrame:
     """Decode entities and normalise whitespace in every kept attribute (XML's rules).
 
     Columns with few distinct values (type, source, device, unit: Apple escapes every device
@@ -318,7 +321,9 @@ def _decode_columns(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
     where = f"block at byte {offset}"
     for name in RECORD_ATTRIBUTES:
         col = frame[name]
-        needs = col.str.contains(r"[&\t\n\r]").fill_null(False)
+        needs = (
+            col.str.contains(r"[&\t\n\r]") if whitespace else col.str.contains("&", literal=True)
+        ).fill_null(False)
         if not needs.any():
             continue
         distinct = col.filter(needs).unique()
@@ -340,7 +345,14 @@ def _attributes(raw: bytes, where: str) -> dict[str, str]:
 def _workouts(block: bytes, cut: int, offset: int) -> list[Workout]:
     """Every Workout element of ``block[:cut]`` (the cut rule keeps each one whole)."""
     found = []
-    for match in _WORKOUT_TAG.finditer(block, 0, cut):
+    at = block.find(b"<Workout", 0, cut)
+    while at >= 0:  # bytes.find skips ahead far faster than a regex search
+        start, match = at, _WORKOUT_TAG.match(block, at, cut)
+        at = block.find(b"<Workout", at + 8, cut)
+        if match is None:
+            if _WORKOUT.match(block, start, cut):  # <Workout ...> but not a valid start tag
+                raise IngestError("malformed Workout start tag", f"byte {offset + start}")
+            continue  # <WorkoutStatistics>, <WorkoutEvent>, ...: children, read below
         where = f"byte {offset + match.start()}"
         raw = match.group(1)
         workout = Workout(_attributes(raw, where), byte=offset + match.start())
