@@ -22,8 +22,9 @@ above) describes a vendor's columns::
     steps = { column = "Steps", unit = "count" }
     walking_speed = { column = "Speed (km/h)", unit = "km/hr" }
 
-Each mapped metric column becomes one sample per non-empty cell. The mapping file itself is
-logged as loaded with no rows. Mapped CSVs are recognised as plain files (a folder or a file
+Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and
+a ``wearable_manifest.csv`` (see :mod:`toolkit.ingest.linkage`), are logged as loaded with no
+rows. Mapped CSVs are recognised as plain files (a folder or a file
 named on the command line), not inside zip archives, whose members' names say nothing of their
 siblings. Times need a UTC offset or are read in the ``timezone`` given (column, mapping, or
 the participant's roster zone); local times in a daylight-saving gap or overlap are rejected.
@@ -43,7 +44,7 @@ from toolkit.ingest.apple_health_records import METRICS as APPLE_METRICS
 from toolkit.ingest.apple_health_records import Metric
 from toolkit.ingest.canonical import LINE, TABLES, position
 from toolkit.ingest.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
-from toolkit.ingest.linkage import link_participant
+from toolkit.ingest.linkage import MANIFEST_NAME, link_participant
 from toolkit.ingest.model import ParseContext, ParsedFile
 
 FORMAT = "wearable_csv"
@@ -82,7 +83,7 @@ def find_mapping(csv: Path, levels: int = 3) -> Path | None:
 def sniff(head: bytes, name: str) -> bool:
     """A long-layout wearable CSV, a mapping file, or a CSV that a mapping file describes."""
     filename = PurePosixPath(name.replace("\\", "/").split("!")[-1]).name
-    if filename == MAPPING_NAME:
+    if filename in (MAPPING_NAME, MANIFEST_NAME):
         return True
     if not filename.lower().endswith(".csv"):
         return False
@@ -104,6 +105,8 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if path.name == MAPPING_NAME:
         _read_mapping(path)  # a broken mapping is reported on the mapping file itself too
         return ParsedFile({}, notes={"wearable_mapping_files": 1})
+    if path.name == MANIFEST_NAME:  # read by toolkit.ingest.linkage for the files it lists
+        return ParsedFile({}, notes={"wearable_manifest_files": 1})
     text = read_text_csv(path)
     if _long_layout(list(text.columns)):
         long = text.rename({"timestamp": "start_at"}) if "timestamp" in text.columns else text
