@@ -9,6 +9,7 @@ from retrowalk_demo.model import DemoModel
 from retrowalk_demo.simulate import simulate
 from retrowalk_demo.write_devices import split_for_devices, write_devices
 from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
+from retrowalk_demo.write_wearables import write_wearables
 from retrowalk_demo.writers import (
     write_pain,
     write_roster,
@@ -42,6 +43,7 @@ def write_raw(
     paths += write_redcap(raw, people, seed)
     paths += write_pain(raw, leave_to_redcap(people))
     paths += write_devices(raw, on_devices, seed)
+    paths += write_wearables(raw, people, seed)
     return paths
 
 

@@ -19,6 +19,7 @@ KEYS = {
     "pain_scores": ("participant_id", "instrument", "measured_at"),
     "outcomes": ("participant_id", "instrument"),
     "wearable_daily": ("participant_id", "day"),
+    "wearable_workouts": ("participant_id", "source", "activity", "started_at"),
     "ingest_log": ("attempt_id",),
 }
 

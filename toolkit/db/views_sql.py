@@ -16,7 +16,10 @@ VIEW_ORDER: tuple[str, ...] = (
     "weekly_exposure",
     "pain_scores",
     "outcomes",
+    "int_wearable_samples",
+    "int_wearable_sample_days",
     "wearable_daily",
+    "wearable_workouts",
     "ingest_log",
 )
 

@@ -159,6 +159,24 @@ TABLES: dict[str, Table] = {
                 Column("source", _S, nullable=False),
                 Column("device", _S),
             ),
+            # No database key (millions of rows); the loader skips rows already present on
+            # this key, so re-ingesting an overlapping newer export adds only new samples.
+            key=("participant_id", "metric", "source", "start_at", "end_at", "value"),
+        ),
+        Table(
+            "raw_wearable_workouts",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("started_at", UTC_DATETIME, nullable=False),
+                Column("ended_at", UTC_DATETIME, nullable=False),
+                Column("activity", _S, nullable=False),
+                Column("indoor", pl.Boolean()),
+                Column("duration_s", _F, nullable=False, low=0, high=7 * 86400, unit="s"),
+                Column("distance_m", _F, low=0, high=1_000_000, unit="m"),
+                Column("source", _S, nullable=False),
+                Column("device", _S),
+            ),
+            key=("participant_id", "source", "activity", "started_at"),
         ),
     )
 }

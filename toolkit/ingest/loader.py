@@ -38,6 +38,7 @@ TABLE_ORDER = (
     "raw_questionnaire_items",
     "raw_wearable_daily",
     "raw_wearable_samples",
+    "raw_wearable_workouts",
 )
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}

@@ -10,8 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from toolkit.ingest import (
+    apple_health,
     direction_manifest,
     fit,
+    fitbit,
+    garmin_csv,
     pain_csv,
     questionnaire_items,
     redcap,
@@ -19,11 +22,14 @@ from toolkit.ingest import (
     tcx,
     treadmill_csv,
     vendor_csv,
+    wearable_csv,
 )
 
 #: Checked in this order: the first module whose ``sniff`` accepts the file reads it, so
 #: specific formats come before generic ones.
 FORMAT_MODULES: tuple[ModuleType, ...] = (
+    apple_health,
+    fitbit,
     fit,
     tcx,
     roster_csv,
@@ -33,6 +39,8 @@ FORMAT_MODULES: tuple[ModuleType, ...] = (
     redcap,
     questionnaire_items,
     pain_csv,
+    garmin_csv,
+    wearable_csv,
 )
 
 #: Bytes read from the start of a file for detection.

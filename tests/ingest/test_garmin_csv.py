@@ -1,0 +1,60 @@
+"""Garmin Connect activity CSV: workouts in local time, indoor flag, unit-less distance refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
+from toolkit import open_study
+
+HEADER = '"Activity Type","Date","Favorite","Title","Distance","Calories","Time","Avg HR"\n'
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    path = tmp_path / "study.duckdb"
+    with open_study(path) as opened:
+        assert opened.ingest([roster(tmp_path / "roster.csv", *DEFAULT_ROSTER_ROWS)]).exit_code == 0
+    return path
+
+
+def test_activities_become_workouts_in_the_participants_zone(study: Path, tmp_path: Path) -> None:
+    write(
+        tmp_path / "garmin" / "P1" / "Activities.csv",
+        HEADER
+        + '"Treadmill Running","2025-03-30 09:00:00","false","Gym","2.10","150","00:20:30","140"\n'
+        + '"Walking","2025-03-29 18:15:00","false","Evening","3.05","200","45:10","110"\n'
+        + '"Indoor Walking","2025-03-31 07:00:00","false","Rehab","1.00","80","00:15:00.5","100"\n',
+    )
+    with open_study(study) as opened:
+        report = opened.ingest([tmp_path / "garmin"])
+    assert report.exit_code == 0
+    assert report.files[0].notes == {
+        "duplicate_workouts_dropped": 0,
+        "garmin_distance_unit_unknown": 3,
+    }
+    with open_study(study, read_only=True) as opened:
+        got = opened.sql(
+            "select cast(started_at as varchar), activity, indoor, duration_s, distance_m, day "
+            "from wearable_workouts order by started_at"
+        ).rows()
+    # London: GMT until 01:00 UTC on 30 March 2025, then BST (UTC+1)
+    assert [r[:5] for r in got] == [
+        ("2025-03-29 18:15:00+00", "walking", None, 2710.0, None),
+        ("2025-03-30 08:00:00+00", "treadmill_running", True, 1230.0, None),
+        ("2025-03-31 06:00:00+00", "indoor_walking", True, 900.5, None),
+    ]
+
+
+def test_a_local_time_in_the_dst_gap_is_rejected(study: Path, tmp_path: Path) -> None:
+    write(
+        tmp_path / "g" / "P1_garmin.csv",
+        HEADER + '"Walking","2025-03-30 01:30:00","false","x","1","1","00:10:00","1"\n',
+    )
+    with open_study(study) as opened:
+        report = opened.ingest([tmp_path / "g"])
+    assert report.files[0].status == "rejected"
+    assert "does not exist or is ambiguous in Europe/London" in str(report.files[0].error)
+    assert report.files[0].position == "line 2, column 'date'"

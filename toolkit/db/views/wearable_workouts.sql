@@ -1,0 +1,28 @@
+-- wearable_workouts: one row per workout recorded by a watch or phone.
+-- Key: participant_id, source, activity, started_at. day is the participant's local day of the
+-- start; indoor walking is how a watch records treadmill walking (the direction is unknown).
+with workouts as (
+    select * from raw_wearable_workouts
+),
+
+participants as (
+    select participant_id, timezone from raw_participants
+),
+
+final as (
+    select
+        workouts.participant_id,
+        workouts.started_at,
+        workouts.ended_at,
+        cast(timezone(participants.timezone, workouts.started_at) as date) as day,
+        workouts.activity,
+        workouts.indoor,
+        workouts.duration_s,
+        workouts.distance_m,
+        workouts.source,
+        workouts.device
+    from workouts
+    inner join participants using (participant_id)
+)
+
+select * from final

@@ -1,0 +1,423 @@
+"""Stream the Record and Workout elements out of an Apple Health ``export.xml``, fast and safely.
+
+Apple Health exports are 1-5 GB of one flat ``<HealthData>`` element, so this is not a general
+XML parser: it reads the file in blocks of ``BLOCK_BYTES``, cuts each block just before its last
+``<`` (so every tag before the cut is complete; ``<`` cannot occur inside an attribute value),
+and reads every ``<Record ...>`` start tag of the block with one regex pass that expects Apple's
+fixed attribute order (:func:`_fast_pattern`). A block holding any record written otherwise
+(other order, single quotes, line breaks in a tag) is read by a general path that extracts
+each attribute wherever it is (polars, in Rust). ``<Workout>`` elements, which are few, are
+read in Python with their ``MetadataEntry`` and ``WorkoutStatistics`` children.
+
+Safety and correctness rules, each tested against a reference reader built on lxml iterparse
+(:mod:`toolkit.ingest.apple_health_lxml`):
+
+- No entity is ever expanded. An export whose DTD declares entities (``<!ENTITY``; Apple's own
+  DTD declares none) is refused, which also stops "billion laughs" files. In the attributes read,
+  only XML's predefined entities and character references are decoded; any other reference is
+  an error. Nothing is fetched from outside the file.
+- Attribute values are normalised as XML requires (literal tabs and line breaks become spaces).
+- Comments, CDATA sections and processing instructions are blanked before scanning, so a
+  ``<Record`` inside them is not read.
+- A start tag whose attributes do not follow XML syntax, a file that is not UTF-8, or a file
+  that does not end with ``</HealthData>`` (truncated) raises :class:`IngestError` with a byte
+  position; the caller then loads nothing.
+
+Memory is bounded by one block plus the rows kept (only the record types the caller asks for).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from toolkit.errors import IngestError
+
+#: Bytes read per block. Large enough that per-block overhead is negligible, small enough to
+#: keep peak memory low.
+BLOCK_BYTES = 16 * 1024 * 1024
+#: A single Workout element (or comment) larger than this is refused rather than buffered.
+MAX_ELEMENT_BYTES = 256 * 1024 * 1024
+#: The prolog (XML declaration and DTD) must end within this many bytes.
+MAX_PROLOG_BYTES = 4 * 1024 * 1024
+
+#: Record attributes kept, in output column order.
+RECORD_ATTRIBUTES = ("type", "sourceName", "device", "unit", "startDate", "endDate", "value")
+
+_NAME = r"[A-Za-z_:][-A-Za-z0-9._:]*"
+_ATTR_SYNTAX = rf"""^<Record(?:\s+{_NAME}\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>$"""
+_FAST_TAG = r"<Record\s[^>]*>"
+_SLOW_TAG = re.compile(rb"""<Record\s(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_HIDDEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
+_OPENERS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
+_PY_ATTR = re.compile(rf"""({_NAME})\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_WORKOUT = re.compile(rb"<Workout[\s/>]")
+_WORKOUT_TAG = re.compile(rb"""<Workout((?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?)>""")
+_CHILD = re.compile(rb"""<(MetadataEntry|WorkoutStatistics)\s((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z_:][-A-Za-z0-9._:]*);|&")
+_SKIPPED = (b"",) * (len(RECORD_ATTRIBUTES) + 1)
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_WS = re.compile(r"\r\n|[\t\n\r]")
+
+
+@dataclass
+class Workout:
+    """One ``<Workout>`` element: its attributes and what its children say."""
+
+    attributes: dict[str, str]
+    metadata: dict[str, str] = field(default_factory=dict)
+    statistics: dict[str, dict[str, str]] = field(default_factory=dict)
+    byte: int = 0
+
+
+@dataclass
+class ScanResult:
+    """What one export holds, as text exactly as written (decoded and normalised).
+
+    Attributes
+    ----------
+    records
+        One row per kept ``Record``: the columns of ``RECORD_ATTRIBUTES`` (String, null when
+        absent) plus ``_byte``, the record's block start offset for messages.
+    workouts
+        Every ``Workout`` element, in file order.
+    records_seen
+        ``Record`` elements of any type.
+    """
+
+    records: pl.DataFrame
+    workouts: list[Workout]
+    records_seen: int
+
+
+def decode_value(text: str, where: str) -> str:
+    """Normalise and decode an attribute value the way an XML parser does, expanding nothing.
+
+    Literal tabs and line breaks become spaces; ``&lt; &gt; &amp; &quot; &apos;`` and character
+    references are decoded; any other entity reference raises.
+    """
+    text = _WS.sub(" ", text)
+    if "&" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        ref = match.group(1)
+        if ref is None:
+            raise IngestError("a bare '&' in an attribute value is not XML", where)
+        if ref.startswith("#x"):
+            return chr(int(ref[2:], 16))
+        if ref.startswith("#"):
+            return chr(int(ref[1:]))
+        if ref in _PREDEFINED:
+            return _PREDEFINED[ref]
+        raise IngestError(
+            f"the entity reference &{ref}; is not expanded (Apple Health exports use none); "
+            "the file is refused",
+            where,
+        )
+
+    return _ENTITY.sub(one, text)
+
+
+def read_prolog(handle: BinaryIO) -> bytes:
+    """Read up to and including the ``<HealthData`` start tag's ``<``; check the DTD is safe."""
+    head = handle.read(MAX_PROLOG_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:200]:
+        raise IngestError("the export is not UTF-8 encoded", "byte 0")
+    decl = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""", head)
+    if decl and decl.group(1).decode("ascii", "replace").lower().replace("_", "-") not in (
+        "utf-8",
+        "utf8",
+    ):
+        raise IngestError(f"the export's encoding {decl.group(1)!r} is not UTF-8", "byte 0")
+    visible = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), head)  # comments hide nothing
+    start = re.search(rb"<HealthData[\s>/]", visible)
+    if start is None:
+        raise IngestError(
+            f"no <HealthData> element in the first {MAX_PROLOG_BYTES // 1024**2} MB: "
+            "not an Apple Health export.xml",
+            "byte 0",
+        )
+    entity = visible.find(b"<!ENTITY", 0, start.start())
+    if entity >= 0:
+        raise IngestError(
+            "the export's DTD declares entities, which Apple Health exports never do and which "
+            "could expand without bound (billion laughs); the file is refused unread",
+            f"byte {entity}",
+        )
+    handle.seek(start.start())
+    return head[: start.start()]
+
+
+def _cut(block: bytes) -> int:
+    """Where to end a block: before its last ``<``, never inside a comment or a Workout.
+
+    Everything before the cut is then complete markup (``<`` cannot occur inside an attribute
+    value). Returns 0 when the block holds no complete element.
+    """
+    cut = block.rfind(b"<")
+    if cut <= 0:
+        return 0
+    if b"!" in block or b"?" in block:  # cheap hint before looking for comments and the like
+        for opener, closer in _OPENERS:
+            at = block.rfind(opener, 0, cut + len(opener))
+            if at >= 0 and block.find(closer, at + len(opener), cut) < 0:
+                cut = min(cut, at)
+    at = block.rfind(b"<Workout", 0, cut)
+    while at >= 0 and not _WORKOUT.match(block, at):  # skip <WorkoutStatistics> and the like
+        at = block.rfind(b"<Workout", 0, at)
+    if at >= 0 and block.find(b"</Workout>", at, cut) < 0:
+        tag_end = block.find(b">", at, cut)
+        if tag_end < 0 or block[tag_end - 1 : tag_end] != b"/":
+            cut = at
+    return cut
+
+
+def iter_blocks(
+    handle: BinaryIO, base: int, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, bytes, int]]:
+    """Yield ``(offset, block, cut)``: ``block[:cut]`` is complete markup at file ``offset``.
+
+    The next block is read from the cut (the few bytes after it are read twice), so no block
+    is ever copied; the last block of the file is yielded whole.
+    """
+    offset = base
+    size = block_bytes
+    while True:
+        handle.seek(offset)
+        block = handle.read(size)
+        if not block:
+            return
+        final = len(block) < size
+        cut = len(block) if final else _cut(block)
+        if cut == 0:
+            if size >= MAX_ELEMENT_BYTES:
+                raise IngestError(
+                    f"an element is larger than {MAX_ELEMENT_BYTES // 1024**2} MB; refused",
+                    f"byte {offset}",
+                )
+            size *= 2
+            continue
+        yield offset, block, cut
+        if final:
+            return
+        offset += cut
+        size = block_bytes
+
+
+def _check_end(tail: bytes, offset: int) -> None:
+    """Raise unless the file's last markup is the ``</HealthData>`` end tag."""
+    if not tail.rstrip().endswith(b"</HealthData>"):
+        raise IngestError(
+            "the export ends before </HealthData>: the file is truncated (an interrupted copy or "
+            "download?); nothing was loaded",
+            f"byte {offset}",
+        )
+
+
+def _column(tags: pl.Series, name: str) -> pl.Series:
+    """Attribute ``name`` of every tag (null when absent), quotes of either kind."""
+    pattern = rf"""\s{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+    groups = tags.str.extract_groups(pattern)
+    fields = groups.struct.unnest()
+    return fields[fields.columns[0]].fill_null(fields[fields.columns[1]]).alias(name)
+
+
+def _record_tags(block: bytes, offset: int) -> pl.Series:
+    """Every ``<Record ...>`` start tag in the block, checked for attribute syntax."""
+    try:
+        text = pl.Series([block], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.InvalidOperationError as exc:
+        raise IngestError("the export is not valid UTF-8", f"near byte {offset}") from exc
+    tags = text.str.extract_all(_FAST_TAG).explode(empty_as_null=False)
+    if tags.len() and not tags.str.contains(_ATTR_SYNTAX).all():
+        # a '>' inside a quoted value, or a malformed tag: read this block the careful way
+        found = [m.group(0).decode("utf-8") for m in _SLOW_TAG.finditer(block)]
+        tags = pl.Series(found, dtype=pl.String)
+        bad = ~tags.str.contains(_ATTR_SYNTAX)
+        if bad.any():
+            tag = str(tags.filter(bad)[0])
+            at = offset + block.find(tag.encode("utf-8"))
+            raise IngestError(f"malformed Record start tag {tag[:80]!r}", f"byte {at}")
+    return tags
+
+
+@cache
+def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
+    """One regex for a whole block: kept types in Apple's attribute order, others skipped.
+
+    Apple writes every Record's attributes in one fixed order with double quotes. After
+    ``<Record`` the first branch captures a kept type's attributes in that order; the second
+    matches the start of a record of another type (the regex engine then skips ahead to the
+    next ``<Record`` at memory speed); the third captures one character when neither applies
+    (a kept type written differently, another attribute order, single quotes), which sends the
+    block to the general path. Captured values never hold tabs or line breaks (a record with
+    one takes the general path, which normalises them), so fast-path values only need their
+    entities decoded.
+    """
+    kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
+    return re.compile(
+        rb'<Record(?: type="(?:(' + kept + rb')" sourceName="([^"\t\n\r]*)"'
+        rb'(?: sourceVersion="[^"]*")?(?: device="([^"\t\n\r]*)")?(?: unit="([^"\t\n\r]*)")?'
+        rb'(?: creationDate="[^"]*")? startDate="([^"\t\n\r]*)" endDate="([^"\t\n\r]*)"'
+        rb'(?: value="([^"\t\n\r]*)")?\s*/?>'
+        rb"|(?!" + kept + rb'"))|(.))',
+        re.DOTALL,
+    )
+
+
+def _records(
+    block: bytes, cut: int, offset: int, types: tuple[str, ...]
+) -> tuple[pl.DataFrame, int]:
+    """The kept records of ``block[:cut]``, and how many Record elements it held."""
+    if block.find(b"<Record", 0, cut) < 0:
+        return pl.DataFrame(), 0
+    found = _fast_pattern(types).findall(block, 0, cut)
+    total = len(found)
+    rows = [r for r in found if r[0]]
+    fast = len(rows) + found.count(_SKIPPED) == total  # no record needs the general path
+    if fast:
+        if not rows:
+            return pl.DataFrame(), total
+        columns = list(zip(*rows, strict=True))[: len(RECORD_ATTRIBUTES)]
+        try:
+            frame = pl.DataFrame(
+                {
+                    name: pl.Series(name, values, dtype=pl.Binary).cast(pl.String)
+                    for name, values in zip(RECORD_ATTRIBUTES, columns, strict=True)
+                }
+            )
+        except pl.exceptions.InvalidOperationError as exc:
+            raise IngestError("the export is not valid UTF-8", f"near byte {offset}") from exc
+    else:
+        tags = _record_tags(block[:cut], offset)
+        total = tags.len()
+        tags = tags.filter(_column(tags, "type").is_in(list(types)))
+        if not tags.len():
+            return pl.DataFrame(), total
+        frame = pl.DataFrame({name: _column(tags, name) for name in RECORD_ATTRIBUTES})
+    # an absent or empty optional attribute reads as null on both paths
+    frame = frame.with_columns(
+        pl.when(pl.col(c) != "").then(pl.col(c)).alias(c)
+        for c in ("device", "unit", "value")
+        if frame[c].is_null().any() or (frame[c] == "").any()
+    )
+    frame = frame.with_columns(pl.lit(offset, dtype=pl.Int64).alias("_byte"))
+    return _decode_columns(frame, offset, whitespace=not fast), total
+
+
+def _decode_columns(frame: pl.DataFrame, offset: int, *, whitespace: bool) -> pl.DataFrame:
+    """Decode entities and normalise whitespace in every kept attribute (XML's rules).
+
+    Columns with few distinct values (type, source, device, unit: Apple escapes every device
+    description) are decoded once per distinct value; others only in the rows that need it.
+    """
+    where = f"block at byte {offset}"
+    for name in RECORD_ATTRIBUTES:
+        col = frame[name]
+        needs = (
+            col.str.contains(r"[&\t\n\r]") if whitespace else col.str.contains("&", literal=True)
+        ).fill_null(False)
+        if not needs.any():
+            continue
+        distinct = col.filter(needs).unique()
+        decoded = pl.Series([decode_value(v, where) for v in distinct.to_list()], dtype=pl.String)
+        mapped = col.replace(distinct, decoded)
+        frame = frame.with_columns(mapped.alias(name))
+    return frame
+
+
+def _attributes(raw: bytes, where: str) -> dict[str, str]:
+    """Decoded attributes of a start tag's attribute text."""
+    text = raw.decode("utf-8")
+    return {
+        m.group(1): decode_value(m.group(2) if m.group(2) is not None else m.group(3), where)
+        for m in _PY_ATTR.finditer(text)
+    }
+
+
+def _workouts(block: bytes, cut: int, offset: int) -> list[Workout]:
+    """Every Workout element of ``block[:cut]`` (the cut rule keeps each one whole)."""
+    found = []
+    at = block.find(b"<Workout", 0, cut)
+    while at >= 0:  # bytes.find skips ahead far faster than a regex search
+        start, match = at, _WORKOUT_TAG.match(block, at, cut)
+        at = block.find(b"<Workout", at + 8, cut)
+        if match is None:
+            if _WORKOUT.match(block, start, cut):  # <Workout ...> but not a valid start tag
+                raise IngestError("malformed Workout start tag", f"byte {offset + start}")
+            continue  # <WorkoutStatistics>, <WorkoutEvent>, ...: children, read below
+        where = f"byte {offset + match.start()}"
+        raw = match.group(1)
+        workout = Workout(_attributes(raw, where), byte=offset + match.start())
+        if not raw.endswith(b"/"):
+            end = block.find(b"</Workout>", match.end(), cut)
+            if end < 0:
+                raise IngestError("a Workout element is not closed", where)
+            for child in _CHILD.finditer(block, match.end(), end):
+                attrs = _attributes(child.group(2), where)
+                if child.group(1) == b"MetadataEntry" and "key" in attrs:
+                    workout.metadata[attrs["key"]] = attrs.get("value", "")
+                elif child.group(1) == b"WorkoutStatistics" and "type" in attrs:
+                    workout.statistics[attrs["type"]] = attrs
+        found.append(workout)
+    return found
+
+
+def scan_export(
+    path: Path,
+    types: Collection[str],
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    convert: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> ScanResult:
+    """Read the Records of ``types`` and every Workout of an Apple Health ``export.xml``.
+
+    ``convert``, if given, is applied to each block's records as they are read (e.g. to turn
+    them into compact canonical rows), so only its output is kept in memory; ``records`` then
+    holds the concatenated results.
+
+    Raises
+    ------
+    IngestError
+        For an unsafe DTD, bad encoding, a malformed tag, or a truncated file; nothing is
+        returned in that case.
+    """
+    frames: list[pl.DataFrame] = []
+    workouts: list[Workout] = []
+    seen = 0
+    kept = tuple(sorted(types))
+    with path.open("rb") as handle:
+        base = len(read_prolog(handle))
+        last = b""
+        end = base
+        for offset, block, cut in iter_blocks(handle, base, block_bytes):
+            if (b"!" in block or b"?" in block) and (
+                block.find(b"<!", 0, cut) >= 0 or block.find(b"<?", 0, cut) >= 0
+            ):
+                block = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), block[:cut])
+                cut = len(block)
+            frame, count = _records(block, cut, offset, kept)
+            seen += count
+            if frame.height:
+                frames.append(convert(frame) if convert is not None else frame)
+            if block.find(b"<Workout", 0, cut) >= 0:
+                workouts.extend(_workouts(block, cut, offset))
+            last = (last + block[max(0, cut - 64) : cut])[-64:]
+            end = offset + cut
+            if on_progress is not None:
+                on_progress(end)
+        _check_end(last, end)
+    if frames:
+        records = pl.concat(frames, rechunk=False)
+    else:
+        empty = pl.DataFrame(schema={name: pl.String for name in RECORD_ATTRIBUTES})
+        records = convert(empty) if convert is not None else empty
+    return ScanResult(records, workouts, seen)
