@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from retrowalk_demo.apple_health_xml import PHONE, Record, Workout, write_export_file
 
+from retrowalk_demo.apple_health_xml import PHONE, Record, Workout, write_export_file
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster
 from toolkit import open_study
 from toolkit.errors import IngestError

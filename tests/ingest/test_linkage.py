@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from retrowalk_demo.apple_health_xml import Record, write_export_file
 
+from retrowalk_demo.apple_health_xml import Record, write_export_file
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
 from toolkit.ingest.linkage import matches
