@@ -6,6 +6,10 @@ per version (few entries); a filter change only needs the cohort's participant i
 query) and in-memory filtering of those frames, which keeps a filter change fast on large
 studies. Cohorts travel as their JSON text.
 
+``toolkit.stats`` is imported inside the functions that use it: it pulls in statsmodels and
+scipy (seconds on a busy machine), and the first page's charts do not need it, so they can be
+drawn while it loads.
+
 Statistical caveats (:class:`toolkit.errors.StatsWarning`) are returned as text with the result
 so the page can show them; cached functions must not call Streamlit elements.
 """
@@ -20,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.connection import snapshot_study
-from toolkit import analysis_frames, stats, summaries
+from toolkit import analysis_frames, summaries
 from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
 from toolkit.errors import RetrowalkError
 
@@ -97,9 +101,21 @@ def study_view(source: str, version: str, view: str) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
-def study_segments(source: str, version: str) -> pl.DataFrame:
-    """All session segments with study week and day (``summaries.segment_weeks``)."""
-    return summaries.segment_weeks(snapshot_study(source), Cohort())
+def study_person_weeks(source: str, version: str) -> pl.DataFrame:
+    """Speed and incline per participant, direction and study week, for everyone."""
+    return summaries.weekly_speed_incline(snapshot_study(source), Cohort())
+
+
+@st.cache_data(max_entries=STUDY_WIDE * 4, show_spinner=False)
+def study_participants_with(source: str, version: str, view: str) -> pl.DataFrame:
+    """Participants with any row in ``view`` (sessions, samples, scores, wearable days)."""
+    return summaries.participants_with(snapshot_study(source), view)
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def study_unlabelled_segments(source: str, version: str) -> pl.DataFrame:
+    """Every session segment whose walking direction is unknown."""
+    return summaries.unlabelled_segments(snapshot_study(source), Cohort())
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
@@ -156,30 +172,37 @@ def cohort_outcome_frame(
 def overview_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
-    """Table 1 (long and wide), participant flow and completeness for the cohort."""
+    """Participant flow and data completeness for the cohort."""
     ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
     outcomes = cohort_view(source, version, cohort_json, "outcomes")
-    table1 = stats.table1(people) if people.height else pl.DataFrame()
+    sources = {
+        "treadmill sessions": "sessions",
+        "per-second treadmill samples": "treadmill_samples",
+        "pain or questionnaire scores": "pain_scores",
+        "wearable days": "wearable_daily",
+    }
     completeness = summaries.data_completeness(
         people,
         {
-            "treadmill sessions": in_cohort(study_segments(source, version), ids),
-            "per-second treadmill samples": in_cohort(
-                study_sample_participants(source, version), ids
-            ),
-            "pain or questionnaire scores": in_cohort(
-                study_trajectory_frame(source, version, instrument), ids
-            ),
-            "wearable days": cohort_view(source, version, cohort_json, "wearable_daily"),
+            name: in_cohort(study_participants_with(source, version, view), ids)
+            for name, view in sources.items()
         },
     )
     return {
-        "table1": table1,
-        "table1_wide": summaries.table1_wide(table1),
         "flow": summaries.participant_flow(people, outcomes, instrument),
         "completeness": completeness,
     }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
+    """Table 1 of the cohort, long (``toolkit.stats.table1``) and wide (for display)."""
+    from toolkit import stats
+
+    people = cohort_view(source, version, cohort_json, "participants")
+    long = stats.table1(people) if people.height else pl.DataFrame()
+    return {"long": long, "wide": summaries.table1_wide(long)}
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
@@ -187,11 +210,13 @@ def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl
     """Weekly minutes, adherence per participant and progression for the cohort."""
     people = cohort_view(source, version, cohort_json, "participants")
     weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
-    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
+    person_weeks = in_cohort(
+        study_person_weeks(source, version), cohort_ids(source, version, cohort_json)
+    )
     return {
         "weekly_minutes": summaries.weekly_minutes(weekly, people),
         "adherence": summaries.adherence_by_participant(weekly, people),
-        "progression": summaries.progression(segments, people),
+        "progression": summaries.progression(person_weeks, people),
     }
 
 
@@ -200,6 +225,8 @@ def outcome_results(
     source: str, version: str, cohort_json: str, instrument: str, reference: str | None
 ) -> dict[str, Any]:
     """Trajectories, change from baseline, ANCOVA and responders for the cohort."""
+    from toolkit import stats
+
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     trajectory = in_cohort(
         study_trajectory_frame(source, version, instrument),
@@ -232,6 +259,8 @@ def dose_response_results(
     spline_df: int | None,
 ) -> dict[str, Any]:
     """The dose-response coefficients and fitted curve for the cohort."""
+    from toolkit import stats
+
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     kwargs: dict[str, Any] = {
         "outcome": "change",
@@ -254,8 +283,11 @@ def quality_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
     """Unlabelled segments and missing values for the cohort."""
-    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
-    unlabelled = segments.filter(pl.col("direction") == "unknown").drop("direction")
+    from toolkit import stats
+
+    unlabelled = in_cohort(
+        study_unlabelled_segments(source, version), cohort_ids(source, version, cohort_json)
+    )
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     columns = ["sex", "age", "bmi", "site", "baseline", "follow_up", "change", "adherence"]
     missing = (

@@ -14,10 +14,9 @@ import pytest
 
 from toolkit import analysis_frames, figures, open_study, stats, summaries
 from toolkit.cohorts import Cohort, members, select_view
-from toolkit.errors import StatsWarning
 from toolkit.figures.style import colour_map
 
-pytestmark = pytest.mark.filterwarnings("ignore", category=StatsWarning)
+pytestmark = pytest.mark.filterwarnings("ignore::toolkit.errors.StatsWarning")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,9 @@ def frames(demo_study: Path) -> Iterator[dict[str, Any]]:
             "completeness": summaries.data_completeness(people, {"sessions": segments}),
             "weekly": summaries.weekly_minutes(weekly, people),
             "adherence": summaries.adherence_by_participant(weekly, people),
-            "progression": summaries.progression(segments, people),
+            "progression": summaries.progression(
+                summaries.weekly_speed_incline(study, everyone), people
+            ),
             "outcome": outcome,
             "trajectory": trajectory,
             "pid": pid,

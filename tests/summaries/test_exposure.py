@@ -13,8 +13,8 @@ from toolkit.summaries import (
     adherence_by_participant,
     mean_ci,
     progression,
-    segment_weeks,
     weekly_minutes,
+    weekly_speed_incline,
 )
 
 
@@ -62,8 +62,8 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
     # MODEL.md: backward speed starts near 0.45 m/s and rises 0.035 m/s per week.
     with open_study(demo_study, read_only=True) as study:
         people = members(study, Cohort())
-        segments = segment_weeks(study, Cohort())
-    out = progression(segments, people).filter(
+        person_weeks = weekly_speed_incline(study, Cohort())
+    out = progression(person_weeks, people).filter(
         (pl.col("arm") == "retro")
         & (pl.col("direction") == "backward")
         & (pl.col("measure") == "speed_mps")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from scipy import stats as scipy_stats
+from scipy.special import stdtrit
 
 MEASURES = ("retro_minutes", "forward_minutes")
 
@@ -38,7 +38,7 @@ def mean_ci(
         .sort(list(by))
     )
     half = [
-        float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / n**0.5
+        float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / n**0.5
         if n >= 2 and sd is not None
         else None
         for n, sd in zip(grouped["n"], grouped["sd"], strict=True)
@@ -99,35 +99,22 @@ def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -
 
 
 def progression(
-    segments: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+    person_weeks: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Treadmill speed and incline per study week, by arm and walking direction.
 
-    ``segments`` holds session segments with ``study_week`` (see ``frames.segment_weeks``).
-    Each participant contributes one value per week (their duration-weighted mean speed and
-    incline that week), so people with many sessions do not dominate.
+    ``person_weeks`` holds one row per participant, direction and study week with their
+    duration-weighted ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``), so
+    each participant counts once per week and people with many sessions do not dominate.
     Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
     ci_low, ci_high.
     """
-    known = segments.filter(
-        pl.col("study_week").is_not_null() & pl.col("direction").is_in(["backward", "forward"])
-    )
-    per_person = (
-        _with_arm(known, participants)
-        .group_by("participant_id", "arm", "direction", "study_week")
-        .agg(
-            (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed_mps"),
-            (
-                (pl.col("incline_pct") * pl.col("duration_s")).sum() / pl.col("duration_s").sum()
-            ).alias("incline_pct"),
-        )
-        .unpivot(
-            index=["participant_id", "arm", "direction", "study_week"],
-            on=["speed_mps", "incline_pct"],
-            variable_name="measure",
-            value_name="value",
-        )
+    long = _with_arm(person_weeks, participants).unpivot(
+        index=["participant_id", "arm", "direction", "study_week"],
+        on=["speed_mps", "incline_pct"],
+        variable_name="measure",
+        value_name="value",
     )
     return mean_ci(
-        per_person, "value", ["arm", "direction", "measure", "study_week"], confidence=confidence
+        long, "value", ["arm", "direction", "measure", "study_week"], confidence=confidence
     ).select("arm", "direction", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high")
