@@ -214,8 +214,12 @@ def _hello_ready(page: object, t0: float) -> float:
             process.wait(timeout=15)
 
 
-def main(participants: int) -> None:
+def main(participants: int, only_first_page: bool = False) -> None:
     study = ensure_study(participants)
+    if only_first_page:
+        hello, ready = first_page_ready(None), first_page_ready(study)
+        print(f"first page ready {ready} s; one-line app {hello} s")
+        return
     floor = baseline_rerun()
     timings, cold, fast, warm_up = filter_change_times(study)
     values = [t for _, t in timings]
@@ -246,4 +250,4 @@ def main(participants: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, "--first-page" in sys.argv)

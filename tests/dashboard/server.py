@@ -42,11 +42,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(study: Path, *, timeout: float = 60) -> Iterator[str]:
-    """Run ``retrowalk dashboard STUDY`` until the block ends; yields its base URL."""
+def dashboard_server(
+    study: Path, *, timeout: float = 60, snapshots: Path | None = None
+) -> Iterator[str]:
+    """Run ``retrowalk dashboard STUDY`` until the block ends; yields its base URL.
+    ``snapshots``: where the server keeps its study snapshots (default: the temp folder)."""
     port = free_port()
     env = {
         **cli_env(),
+        **({"RETROWALK_SNAPSHOT_DIR": str(snapshots)} if snapshots else {}),
         "STREAMLIT_SERVER_PORT": str(port),
         "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
         "STREAMLIT_SERVER_HEADLESS": "true",

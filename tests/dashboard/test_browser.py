@@ -50,8 +50,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(demo_study: Path) -> Iterator[str]:
-    with dashboard_server(demo_study) as url:
+def server(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with dashboard_server(demo_study, snapshots=tmp_path_factory.mktemp("snapshots")) as url:
         yield url
 
 

@@ -29,11 +29,15 @@ PAGES = [
 
 
 @pytest.fixture
-def app(demo_study: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+def app(
+    demo_study: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., AppTest]:
     """An AppTest of the entry script on the demo study (or ``study``), first run done."""
+    snapshots = tmp_path_factory.getbasetemp() / "dashboard_snapshots"
 
     def make(study: Path = demo_study, **query: str) -> AppTest:
         monkeypatch.setenv("RETROWALK_STUDY", str(study))
+        monkeypatch.setenv("RETROWALK_SNAPSHOT_DIR", str(snapshots))
         at = AppTest.from_file(str(APP), default_timeout=120)
         at.query_params.update(query)
         return at.run()
