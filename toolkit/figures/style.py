@@ -105,8 +105,9 @@ def grid(
                 "domain": [_unit(y1 - height), _unit(y1)],
                 "anchor": f"x{suffix}",
             }
-            if shared_x and n > 1:
-                xaxis["matches"] = "x"
+            if shared_x:
+                if n > 1:
+                    xaxis["matches"] = "x"
                 if r < rows - 1:
                     xaxis["showticklabels"] = False
             if shared_y and n > 1:
