@@ -162,6 +162,11 @@ def dashboard(study: Path | None) -> None:
     sys.exit(subprocess.call(command, env=env))
 
 
+from toolkit.cli.stats_command import stats  # noqa: E402
+
+cli.add_command(stats)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="retrowalk")

@@ -9,8 +9,10 @@ Each method is tested against a published reference (see ``tests/stats``).
 from toolkit.stats._common import RESULT_COLUMNS
 from toolkit.stats.ancova import ancova
 from toolkit.stats.change import change_from_baseline
-from toolkit.stats.descriptives import missing_summary, table1
+from toolkit.stats.descriptives import exposure_summary, missing_summary, table1
 from toolkit.stats.dose_response import dose_response, dose_response_curve
+from toolkit.stats.mixed import mixed_model
+from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues
 from toolkit.stats.responders import responders
 
@@ -21,7 +23,10 @@ __all__ = [
     "change_from_baseline",
     "dose_response",
     "dose_response_curve",
+    "exposure_summary",
     "missing_summary",
+    "mixed_model",
+    "mmrm",
     "responders",
     "table1",
 ]

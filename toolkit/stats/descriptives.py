@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import polars as pl
+from scipy import stats
 
-from toolkit.stats._common import as_names, check_columns, check_frame
+from toolkit.stats._common import as_names, check_alpha, check_columns, check_frame
 
 OVERALL = "all"
 
@@ -204,3 +205,76 @@ def missing_summary(
             "percent_missing": pl.Float64,
         },
     )
+
+
+def exposure_summary(
+    weekly: pl.DataFrame,
+    *,
+    group: str | None = "arm",
+    by: str | None = "study_week",
+    columns: Iterable[str] = ("retro_minutes", "forward_minutes", "adherence"),
+    subject: str = "participant_id",
+    alpha: float = 0.05,
+) -> pl.DataFrame:
+    """Mean weekly exposure per group (and study week), with a t interval of the mean.
+
+    Parameters
+    ----------
+    weekly
+        One row per participant and week, e.g. :func:`toolkit.analysis_frames.exposure_frame`.
+    group
+        Column to split by (``None``: all rows together).
+    by
+        Second split, typically ``"study_week"``. With ``None`` each participant's weeks are
+        first averaged (``subject`` column), so ``n`` counts participants, not weeks.
+    columns
+        Exposure columns to summarise; nulls (e.g. adherence without a prescription) are left out.
+    alpha
+        1 - confidence level.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per variable, group and ``by`` value: ``variable``, ``group``, ``by`` value
+        (column named like ``by``), ``n`` (participants with a value), ``mean``, ``sd``,
+        ``ci_low``, ``ci_high``, ``median``.
+    """
+    func = "exposure_summary"
+    data = check_frame(weekly, func, "weekly")
+    alpha = check_alpha(alpha, func)
+    chosen = as_names(columns, "columns", func)
+    check_columns(data, [group, by, *chosen], func)
+    keys = [k for k in (group, by) if k is not None]
+    if by is None:
+        check_columns(data, [subject], func)
+        data = data.group_by([subject, *keys]).agg(
+            pl.col(c).cast(pl.Float64).mean() for c in chosen
+        )
+    long = data.select(
+        [*(pl.col(k) for k in keys), *(pl.col(c).cast(pl.Float64) for c in chosen)]
+    ).unpivot(index=keys, on=list(chosen), variable_name="variable", value_name="value")
+    summary = (
+        long.drop_nulls("value")
+        .group_by(["variable", *keys])
+        .agg(
+            pl.len().cast(pl.Int64).alias("n"),
+            pl.col("value").mean().alias("mean"),
+            pl.col("value").std().alias("sd"),
+            pl.col("value").median().alias("median"),
+        )
+        .sort(["variable", *keys])
+    )
+    quantiles = [
+        float(stats.t.ppf(1 - alpha / 2, n - 1)) if n > 1 else float("nan")
+        for n in summary["n"].to_list()
+    ]
+    half = pl.Series("q", quantiles) * summary["sd"] / summary["n"].cast(pl.Float64).sqrt()
+    out = summary.with_columns(
+        (pl.col("mean") - half).alias("ci_low"), (pl.col("mean") + half).alias("ci_high")
+    )
+    if group is not None:
+        out = out.rename({group: "group"}).with_columns(pl.col("group").cast(pl.String))
+    else:
+        out = out.with_columns(pl.lit(OVERALL).alias("group"))
+    order = ["variable", "group", *([by] if by else []), "n", "mean", "sd", "ci_low", "ci_high"]
+    return out.select([*order, "median"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import polars as pl
-from statsmodels.stats.multitest import multipletests
 
 from toolkit.stats._common import check_choice, check_columns, check_frame
 
@@ -26,6 +25,8 @@ def adjust_pvalues(
     column
         The column holding the raw p-values.
     """
+    from statsmodels.stats.multitest import multipletests  # imported on use: statsmodels is slow
+
     func = "adjust_pvalues"
     data = check_frame(frame, func, "frame")
     check_choice(method, "method", _METHODS, func)

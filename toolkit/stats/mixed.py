@@ -1,0 +1,367 @@
+"""Linear mixed model with a random intercept and slope per subject, fitted by REML.
+
+The model is ``outcome ~ time (* group)`` with ``(1 + time | subject)`` random effects, the
+``lme4`` formulation (Bates et al. 2015, J. Stat. Softw. 67(1), section 3): the relative
+covariance factor ``Lambda`` is optimised on the profiled REML criterion
+
+    d(theta) = log|Lambda' Z'Z Lambda + I| + log|R_X|^2 + (n - p)(1 + log(2 pi r^2 / (n - p))).
+
+Because ``Z`` is block diagonal by subject, every quantity is a sum over subjects of small
+``q x q`` blocks built once from per-subject cross-products, so one evaluation costs O(subjects)
+vectorised numpy work and the fit scales to tens of thousands of participants (see
+``benchmarks/bench_mixed_model.py``). Fixed-effect tests use Satterthwaite degrees of freedom
+(as lmerTest); variance components are reported as SDs and the intercept-slope correlation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import optimize
+
+from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats._common import (
+    check_alpha,
+    check_columns,
+    check_frame,
+    check_numeric,
+    complete_cases,
+    result_frame,
+    t_interval,
+    z_interval,
+)
+from toolkit.stats._design import categorical_levels
+from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
+
+
+@dataclass
+class _Blocks:
+    """Per-subject cross-products: the sufficient statistics of the REML criterion."""
+
+    ztz: np.ndarray  # (G, q, q)
+    ztx: np.ndarray  # (G, q, p)
+    zty: np.ndarray  # (G, q)
+    xtx: np.ndarray  # (p, p)
+    xty: np.ndarray  # (p,)
+    yty: float
+    n: int
+    p: int
+    q: int
+
+
+def _blocks(subject_codes: np.ndarray, x: np.ndarray, z: np.ndarray, y: np.ndarray) -> _Blocks:
+    order = np.argsort(subject_codes, kind="stable")
+    codes, x, z, y = subject_codes[order], x[order], z[order], y[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ztz = np.add.reduceat(z[:, :, None] * z[:, None, :], starts, axis=0)
+    ztx = np.add.reduceat(z[:, :, None] * x[:, None, :], starts, axis=0)
+    zty = np.add.reduceat(z * y[:, None], starts, axis=0)
+    return _Blocks(
+        ztz=ztz,
+        ztx=ztx,
+        zty=zty,
+        xtx=x.T @ x,
+        xty=x.T @ y,
+        yty=float(y @ y),
+        n=y.size,
+        p=x.shape[1],
+        q=z.shape[1],
+    )
+
+
+def _lambda(theta: np.ndarray, q: int) -> np.ndarray:
+    lam = np.zeros((q, q))
+    lam[np.tril_indices(q)] = theta
+    return lam
+
+
+@dataclass
+class _Pieces:
+    deviance: float
+    a: np.ndarray
+    c: np.ndarray
+    r2: float
+    logdet_m: float
+
+
+def _logdet_inverse(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-determinants and inverses of a stack of small SPD matrices (closed form for q <= 2,
+    which avoids numpy's per-matrix overhead on tens of thousands of blocks)."""
+    q = m.shape[-1]
+    if q == 1:
+        return np.log(m[:, 0, 0]), 1.0 / m
+    if q == 2:
+        a, b, c, d = m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1]
+        det = a * d - b * c
+        inv = np.empty_like(m)
+        inv[:, 0, 0], inv[:, 0, 1], inv[:, 1, 0], inv[:, 1, 1] = d, -b, -c, a
+        return np.log(det), inv / det[:, None, None]
+    return np.linalg.slogdet(m)[1], np.linalg.inv(m)
+
+
+def _pieces(theta: np.ndarray, b: _Blocks) -> _Pieces:
+    lam = _lambda(theta, b.q)
+    m = lam.T @ b.ztz @ lam + np.eye(b.q)  # (G, q, q), batched
+    logdet, m_inv = _logdet_inverse(m)
+    u = lam.T @ b.ztx  # Lambda' Z_g' X_g, (G, q, p)
+    v = b.zty @ lam  # Lambda' Z_g' y_g, (G, q)
+    w = m_inv @ u
+    wv = np.einsum("gij,gj->gi", m_inv, v)
+    a = b.xtx - np.einsum("gip,gir->pr", u, w)
+    c = b.xty - np.einsum("gip,gi->p", u, wv)
+    ryy = b.yty - float(np.einsum("gi,gi->", v, wv))
+    sign_a, logdet_a = np.linalg.slogdet(a)
+    if sign_a <= 0:
+        return _Pieces(np.inf, a, c, float("nan"), float("nan"))
+    beta = np.linalg.solve(a, c)
+    r2 = ryy - float(c @ beta)
+    dof = b.n - b.p
+    if r2 <= 0:
+        return _Pieces(np.inf, a, c, r2, float(logdet.sum()))
+    deviance = float(logdet.sum()) + logdet_a + dof * (1 + np.log(2 * np.pi * r2 / dof))
+    return _Pieces(deviance, a, c, r2, float(logdet.sum()))
+
+
+def _full_deviance(params: np.ndarray, b: _Blocks) -> float:
+    """REML deviance at (theta, log sigma^2), not profiled: the Satterthwaite Hessian's input."""
+    theta, log_s2 = params[:-1], params[-1]
+    pieces = _pieces(theta, b)
+    if not np.isfinite(pieces.deviance):
+        return np.inf
+    logdet_m = pieces.logdet_m
+    logdet_a = float(np.linalg.slogdet(pieces.a)[1])
+    s2 = float(np.exp(log_s2))
+    dof = b.n - b.p
+    # log|V| = n log s2 + log|M|; log|X'V^-1 X| = log|A| - p log s2.
+    return logdet_m + logdet_a + dof * np.log(2 * np.pi * s2) + pieces.r2 / s2
+
+
+def _fixed_cov(params: np.ndarray, b: _Blocks) -> np.ndarray:
+    pieces = _pieces(params[:-1], b)
+    return float(np.exp(params[-1])) * np.linalg.inv(pieces.a)
+
+
+def fit_lmm(
+    subject_codes: np.ndarray, x: np.ndarray, z: np.ndarray, y: np.ndarray
+) -> dict[str, Any]:
+    """REML fit of ``y = X beta + Z b + e``, ``b ~ N(0, sigma^2 Lambda Lambda')`` per subject.
+
+    Returns a dict with ``beta``, ``cov_beta``, ``sigma2``, ``lambda``, ``deviance``,
+    ``theta``, ``blocks`` and ``converged``.
+    """
+    b = _blocks(subject_codes, x, z, y)
+    q = b.q
+    start = _lambda(np.zeros(q * (q + 1) // 2), q)
+    np.fill_diagonal(start, 1.0)
+    theta0 = start[np.tril_indices(q)]
+    diag = {i * (i + 1) // 2 + i for i in range(q)}
+    bounds = [(0.0, None) if k in diag else (None, None) for k in range(theta0.size)]
+
+    def objective(t: np.ndarray) -> float:
+        return _pieces(t, b).deviance
+
+    result = optimize.minimize(objective, theta0, method="L-BFGS-B", bounds=bounds)
+    theta = newton_polish(objective, result.x, diag)
+    pieces = _pieces(theta, b)
+    beta = np.linalg.solve(pieces.a, pieces.c)
+    sigma2 = pieces.r2 / (b.n - b.p)
+    return {
+        "beta": beta,
+        "cov_beta": sigma2 * np.linalg.inv(pieces.a),
+        "sigma2": sigma2,
+        "lambda": _lambda(theta, q),
+        "theta": theta,
+        "deviance": pieces.deviance,
+        "blocks": b,
+        "converged": at_optimum(objective, theta, diag),
+        "boundary": any(theta[k] < 1e-6 for k in diag),
+        "fixed_at_zero": [k for k in sorted(diag) if theta[k] < 1e-6],
+    }
+
+
+def mixed_model(
+    data: pl.DataFrame,
+    *,
+    outcome: str,
+    time: str,
+    subject: str = "participant_id",
+    group: str | None = None,
+    random_slope: bool = True,
+    reference: str | None = None,
+    alpha: float = 0.05,
+    df_method: str = "satterthwaite",
+) -> pl.DataFrame:
+    """Fit ``outcome ~ time [* group] + (1 + time | subject)`` by REML.
+
+    Parameters
+    ----------
+    data
+        One row per measurement (long format), e.g.
+        :func:`toolkit.analysis_frames.trajectory_frame`.
+    outcome, time, subject
+        Response, time (numeric, e.g. study week) and subject columns.
+    group
+        Optional arm column: adds the arm main effects and arm-by-time interactions (the
+        difference in slope between arms is the usual trial estimand).
+    random_slope
+        Random slope on ``time`` as well as a random intercept (default), or intercept only.
+    reference
+        Reference arm (default: first in sorted order).
+    alpha
+        1 - confidence level.
+    df_method
+        ``"satterthwaite"`` (t tests, as lmerTest) or ``"wald"`` (z tests).
+
+    Returns
+    -------
+    polars.DataFrame
+        Result columns plus ``role`` (``"fixed"`` or ``"variance"``), ``std_error`` and
+        ``n_subjects``. Fixed-effect terms: ``(Intercept)``, ``time``, ``group[level]``,
+        ``time:group[level]``. Variance rows: ``sd((Intercept) | subject)``,
+        ``sd(time | subject)``, ``cor((Intercept), time | subject)``, ``sd(Residual)``
+        (estimates only). ``n`` counts measurements used.
+    """
+    func = "mixed_model"
+    frame = check_frame(data, func)
+    alpha = check_alpha(alpha, func)
+    if not isinstance(random_slope, bool):
+        raise UsageError(
+            f"The 'random_slope' parameter of {func} must be a bool. Got {random_slope!r} instead."
+        )
+    if df_method not in ("satterthwaite", "wald"):
+        raise UsageError(
+            f"The 'df_method' parameter of {func} must be one of 'satterthwaite', 'wald'. "
+            f"Got {df_method!r} instead."
+        )
+    check_columns(frame, [outcome, time, subject, group], func)
+    check_numeric(frame, [outcome, time], func)
+    needed = [outcome, time, subject] + ([group] if group else [])
+    kept, excluded = complete_cases(frame, needed, func)
+    y = kept[outcome].cast(pl.Float64).to_numpy()
+    t = kept[time].cast(pl.Float64).to_numpy()
+    names = ["(Intercept)", time]
+    columns = [np.ones(kept.height), t]
+    if group is not None:
+        levels = categorical_levels(kept[group], reference)
+        if reference is not None and reference not in levels:
+            raise UsageError(
+                f"The 'reference' parameter of {func} must be a level of {group!r} "
+                f"({', '.join(levels)}). Got {reference!r} instead."
+            )
+        values = kept[group].cast(pl.String).to_numpy()
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy)
+            names.append(f"{group}[{level}]")
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy * t)
+            names.append(f"{time}:{group}[{level}]")
+    x = np.column_stack(columns)
+    z = np.column_stack([np.ones(kept.height), t]) if random_slope else np.ones((kept.height, 1))
+    subjects = kept[subject].cast(pl.String)
+    codes = subjects.rank("dense").cast(pl.Int64).to_numpy()
+    n_subjects = int(codes.max()) if codes.size else 0
+    if n_subjects < 3:
+        raise UsageError(f"{func} needs at least 3 subjects with data. Got {n_subjects} instead.")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
+    fit = fit_lmm(codes, x, z, y)
+    if not fit["converged"]:
+        warnings.warn(f"{func}: the REML optimiser did not converge.", StatsWarning, stacklevel=2)
+    if fit["boundary"]:
+        warnings.warn(
+            f"{func}: a random-effect variance is estimated at zero (singular fit); consider "
+            "random_slope=False.",
+            StatsWarning,
+            stacklevel=2,
+        )
+    beta, cov = fit["beta"], fit["cov_beta"]
+    p = beta.size
+    contrasts = [np.eye(p)[j] for j in range(p)]
+    use_satterthwaite = df_method == "satterthwaite"
+    dfs: list[float] = [float("nan")] * p
+    if use_satterthwaite:
+        # Variances estimated at zero stay fixed there (as lmerTest does on the boundary).
+        full = np.r_[fit["theta"], np.log(fit["sigma2"])]
+        free = [k for k in range(full.size) if k not in fit["fixed_at_zero"]]
+        blocks = fit["blocks"]
+
+        def embed(values: np.ndarray) -> np.ndarray:
+            out = full.copy()
+            out[free] = values
+            return out
+
+        dfs = satterthwaite_df(
+            lambda v: _full_deviance(embed(v), blocks),
+            lambda v: _fixed_cov(embed(v), blocks),
+            full[free],
+            contrasts,
+        )
+    if use_satterthwaite and not all(np.isfinite(dfs)):
+        warnings.warn(
+            f"{func}: Satterthwaite df undefined for some terms (ill-conditioned REML "
+            "Hessian); Wald z used for them.",
+            StatsWarning,
+            stacklevel=2,
+        )
+    df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
+    if fit["boundary"]:
+        df_text += " (singular fit: zero variance held fixed)"
+    method = (
+        f"linear mixed model, REML (lme4 formulation); {outcome} ~ {time}"
+        + (f" * {group}" if group else "")
+        + f" + (1{' + ' + time if random_slope else ''} | {subject}); {df_text}; "
+        f"{100 * (1 - alpha):g}% CIs; complete cases ({excluded} measurement(s) excluded)"
+    )
+    rows: list[dict[str, Any]] = []
+    for j, name in enumerate(names):
+        estimate = float(beta[j])
+        se = float(np.sqrt(cov[j, j]))
+        df = dfs[j]
+        if use_satterthwaite and np.isfinite(df):
+            low, high, stat, pval = t_interval(estimate, se, df, alpha)
+        else:
+            low, high, stat, pval = z_interval(estimate, se, alpha)
+            df = float("nan")
+        rows.append(
+            {
+                "term": name,
+                "estimate": estimate,
+                "ci_low": low,
+                "ci_high": high,
+                "statistic": stat,
+                "df": df,
+                "p_value": pval,
+                "n": kept.height,
+                "method": method,
+                "role": "fixed",
+                "std_error": se,
+                "n_subjects": n_subjects,
+            }
+        )
+    sigma2 = fit["sigma2"]
+    psi = sigma2 * fit["lambda"] @ fit["lambda"].T
+    sds = np.sqrt(np.diag(psi))
+    variance_rows: list[tuple[str, float]] = [(f"sd((Intercept) | {subject})", float(sds[0]))]
+    if random_slope:
+        variance_rows.append((f"sd({time} | {subject})", float(sds[1])))
+        corr = float(psi[0, 1] / (sds[0] * sds[1])) if sds[0] > 0 and sds[1] > 0 else float("nan")
+        variance_rows.append((f"cor((Intercept), {time} | {subject})", corr))
+    variance_rows.append(("sd(Residual)", float(np.sqrt(sigma2))))
+    for term, value in variance_rows:
+        rows.append(
+            {
+                "term": term,
+                "estimate": value,
+                "n": kept.height,
+                "method": method,
+                "role": "variance",
+                "n_subjects": n_subjects,
+            }
+        )
+    return result_frame(rows)

@@ -1,0 +1,369 @@
+"""Mixed model for repeated measures (MMRM) with an unstructured covariance over visits.
+
+The analysis trials report for a continuous outcome measured at scheduled visits (Mallinckrodt
+et al. 2008, Drug Inf. J. 42:303): fixed effects ``visit + group + group:visit (+ baseline
++ covariates)``, no random effects, and an unstructured ``T x T`` covariance of a subject's
+residuals across the ``T`` visits, estimated by REML. Subjects with missing visits contribute
+the visits they have (valid under missing at random).
+
+The covariance is parameterised by its Cholesky factor with log-diagonal (as R's ``mmrm``
+package, ``us()``); the REML criterion sums, per pattern of observed visits, the Gaussian
+terms of all subjects sharing that pattern. Tests of the reported contrasts (arm differences at
+each visit, adjusted means) use Satterthwaite degrees of freedom (``mmrm``'s default; SAS
+``ddfm=satterthwaite``), computed with finite-difference derivatives.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import optimize
+
+from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats._common import (
+    as_names,
+    check_alpha,
+    check_columns,
+    check_frame,
+    check_numeric,
+    complete_cases,
+    result_frame,
+    t_interval,
+)
+from toolkit.stats._design import build_design, categorical_levels
+from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
+
+
+def natural_key(value: str) -> list[Any]:
+    """Sort key putting ``"week6"`` before ``"week12"``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", value)]
+
+
+@dataclass
+class _Pattern:
+    """Subjects observed at the same set of visits."""
+
+    visits: np.ndarray  # visit indexes observed
+    x: np.ndarray  # (m, k, p)
+    y: np.ndarray  # (m, k)
+
+
+def _chol(theta: np.ndarray, t: int) -> np.ndarray:
+    lower = np.zeros((t, t))
+    lower[np.tril_indices(t)] = theta
+    lower[np.diag_indices(t)] = np.exp(np.diag(lower))
+    return lower
+
+
+def _theta(sigma: np.ndarray) -> np.ndarray:
+    lower = np.linalg.cholesky(sigma)
+    lower[np.diag_indices(sigma.shape[0])] = np.log(np.diag(lower))
+    return lower[np.tril_indices(sigma.shape[0])]
+
+
+@dataclass
+class _State:
+    deviance: float
+    xtvx: np.ndarray
+    xtvy: np.ndarray
+
+
+def _state(theta: np.ndarray, patterns: list[_Pattern], t: int, n: int, p: int) -> _State:
+    lower = _chol(theta, t)
+    sigma = lower @ lower.T
+    xtvx = np.zeros((p, p))
+    xtvy = np.zeros(p)
+    ytvy = 0.0
+    logdet = 0.0
+    for pattern in patterns:
+        sub = sigma[np.ix_(pattern.visits, pattern.visits)]
+        sign, ld = np.linalg.slogdet(sub)
+        if sign <= 0:
+            return _State(np.inf, xtvx, xtvy)
+        inv = np.linalg.inv(sub)
+        m = pattern.y.shape[0]
+        logdet += m * ld
+        vx = inv @ pattern.x  # (m, k, p)
+        xtvx += np.einsum("mkp,mkq->pq", pattern.x, vx)
+        xtvy += np.einsum("mkp,mk->p", vx, pattern.y)
+        ytvy += float(np.einsum("mk,kl,ml->", pattern.y, inv, pattern.y))
+    sign, ld_x = np.linalg.slogdet(xtvx)
+    if sign <= 0:
+        return _State(np.inf, xtvx, xtvy)
+    beta = np.linalg.solve(xtvx, xtvy)
+    quad = ytvy - float(xtvy @ beta)
+    deviance = logdet + ld_x + quad + (n - p) * np.log(2 * np.pi)
+    return _State(float(deviance), xtvx, xtvy)
+
+
+def fit_mmrm(
+    subject_codes: np.ndarray, visit_index: np.ndarray, x: np.ndarray, y: np.ndarray, t: int
+) -> dict[str, Any]:
+    """REML fit of ``y = X beta + e`` with ``e`` ~ N(0, Sigma) over each subject's visits."""
+    n, p = x.shape
+    order = np.lexsort((visit_index, subject_codes))
+    codes, visits, x, y = subject_codes[order], visit_index[order], x[order], y[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], n]
+    by_pattern: dict[tuple[int, ...], list[int]] = {}
+    for s, e in zip(starts, ends, strict=True):
+        by_pattern.setdefault(tuple(visits[s:e].tolist()), []).append(int(s))
+    patterns = []
+    for key, subject_starts in by_pattern.items():
+        k = len(key)
+        rows = np.asarray(subject_starts)[:, None] + np.arange(k)[None, :]
+        patterns.append(_Pattern(np.asarray(key), x[rows], y[rows]))
+    # Start from the per-visit residual variances of ordinary least squares.
+    beta_ols = np.linalg.lstsq(x, y, rcond=None)[0]
+    resid = y - x @ beta_ols
+    variances = np.array(
+        [np.var(resid[visits == v]) if np.any(visits == v) else 1.0 for v in range(t)]
+    )
+    theta0 = _theta(np.diag(np.maximum(variances, 1e-8 * max(variances.max(), 1.0))))
+
+    def objective(theta: np.ndarray) -> float:
+        return _state(theta, patterns, t, n, p).deviance
+
+    result = optimize.minimize(objective, theta0, method="L-BFGS-B")
+    theta = newton_polish(objective, result.x, set())
+    state = _state(theta, patterns, t, n, p)
+    cov_beta = np.linalg.inv(state.xtvx)
+    lower = _chol(theta, t)
+    return {
+        "beta": cov_beta @ state.xtvy,
+        "cov_beta": cov_beta,
+        "sigma": lower @ lower.T,
+        "theta": theta,
+        "deviance": state.deviance,
+        "converged": at_optimum(objective, theta, set()),
+        "deviance_at": objective,
+        "cov_at": lambda th: np.linalg.inv(_state(th, patterns, t, n, p).xtvx),
+        "n_patterns": len(patterns),
+    }
+
+
+def mmrm(
+    data: pl.DataFrame,
+    *,
+    outcome: str,
+    visit: str,
+    subject: str = "participant_id",
+    group: str | None = None,
+    baseline: str | None = None,
+    covariates: Iterable[str] = (),
+    reference: str | None = None,
+    visits: Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> pl.DataFrame:
+    """Fit an MMRM with unstructured covariance; report arm differences at every visit.
+
+    Parameters
+    ----------
+    data
+        Long format, one row per subject and post-baseline visit (e.g.
+        :func:`toolkit.analysis_frames.visit_frame`).
+    outcome
+        Response column (typically change from baseline, or the score itself).
+    visit
+        Visit label column; visits are ordered naturally (``week6`` before ``week12``) unless
+        ``visits`` gives the order.
+    subject
+        Subject identifier column.
+    group
+        Arm column (optional): adds arm and arm-by-visit effects.
+    baseline
+        Baseline value column (optional), entered as a covariate common to all visits.
+    covariates
+        Further adjustment columns (text columns become dummies).
+    reference
+        Comparator arm (default: first in sorted order).
+    alpha
+        1 - confidence level.
+
+    Returns
+    -------
+    polars.DataFrame
+        Result columns plus ``role``, ``visit``, ``group`` and ``std_error``:
+        ``"difference"`` rows (term ``"retro - usual_care at week12"``), ``"adjusted_mean"``
+        rows (term ``"retro at week12"``, covariates at their means), ``"coefficient"`` rows
+        (every fixed effect), ``"covariance"`` rows (``"sd(week6)"``,
+        ``"cor(week6, week12)"``, estimates only). ``n`` counts measurements used;
+        ``n_subjects`` the subjects.
+    """
+    func = "mmrm"
+    frame = check_frame(data, func)
+    alpha = check_alpha(alpha, func)
+    covs = as_names(covariates, "covariates", func)
+    adjust = [c for c in (baseline, *covs) if c is not None]
+    check_columns(frame, [outcome, visit, subject, group, *adjust], func)
+    check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
+    needed = [outcome, visit, subject] + ([group] if group else []) + adjust
+    kept, excluded = complete_cases(frame, needed, func)
+    kept = kept.with_columns(pl.col(visit).cast(pl.String))
+    present = sorted(set(kept[visit].to_list()), key=natural_key)
+    if visits is not None:
+        order = [str(v) for v in visits]
+        unknown = sorted(set(present) - set(order))
+        if unknown:
+            raise UsageError(
+                f"The 'visits' parameter of {func} must list every visit in the data. "
+                f"Missing {unknown}."
+            )
+        present = [v for v in order if v in set(present)]
+    t = len(present)
+    if t < 1:
+        raise UsageError(f"{func} needs at least one visit with data.")
+    if kept.select(pl.struct(subject, visit).is_duplicated().any()).item():
+        raise UsageError(f"{func} needs at most one row per {subject} and {visit}.")
+    visit_index = kept[visit].replace_strict(present, list(range(t)), return_dtype=pl.Int64)
+    kept = kept.with_columns(visit_index.alias("_visit_index"))
+    # Fixed effects: visit dummies, arm dummies, arm x visit, then baseline and covariates.
+    visit_design = build_design(kept, [visit], intercept=True, levels={visit: present})
+    blocks = [visit_design.matrix]
+    names = list(visit_design.names)
+    levels: list[str] = []
+    if group is not None:
+        levels = categorical_levels(kept[group], reference)
+        if reference is not None and reference not in levels:
+            raise UsageError(
+                f"The 'reference' parameter of {func} must be a level of {group!r} "
+                f"({', '.join(levels)}). Got {reference!r} instead."
+            )
+        arm_values = kept[group].cast(pl.String).to_numpy()
+        vis = kept["_visit_index"].to_numpy()
+        for level in levels[1:]:
+            blocks.append((arm_values == level).astype(float)[:, None])
+            names.append(f"{group}[{level}]")
+        for level in levels[1:]:
+            for j in range(1, t):
+                blocks.append(((arm_values == level) & (vis == j)).astype(float)[:, None])
+                names.append(f"{group}[{level}]:{visit}[{present[j]}]")
+    first_adjust = sum(block.shape[1] for block in blocks)
+    if adjust:
+        extra = build_design(kept, adjust, intercept=False)
+        blocks.append(extra.matrix)
+        names.extend(extra.names)
+    x = np.hstack(blocks)
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
+    y = kept[outcome].cast(pl.Float64).to_numpy()
+    codes = kept[subject].cast(pl.String).rank("dense").cast(pl.Int64).to_numpy()
+    n_subjects = int(codes.max()) if codes.size else 0
+    fit = fit_mmrm(codes, kept["_visit_index"].to_numpy(), x, y, t)
+    if not fit["converged"]:
+        warnings.warn(f"{func}: the REML optimiser did not converge.", StatsWarning, stacklevel=2)
+    beta, cov = fit["beta"], fit["cov_beta"]
+    p = beta.size
+    mean_row = x.mean(axis=0)
+    quantities: list[tuple[str, str, str | None, str | None, np.ndarray]] = []
+    arm_levels: list[str | None] = list(levels) if levels else [None]
+
+    def cell(level: str | None, j: int) -> np.ndarray:
+        vector = np.zeros(p)
+        vector[0] = 1.0
+        if j > 0:
+            vector[names.index(f"{visit}[{present[j]}]")] = 1.0
+        if group is not None and level is not None and level != levels[0]:
+            vector[names.index(f"{group}[{level}]")] = 1.0
+            if j > 0:
+                vector[names.index(f"{group}[{level}]:{visit}[{present[j]}]")] = 1.0
+        if adjust:
+            vector[first_adjust:] = mean_row[first_adjust:]
+        return vector
+
+    for j, label in enumerate(present):
+        if group is not None:
+            for level in levels[1:]:
+                quantities.append(
+                    (
+                        "difference",
+                        f"{level} - {levels[0]} at {label}",
+                        label,
+                        level,
+                        cell(level, j) - cell(levels[0], j),
+                    )
+                )
+        for arm_level in arm_levels:
+            term = f"{arm_level} at {label}" if arm_level is not None else label
+            quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
+    for j, name in enumerate(names):
+        quantities.append(("coefficient", name, None, None, np.eye(p)[j]))
+    dfs = satterthwaite_df(
+        fit["deviance_at"], fit["cov_at"], fit["theta"], [q[4] for q in quantities]
+    )
+    df_text = "Satterthwaite df"
+    if not all(np.isfinite(dfs)):
+        # The REML Hessian is not positive definite (too few subjects for the visits, or a
+        # covariance on its boundary): fall back to the between-subject residual df.
+        fallback = float(max(n_subjects - np.linalg.matrix_rank(x), 1))
+        dfs = [df if np.isfinite(df) else fallback for df in dfs]
+        df_text = f"Satterthwaite df where defined, else {fallback:g} (subjects - rank)"
+        warnings.warn(
+            f"{func}: Satterthwaite df undefined for some contrasts (ill-conditioned REML "
+            f"Hessian); {fallback:g} df used for them.",
+            StatsWarning,
+            stacklevel=2,
+        )
+    method = (
+        f"MMRM, REML, unstructured covariance over {t} visit(s); {outcome} ~ {visit}"
+        + (f" * {group}" if group else "")
+        + (f" + {' + '.join(adjust)}" if adjust else "")
+        + f"; {df_text}; {100 * (1 - alpha):g}% CIs; "
+        f"{excluded} row(s) with missing values excluded (subjects keep their other visits)"
+    )
+    rows: list[dict[str, Any]] = []
+    for (role, term, label, arm, vector), df in zip(quantities, dfs, strict=True):
+        estimate = float(vector @ beta)
+        se = float(np.sqrt(vector @ cov @ vector))
+        low, high, stat, pval = t_interval(estimate, se, df, alpha)
+        rows.append(
+            {
+                "term": term,
+                "estimate": estimate,
+                "ci_low": low,
+                "ci_high": high,
+                "statistic": stat,
+                "df": df,
+                "p_value": pval,
+                "n": kept.height,
+                "method": method,
+                "role": role,
+                "visit": label,
+                "group": arm,
+                "std_error": se,
+                "n_subjects": n_subjects,
+            }
+        )
+    sigma = fit["sigma"]
+    sds = np.sqrt(np.diag(sigma))
+    for j, label in enumerate(present):
+        rows.append(
+            {
+                "term": f"sd({label})",
+                "estimate": float(sds[j]),
+                "n": kept.height,
+                "method": method,
+                "role": "covariance",
+                "visit": label,
+                "n_subjects": n_subjects,
+            }
+        )
+    for j in range(t):
+        for k in range(j + 1, t):
+            rows.append(
+                {
+                    "term": f"cor({present[j]}, {present[k]})",
+                    "estimate": float(sigma[j, k] / (sds[j] * sds[k])),
+                    "n": kept.height,
+                    "method": method,
+                    "role": "covariance",
+                    "n_subjects": n_subjects,
+                }
+            )
+    return result_frame(rows)
