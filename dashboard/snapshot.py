@@ -230,7 +230,7 @@ class SnapshotManager:
             self._worker = threading.Thread(
                 target=self._materialize,
                 args=(self._snapshot,),
-                daemon=True,
+                daemon=False,  # a DuckDB query killed at interpreter exit aborts the process
                 name="retrowalk-snapshot",
             )
             self._worker.start()

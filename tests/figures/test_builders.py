@@ -36,7 +36,10 @@ def frames(demo_study: Path) -> Iterator[dict[str, Any]]:
                 people, select_view(study, "outcomes", everyone), "nrs"
             ),
             "completeness": summaries.data_completeness(people, {"sessions": segments}),
-            "weekly": summaries.weekly_minutes(weekly, people),
+            "weekly": stats.exposure_summary(
+                analysis_frames.exposure_frame(study, None),
+                columns=("retro_minutes", "forward_minutes"),
+            ),
             "adherence": summaries.adherence_by_participant(weekly, people),
             "progression": summaries.progression(
                 summaries.weekly_speed_incline(study, everyone), people

@@ -37,16 +37,17 @@ def _axis_titles(layout: dict[str, Any], count: int, x: str, y: str | None = Non
 
 def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
     """Mean retro and forward minutes per study week by arm, with CI bands (from
-    ``summaries.weekly_minutes``)."""
+    ``toolkit.stats.exposure_summary``: columns variable, group, study_week, mean, ci_low,
+    ci_high, n)."""
     if summary.height == 0:
         return empty_figure("No exposure data in this cohort")
-    measures = [m for m in ("retro_minutes", "forward_minutes") if m in set(summary["measure"])]
+    measures = [m for m in ("retro_minutes", "forward_minutes") if m in set(summary["variable"])]
     layout = grid(1, len(measures), titles=[_MEASURE_TITLES[m] for m in measures], shared_y=True)
     traces: list[Trace] = []
-    colours = colour_map(summary["arm"])
+    colours = colour_map(summary["group"])
     for axis, measure in enumerate(measures, start=1):
         for arm, colour in colours.items():
-            rows = summary.filter((pl.col("arm") == arm) & (pl.col("measure") == measure)).sort(
+            rows = summary.filter((pl.col("group") == arm) & (pl.col("variable") == measure)).sort(
                 "study_week"
             )
             if rows.height == 0:

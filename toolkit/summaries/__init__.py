@@ -1,8 +1,8 @@
 """Tidy summaries of a study that the dashboard and reports show as they are.
 
 ``frames`` reads view rows for a cohort (parameterised SQL); ``flow`` and ``exposure`` are pure
-functions from those rows to small tidy tables (enrolment flow, completeness, minutes per week,
-adherence, progression). Figures for them live in :mod:`toolkit.figures`.
+functions from those rows to small tidy tables (enrolment flow, completeness, adherence,
+progression). Figures for them live in :mod:`toolkit.figures`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from toolkit.summaries.exposure import (
     adherence_by_participant,
     mean_ci,
     progression,
-    weekly_minutes,
 )
 from toolkit.summaries.flow import (
     FLOW_STAGES,
@@ -54,6 +53,5 @@ __all__ = [
     "table1_wide",
     "trajectory_means",
     "unlabelled_segments",
-    "weekly_minutes",
     "weekly_speed_incline",
 ]

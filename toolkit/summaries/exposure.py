@@ -1,4 +1,6 @@
-"""Exposure summaries: minutes per week, adherence, speed and incline progression.
+"""Exposure summaries: adherence per participant, speed and incline progression.
+
+Mean minutes per week by arm are ``toolkit.stats.exposure_summary``.
 
 Pure functions: polars frames in (rows of the public views), a tidy polars frame out. The
 participants frame supplies ``arm`` (and ``condition``); joining here keeps the inputs plain
@@ -11,8 +13,6 @@ from collections.abc import Sequence
 
 import polars as pl
 from scipy.special import stdtrit
-
-MEASURES = ("retro_minutes", "forward_minutes")
 
 
 def mean_ci(
@@ -54,26 +54,6 @@ def _with_arm(frame: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
     people = participants.select("participant_id", "arm", "condition")
     extra = [c for c in ("arm", "condition") if c in frame.columns]
     return frame.drop(extra).join(people, on="participant_id", how="inner")
-
-
-def weekly_minutes(
-    weekly: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
-) -> pl.DataFrame:
-    """Mean minutes walked per participant and study week, by arm, retro and forward.
-
-    ``weekly`` holds ``weekly_exposure`` rows (weeks without sessions count as zero minutes).
-    Returns: arm, study_week, measure (retro_minutes, forward_minutes), mean, sd, n, ci_low,
-    ci_high.
-    """
-    long = _with_arm(weekly, participants).unpivot(
-        index=["participant_id", "arm", "study_week"],
-        on=list(MEASURES),
-        variable_name="measure",
-        value_name="minutes",
-    )
-    return mean_ci(long, "minutes", ["arm", "measure", "study_week"], confidence=confidence).select(
-        "arm", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high"
-    )
 
 
 def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
