@@ -171,6 +171,19 @@ def test_participant_page_switches_participant(
     assert at.query_params["participant"] == usual
 
 
+def test_a_link_opens_a_participant(app: Callable[..., AppTest], demo_study: Path) -> None:
+    with open_study(demo_study, read_only=True) as study:
+        chosen = study.sql(
+            "select max(participant_id) from participants where arm = 'forward'"
+        ).item()
+    at = app(participant=chosen, arms="forward")
+    at.switch_page("views/participant.py").run()
+    no_exception(at)
+    assert at.selectbox(key="participant_id").value == chosen
+    assert at.query_params["participant"] == chosen
+    assert at.query_params["arms"] == "forward"
+
+
 def test_save_and_load_a_cohort(app: Callable[..., AppTest], study_copy: Path) -> None:
     at = app(study_copy)
     at.multiselect(key="cohort_sites").set_value(["leeds"])
