@@ -258,6 +258,34 @@ def outcome_results(
     }
 
 
+@st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
+def study_visit_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
+    """``analysis_frames.visit_frame`` (post-baseline visits with baseline) for everyone."""
+    return analysis_frames.visit_frame(snapshot_study(source), None, instrument)
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def mmrm_result(
+    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """MMRM of change from baseline over the scheduled visits, by arm, for the cohort."""
+    from toolkit import stats
+
+    visits = in_cohort(
+        study_visit_frame(source, version, instrument), cohort_ids(source, version, cohort_json)
+    )
+    return _with_warnings(
+        lambda: stats.mmrm(
+            visits,
+            outcome="change",
+            visit="visit",
+            group="arm",
+            baseline="baseline",
+            reference=reference,
+        )
+    )
+
+
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def dose_response_results(
     source: str,

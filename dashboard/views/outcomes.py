@@ -112,3 +112,23 @@ if responders is not None and responders.height:
 else:
     st.info(f"No responder status for {instrument} in this cohort ({mcid_text(instrument)}).")
 notes(results["notes"]["responders"])
+
+st.subheader("Repeated measures (MMRM)")
+st.caption(
+    "Change from baseline at every scheduled visit, unstructured covariance, adjusted for "
+    "baseline, arm by visit (diary entries are not visits). Fitted on request: it takes longer "
+    "than the rest of the page on large cohorts."
+)
+if st.toggle("Fit the MMRM", key="outcomes_mmrm"):
+    mmrm, mmrm_notes = data.mmrm_result(
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+    )
+    if mmrm is not None and mmrm.height:
+        shown = mmrm.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
+        downloads.table(
+            shown.select(["role", *RESULT]), f"{instrument}_mmrm", key="outcomes_mmrm_table"
+        )
+        st.caption(f"Method: {mmrm['method'][0]}")
+    else:
+        st.info("The MMRM needs post-baseline visit scores in at least two arms.")
+    notes(mmrm_notes)

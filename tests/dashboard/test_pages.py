@@ -141,6 +141,11 @@ def test_outcomes_and_dose_response_choices(app: Callable[..., AppTest]) -> None
     at.selectbox(key="outcomes_instrument").set_value("vas").run()
     no_exception(at)
     assert charts(at) == 3
+    at.toggle(key="outcomes_mmrm").set_value(True).run()
+    no_exception(at)
+    mmrm = at.dataframe[-1].value
+    assert {"difference", "adjusted_mean"} <= set(mmrm["role"])
+    assert any("retro - usual_care" in term for term in mmrm["term"])
     at.switch_page("views/dose_response.py").run()
     at.selectbox(key="dose_shape").set_value("spline, 3 df")
     at.radio(key="dose_colour").set_value("condition").run()
