@@ -16,6 +16,7 @@ so the page can show them; cached functions must not call Streamlit elements.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,9 +38,13 @@ def _cohort(cohort_json: str) -> Cohort:
     return Cohort.from_json(cohort_json)
 
 
+#: ``warnings.catch_warnings`` swaps process-wide state; sessions run on threads, so one at a time.
+_WARNINGS = threading.Lock()
+
+
 def _with_warnings(func: Callable[[], T]) -> tuple[T | None, list[str]]:
     """Run ``func``; its warnings (and a toolkit error, as the result None) become text."""
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result: T | None = func()

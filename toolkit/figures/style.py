@@ -16,6 +16,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import polars as pl
 
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -26,8 +27,10 @@ TEMPLATE = "plotly_white"
 Trace = dict[str, Any]
 
 
-def colour_map(values: Iterable[str | None]) -> dict[str, str]:
+def colour_map(values: Iterable[str | None] | pl.Series) -> dict[str, str]:
     """A stable colour per value: the known arms first in their fixed order, others sorted."""
+    if isinstance(values, pl.Series):
+        values = values.unique().to_list()  # not a Python loop over every row
     distinct = {str(v) for v in values if v is not None}
     ordered = [a for a in KNOWN_ARMS if a in distinct] + sorted(distinct - set(KNOWN_ARMS))
     return {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(ordered)}
