@@ -1,11 +1,11 @@
-"""mmrm against R's t.test (complete data) and an independent dense REML fit (missing data).
+"""mmrm against SAS PROC MIXED (fev_data), R's t.test (complete data) and a dense REML fit.
 
-No copy of R mmrm's ``fev_data`` (shipped only as binary .rda) or of its reference output was
-available offline, so the MMRM is checked two other ways: (1) with complete data and a saturated
-visit-by-arm mean model, the REML unstructured fit reduces exactly to a pooled two-sample t-test
-at each visit (estimate, SE and Satterthwaite df = N - 2), checked against R's published
-``t.test(extra ~ group, data = sleep, var.equal = TRUE)``; (2) with missing visits, against a
-from-scratch dense REML likelihood (full N x N covariance, different parameterisation and
+Three references: (1) SAS PROC MIXED (REML, ``type=un``) on R mmrm's ``fev_data``, from the
+mmrm package's own SAS comparison files (data/README.md); (2) with complete data and a
+saturated visit-by-arm mean model the REML unstructured fit reduces exactly to a pooled
+two-sample t-test at each visit (estimate, SE and Satterthwaite df = N - 2), checked against
+R's published ``t.test(extra ~ group, data = sleep, var.equal = TRUE)``; (3) with missing
+visits and covariates, a from-scratch dense REML likelihood (different parameterisation and
 optimiser) written in this file.
 """
 
@@ -16,12 +16,136 @@ import polars as pl
 import pytest
 from scipy import linalg, optimize
 
-from toolkit.errors import UsageError
+from tests.stats.conftest import DATA
+from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats import RESULT_COLUMNS, mmrm
+from toolkit.stats.mmrm import _theta, fit_mmrm
+
+# SAS PROC MIXED on fev_data, MODEL FEV1 = ARMCD, REPEATED AVISIT / type=un (REML): the arm
+# means (outpm Pred) and their standard errors (StdErrPred), and StdErrPred of the conditional
+# prediction for a subject with no FEV1 at all (visits 1-4, TRT arm).
+SAS_MEAN = {"PBO": 41.0057732537811, "TRT": 44.8254981755276}
+SAS_MEAN_SE = {"PBO": 0.43968593170423, "TRT": 0.46348535483747}
+SAS_PRED_SE_NO_DATA = np.array(
+    [10.4214493929544, 6.3550715993846, 4.98202545828552, 12.3520743215353]
+)
+
+
+def sas_covariance(fev: pl.DataFrame) -> np.ndarray:
+    """SAS's REML unstructured covariance, recovered exactly from its printed predictions.
+
+    For a subject missing one visit m, SAS's conditional prediction is
+    mean + Sigma[m, o] Sigma[o, o]^-1 (y_o - mean): regressing the printed predictions on the
+    observed deviations gives each row of the precision matrix up to its diagonal; the
+    prediction SEs of subjects without data (Sigma_tt + SE(mean)^2) fix the diagonal.
+    """
+    weights = {}
+    for m in range(4):
+        xs, ys = [], []
+        for _, g in fev.group_by("subject", maintain_order=True):
+            y = g["fev1"].fill_null(np.nan).to_numpy()
+            missing = np.isnan(y)
+            if missing.sum() == 1 and missing[m]:
+                mean = SAS_MEAN[g["arm"][0]]
+                xs.append(y[~missing] - mean)
+                ys.append(g["sas_pred"][m] - mean)
+        weights[m] = np.linalg.lstsq(np.array(xs), np.array(ys), rcond=None)[0]
+    target = SAS_PRED_SE_NO_DATA**2 - SAS_MEAN_SE["TRT"] ** 2
+
+    def precision(log_diag: np.ndarray) -> np.ndarray:
+        q = np.diag(np.exp(log_diag))
+        for m in range(4):
+            q[m, [k for k in range(4) if k != m]] = -weights[m] * q[m, m]
+        return (q + q.T) / 2
+
+    fit = optimize.least_squares(
+        lambda v: np.diag(np.linalg.inv(precision(v))) / target - 1, -np.log(target)
+    )
+    return np.linalg.inv(precision(fit.x))
 
 
 def row(result: pl.DataFrame, term: str) -> dict[str, object]:
     return result.filter(pl.col("term") == term).to_dicts()[0]
+
+
+def test_mmrm_matches_sas_proc_mixed_on_fev_data() -> None:
+    fev = pl.read_csv(DATA / "fev_sas_un.csv")
+    observed = fev.drop_nulls("fev1")
+    trt = (observed["arm"] == "TRT").to_numpy().astype(float)
+    x = np.column_stack([np.ones(observed.height), trt])
+    codes = observed["subject"].rank("dense").cast(pl.Int64).to_numpy()
+    visits = observed["visit"].str.slice(3).cast(pl.Int64).to_numpy() - 1
+    y = observed["fev1"].to_numpy()
+    fit = fit_mmrm(codes, visits, x, y, 4)
+    sas_sigma = sas_covariance(fev)
+    # 1. At SAS's covariance, our GLS step reproduces SAS's arm means and SEs exactly: the data
+    #    and the fixed-effect machinery are the same.
+    vinv_x = np.zeros((2, 2))
+    vinv_y = np.zeros(2)
+    for code in np.unique(codes):
+        rows = codes == code
+        inverse = np.linalg.inv(sas_sigma[np.ix_(visits[rows], visits[rows])])
+        vinv_x += x[rows].T @ inverse @ x[rows]
+        vinv_y += x[rows].T @ inverse @ y[rows]
+    beta_at_sas = np.linalg.solve(vinv_x, vinv_y)
+    cov_at_sas = np.linalg.inv(vinv_x)
+    assert beta_at_sas[0] == pytest.approx(SAS_MEAN["PBO"], abs=1e-8)
+    assert beta_at_sas.sum() == pytest.approx(SAS_MEAN["TRT"], abs=1e-8)
+    assert np.sqrt(cov_at_sas[0, 0]) == pytest.approx(SAS_MEAN_SE["PBO"], abs=1e-9)
+    # 2. Our REML optimum is SAS's to within SAS's convergence tolerance (relative 1e-8 of the
+    #    criterion, ~4e-5 here): the REML criterion at SAS's covariance is higher than at ours
+    #    by 7.6e-6, and estimates agree to about 1e-3 of their SE.
+    ours = fit["deviance"]
+    at_sas = fit["deviance_at"](_theta(sas_sigma))
+    assert 0 <= at_sas - ours < 4e-5
+    assert fit["beta"][0] == pytest.approx(SAS_MEAN["PBO"], abs=1e-3)
+    assert fit["beta"].sum() == pytest.approx(SAS_MEAN["TRT"], abs=1e-3)
+    assert np.sqrt(fit["cov_beta"][0, 0]) == pytest.approx(SAS_MEAN_SE["PBO"], rel=1e-4)
+    assert np.sqrt(np.diag(fit["sigma"])) == pytest.approx(np.sqrt(np.diag(sas_sigma)), rel=2e-4)
+    # R mmrm's own estimate of this covariance (its unit test of h_cov_estimate, same model
+    # and data, compared with R's all.equal tolerance: mean relative difference 1e-3).
+    r_mmrm = np.array(
+        [
+            [108.41, 45.4, -2.71, -47.03],
+            [45.4, 40.16, 0.78, -13.09],
+            [-2.71, 0.78, 24.61, 18.74],
+            [-47.03, -13.09, 18.74, 152.38],
+        ]
+    )
+    assert np.abs(fit["sigma"] - r_mmrm).sum() / np.abs(r_mmrm).sum() < 1e-3
+    # 3. Conditional predictions for the 263 missing rows agree with SAS's to 0.005 (FEV1 SD ~8).
+    sigma, beta = fit["sigma"], fit["beta"]
+    gaps = []
+    for _, g in fev.group_by("subject", maintain_order=True):
+        values = g["fev1"].fill_null(np.nan).to_numpy()
+        missing = np.isnan(values)
+        mean = beta[0] + beta[1] * (g["arm"][0] == "TRT")
+        if missing.all():
+            predicted = np.full(4, mean)
+        else:
+            o, m = np.flatnonzero(~missing), np.flatnonzero(missing)
+            predicted = mean + sigma[np.ix_(m, o)] @ np.linalg.solve(
+                sigma[np.ix_(o, o)], values[o] - mean
+            )
+        gaps.extend(np.abs(predicted - g["sas_pred"].to_numpy()[missing]))
+    assert len(gaps) == 263
+    assert max(gaps) < 5e-3
+
+
+def test_mmrm_satterthwaite_matches_sas_on_fev_data() -> None:
+    # SAS PROC MIXED, MODEL FEV1 = / ddfm=satterthwaite; REPEATED AVISIT / type=un (REML), on
+    # fev_data: intercept 42.8338, SE 0.3509, df 171 (rounded), t 122.07 -- the numbers R
+    # mmrm's unit test of h_df_1d_sat takes from openpharma/mmrm design/SAS/sas_log_simple_reml.txt.
+    fev = pl.read_csv(DATA / "fev_sas_un.csv")
+    with pytest.warns(StatsWarning, match="263 of 800"):
+        result = mmrm(fev, outcome="fev1", visit="visit", subject="subject", visit_effects=False)
+    mean = row(result, "mean")
+    assert mean["estimate"] == pytest.approx(42.8338, abs=2e-3)  # SAS stops ~1e-3 short
+    assert mean["std_error"] == pytest.approx(0.3509, abs=1e-4)
+    assert round(mean["df"]) == 171
+    assert mean["statistic"] == pytest.approx(122.07, rel=2e-4)
+    assert mean["p_value"] < 1e-4
+    assert "subjects keep their other visits" in str(mean["method"])
 
 
 def test_mmrm_with_complete_data_reproduces_r_pooled_t_test(sleep: pl.DataFrame) -> None:

@@ -117,7 +117,7 @@ def as_names(value: str | Iterable[str], name: str, func: str) -> tuple[str, ...
 
 
 def complete_cases(
-    data: pl.DataFrame, columns: Sequence[str], func: str
+    data: pl.DataFrame, columns: Sequence[str], func: str, reason: str = "complete-case analysis"
 ) -> tuple[pl.DataFrame, int]:
     """Rows with no missing (null or NaN) value in ``columns``, and how many were dropped.
 
@@ -135,7 +135,7 @@ def complete_cases(
     if dropped:
         warnings.warn(
             f"{func}: {dropped} of {data.height} row(s) with a missing value in "
-            f"{', '.join(columns)} were excluded (complete-case analysis).",
+            f"{', '.join(columns)} were excluded ({reason}).",
             StatsWarning,
             stacklevel=3,
         )

@@ -159,6 +159,7 @@ def mmrm(
     covariates: Iterable[str] = (),
     reference: str | None = None,
     visits: Sequence[str] | None = None,
+    visit_effects: bool = True,
     alpha: float = 0.05,
 ) -> pl.DataFrame:
     """Fit an MMRM with unstructured covariance; report arm differences at every visit.
@@ -183,6 +184,10 @@ def mmrm(
         Further adjustment columns (text columns become dummies).
     reference
         Comparator arm (default: first in sorted order).
+    visit_effects
+        ``True`` (default): visit and arm-by-visit mean effects, the trial MMRM. ``False``: one
+        mean per arm across visits (``outcome ~ group + covariates``, still with unstructured
+        covariance); then ``difference`` and ``adjusted_mean`` rows are not per visit.
     alpha
         1 - confidence level.
 
@@ -204,7 +209,9 @@ def mmrm(
     check_columns(frame, [outcome, visit, subject, group, *adjust], func)
     check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
     needed = [outcome, visit, subject] + ([group] if group else []) + adjust
-    kept, excluded = complete_cases(frame, needed, func)
+    kept, excluded = complete_cases(
+        frame, needed, func, reason="subjects keep their other visits: valid under MAR"
+    )
     kept = kept.with_columns(pl.col(visit).cast(pl.String))
     present = sorted(set(kept[visit].to_list()), key=natural_key)
     if visits is not None:
@@ -224,7 +231,14 @@ def mmrm(
     visit_index = kept[visit].replace_strict(present, list(range(t)), return_dtype=pl.Int64)
     kept = kept.with_columns(visit_index.alias("_visit_index"))
     # Fixed effects: visit dummies, arm dummies, arm x visit, then baseline and covariates.
-    visit_design = build_design(kept, [visit], intercept=True, levels={visit: present})
+    if not isinstance(visit_effects, bool):
+        raise UsageError(
+            f"The 'visit_effects' parameter of {func} must be a bool. "
+            f"Got {visit_effects!r} instead."
+        )
+    visit_design = build_design(
+        kept, [visit] if visit_effects else [], intercept=True, levels={visit: present}
+    )
     blocks = [visit_design.matrix]
     names = list(visit_design.names)
     levels: list[str] = []
@@ -240,7 +254,7 @@ def mmrm(
         for level in levels[1:]:
             blocks.append((arm_values == level).astype(float)[:, None])
             names.append(f"{group}[{level}]")
-        for level in levels[1:]:
+        for level in levels[1:] if visit_effects else []:
             for j in range(1, t):
                 blocks.append(((arm_values == level) & (vis == j)).astype(float)[:, None])
                 names.append(f"{group}[{level}]:{visit}[{present[j]}]")
@@ -267,30 +281,34 @@ def mmrm(
     def cell(level: str | None, j: int) -> np.ndarray:
         vector = np.zeros(p)
         vector[0] = 1.0
-        if j > 0:
+        if j > 0 and visit_effects:
             vector[names.index(f"{visit}[{present[j]}]")] = 1.0
         if group is not None and level is not None and level != levels[0]:
             vector[names.index(f"{group}[{level}]")] = 1.0
-            if j > 0:
+            if j > 0 and visit_effects:
                 vector[names.index(f"{group}[{level}]:{visit}[{present[j]}]")] = 1.0
         if adjust:
             vector[first_adjust:] = mean_row[first_adjust:]
         return vector
 
-    for j, label in enumerate(present):
+    per_visit: list[tuple[int, str | None]] = (
+        list(enumerate(present)) if visit_effects else [(0, None)]
+    )
+    for j, label in per_visit:
+        at = f" at {label}" if label is not None else ""
         if group is not None:
             for level in levels[1:]:
                 quantities.append(
                     (
                         "difference",
-                        f"{level} - {levels[0]} at {label}",
+                        f"{level} - {levels[0]}{at}",
                         label,
                         level,
                         cell(level, j) - cell(levels[0], j),
                     )
                 )
         for arm_level in arm_levels:
-            term = f"{arm_level} at {label}" if arm_level is not None else label
+            term = f"{arm_level}{at}" if arm_level is not None else (label or "mean")
             quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
     for j, name in enumerate(names):
         quantities.append(("coefficient", name, None, None, np.eye(p)[j]))
@@ -311,8 +329,8 @@ def mmrm(
             stacklevel=2,
         )
     method = (
-        f"MMRM, REML, unstructured covariance over {t} visit(s); {outcome} ~ {visit}"
-        + (f" * {group}" if group else "")
+        f"MMRM, REML, unstructured covariance over {t} visit(s); {outcome} ~ "
+        + (f"{visit}{' * ' + group if group else ''}" if visit_effects else (group or "1"))
         + (f" + {' + '.join(adjust)}" if adjust else "")
         + f"; {df_text}; {100 * (1 - alpha):g}% CIs; "
         f"{excluded} row(s) with missing values excluded (subjects keep their other visits)"
