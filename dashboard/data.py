@@ -247,11 +247,19 @@ def outcome_results(
         study_trajectory_frame(source, version, instrument),
         cohort_ids(source, version, cohort_json),
     )
-    change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
-    ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
-    responders, responder_notes = _with_warnings(
-        lambda: stats.responders(frame, reference=reference)
-    )
+    pairs = frame.filter(pl.col("baseline").is_not_null() & pl.col("follow_up").is_not_null())
+    if pairs.height == 0:
+        # Nobody with both a baseline and a follow-up: nothing to analyse (and the statistics
+        # functions are not asked to handle an empty frame).
+        nothing = f"No participant in this cohort has both a baseline and a follow-up {instrument}."
+        change = ancova = responders = None
+        change_notes, ancova_notes, responder_notes = [nothing], [nothing], [nothing]
+    else:
+        change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
+        ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
+        responders, responder_notes = _with_warnings(
+            lambda: stats.responders(frame, reference=reference)
+        )
     return {
         "frame": frame,
         "trajectory": trajectory,

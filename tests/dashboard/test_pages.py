@@ -246,3 +246,17 @@ def test_starting_during_an_ingest_says_so(
     at.button(key="app_retry").click().run()
     no_exception(at)
     assert at.title[0].value == "Overview"
+
+
+def test_an_empty_study_renders_every_page(app: Callable[..., AppTest], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    open_study(empty).close()  # created and migrated, nothing ingested
+    at = app(empty)
+    no_exception(at)
+    assert metric(at, "Participants in cohort") == "0"
+    for script, title, _ in PAGES[1:]:
+        at.switch_page(script).run()
+        no_exception(at)
+        assert at.title[0].value == title
+        if title == "Participant":
+            assert at.info[0].value == "No participants in this cohort."
