@@ -77,3 +77,22 @@ def test_saved_cohort_and_usage_errors(demo_study: Path, tmp_path: Path) -> None
     assert bad.returncode == 2 and "The 'alpha' parameter of ancova" in bad.stderr
     assert invoke("stats", copy, "regression").returncode == 2
     assert invoke("stats", tmp_path / "none.duckdb", "change").returncode == 2
+
+
+def test_several_outcomes_with_holm_adjustment(demo_study: Path) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    result = invoke(
+        "stats", demo_study, "ancova", "--outcome", "nrs", "--outcome", "vas",
+        "--adjust", "holm", "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["outcome"] for r in rows} == {"nrs", "vas"}
+    differences = [r for r in rows if r["role"] == "difference"]
+    assert len(differences) == 4  # two arms vs usual care, two outcomes
+    expected = multipletests([r["p_value"] for r in differences], method="holm")[1]
+    assert [r["p_adjusted"] for r in differences] == pytest.approx(list(expected))
+    assert all(r["p_adjusted"] is None for r in rows if r["role"] != "difference")
+    refused = invoke("stats", demo_study, "table1", "--adjust", "holm")
+    assert refused.returncode == 2 and "p-values" in refused.stderr

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import StatsWarning, UsageError
-from toolkit.stats import RESULT_COLUMNS, mixed_model
+from toolkit.stats import RESULT_COLUMNS, mixed_model, mixed_model_curve
 
 
 def row(result: pl.DataFrame, term: str) -> dict[str, object]:
@@ -109,3 +109,29 @@ def test_mixed_model_validates_inputs(sleepstudy: pl.DataFrame) -> None:
             group="arm",
             reference="b",
         )
+
+
+def test_curve_is_the_fixed_effects_line_per_arm() -> None:
+    rng = np.random.default_rng(3)
+    subjects, visits = 120, 5
+    sid = np.repeat(np.arange(subjects), visits)
+    week = np.tile(np.arange(visits, dtype=float), subjects)
+    arm = np.repeat(np.where(np.arange(subjects) % 2 == 0, "control", "retro"), visits)
+    y = 6 + np.repeat(rng.normal(0, 1, subjects), visits) - 0.3 * week * (arm == "retro")
+    y = y + rng.normal(0, 0.5, sid.size)
+    data = pl.DataFrame({"participant_id": sid.astype(str), "week": week, "arm": arm, "score": y})
+    fixed = {
+        r["term"]: r["estimate"]
+        for r in mixed_model(data, outcome="score", time="week", group="arm").to_dicts()
+    }
+    curve = mixed_model_curve(data, outcome="score", time="week", group="arm", points=5)
+    assert curve.columns[:5] == ["group", "time", "estimate", "ci_low", "ci_high"]
+    retro = curve.filter(pl.col("group") == "retro")
+    expected = (
+        fixed["(Intercept)"]
+        + fixed["arm[retro]"]
+        + (fixed["week"] + fixed["week:arm[retro]"]) * retro["time"].to_numpy()
+    )
+    assert retro["estimate"].to_numpy() == pytest.approx(expected, abs=1e-6)
+    assert retro["time"].to_list() == pytest.approx([0, 1, 2, 3, 4])
+    assert (curve["ci_low"] < curve["estimate"]).all()

@@ -76,3 +76,9 @@ def test_responders_validates_inputs() -> None:
         responders(pl.DataFrame({"arm": ["a"], "responder": [0.5]}))
     with pytest.raises(UsageError, match="'reference' parameter of responders"):
         responders(arms({"a": (1, 2), "b": (1, 2)}), reference="c")
+
+
+def test_responders_needs_someone_with_a_known_response() -> None:
+    empty = pl.DataFrame(schema={"arm": pl.String, "responder": pl.Boolean})
+    with pytest.raises(UsageError, match="at least one participant with a known response"):
+        responders(empty)

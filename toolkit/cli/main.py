@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.batch import IngestReport
 from toolkit.study import open_study
@@ -161,8 +162,6 @@ def dashboard(study: Path | None) -> None:
     ]
     sys.exit(subprocess.call(command, env=env))
 
-
-from toolkit.cli.stats_command import stats  # noqa: E402
 
 cli.add_command(stats)
 

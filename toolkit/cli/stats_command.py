@@ -111,6 +111,34 @@ def run_analysis(
     raise UsageError(f"ANALYSIS must be one of {', '.join(ANALYSES)}. Got {analysis!r} instead.")
 
 
+def comparison_rows(frame: pl.DataFrame, analysis: str) -> pl.Expr:
+    """The rows holding each analysis's comparisons of interest (what --adjust adjusts)."""
+    role = pl.col("role") if "role" in frame.columns else pl.lit(None, dtype=pl.String)
+    if analysis == "change":
+        return pl.lit(True)  # one within-arm test per arm
+    if analysis in ("ancova", "mmrm"):
+        return role == "difference"
+    if analysis == "responders":
+        return role == "risk_difference"
+    if analysis == "mixed-model":
+        return (role == "fixed") & pl.col("term").str.contains(":", literal=True)
+    if analysis == "dose-response":
+        return ((role == "coefficient") & (pl.col("term") == "retro_minutes")) | (
+            (role == "test") & pl.col("term").str.ends_with("overall")
+        )
+    return pl.lit(False)
+
+
+def adjust_comparisons(frame: pl.DataFrame, analysis: str, method: str) -> pl.DataFrame:
+    """``frame`` with ``p_adjusted`` for the comparison rows (null elsewhere)."""
+    from toolkit.stats import adjust_pvalues
+
+    indexed = frame.with_row_index("_row")
+    chosen = indexed.filter(comparison_rows(frame, analysis) & pl.col("p_value").is_not_null())
+    adjusted = adjust_pvalues(chosen, method=method).select("_row", "p_adjusted")
+    return indexed.join(adjusted, on="_row", how="left").sort("_row").drop("_row")
+
+
 @click.command()
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("analysis", type=click.Choice(ANALYSES))
@@ -124,7 +152,22 @@ def run_analysis(
 @click.option("--bmi-min", type=float, default=None)
 @click.option("--bmi-max", type=float, default=None)
 @click.option("--min-adherence", type=float, default=None, help="mean weekly adherence, e.g. 0.5")
-@click.option("--outcome", default="nrs", show_default=True, help="instrument, e.g. nrs, kujala")
+@click.option("--enrolled-from", default=None, help="first enrolment date (YYYY-MM-DD)")
+@click.option("--enrolled-to", default=None, help="last enrolment date (YYYY-MM-DD)")
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    default=("nrs",),
+    show_default=True,
+    help="instrument, e.g. nrs, kujala (repeatable: one analysis per outcome)",
+)
+@click.option(
+    "--adjust",
+    type=click.Choice(("holm", "fdr_bh")),
+    default=None,
+    help="adjust the comparisons' p-values across outcomes and arms (adds p_adjusted)",
+)
 @click.option(
     "--reference",
     default=None,
@@ -159,7 +202,10 @@ def stats(
     bmi_min: float | None,
     bmi_max: float | None,
     min_adherence: float | None,
-    outcome: str,
+    enrolled_from: str | None,
+    enrolled_to: str | None,
+    outcomes: tuple[str, ...],
+    adjust: str | None,
     reference: str | None,
     covariates: tuple[str, ...],
     spline_df: int | None,
@@ -183,22 +229,32 @@ def stats(
         "bmi_min": bmi_min,
         "bmi_max": bmi_max,
         "min_adherence": min_adherence,
+        "enrolled_from": enrolled_from,
+        "enrolled_to": enrolled_to,
     }
     with open_study(study, read_only=True) as opened:
         cohort = _cohort(cohort_name, filters)
+        if adjust is not None and analysis == "table1":
+            raise UsageError("--adjust needs an analysis with p-values, not table1.")
+        parts = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatsWarning)
-            result = run_analysis(
-                opened,
-                analysis,
-                cohort,
-                outcome=outcome,
-                reference=reference,
-                covariates=covariates,
-                spline_df=spline_df,
-                missing=missing,
-                alpha=alpha,
-            )
+            for outcome in dict.fromkeys(outcomes):
+                part = run_analysis(
+                    opened,
+                    analysis,
+                    cohort,
+                    outcome=outcome,
+                    reference=reference,
+                    covariates=covariates,
+                    spline_df=spline_df,
+                    missing=missing,
+                    alpha=alpha,
+                )
+                parts.append(part.with_columns(pl.lit(outcome).alias("outcome")))
+        result = pl.concat(parts, how="diagonal_relaxed")
+        if adjust is not None:
+            result = adjust_comparisons(result, analysis, adjust)
     for warning in caught:
         if issubclass(warning.category, StatsWarning):
             click.echo(f"warning: {warning.message}", err=True)

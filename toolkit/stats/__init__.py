@@ -12,6 +12,7 @@ from toolkit.stats.change import change_from_baseline
 from toolkit.stats.descriptives import exposure_summary, missing_summary, table1
 from toolkit.stats.dose_response import dose_response, dose_response_curve
 from toolkit.stats.mixed import mixed_model
+from toolkit.stats.mixed_curve import mixed_model_curve
 from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues
 from toolkit.stats.responders import responders
@@ -26,6 +27,7 @@ __all__ = [
     "exposure_summary",
     "missing_summary",
     "mixed_model",
+    "mixed_model_curve",
     "mmrm",
     "responders",
     "table1",

@@ -41,14 +41,14 @@ from toolkit.stats._design import Design, build_design
 def ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Coefficients, their covariance, residual variance and residual df of ``y ~ x``."""
     n, p = x.shape
+    if n <= p:
+        raise UsageError(f"Too few complete rows ({n}) for a model with {p} coefficients.")
     rank = np.linalg.matrix_rank(x)
     if rank < p:
         raise UsageError(
             f"The model matrix has rank {rank} < {p} columns: a covariate is constant or "
             "duplicates another in the rows analysed."
         )
-    if n <= p:
-        raise UsageError(f"Too few complete rows ({n}) for a model with {p} coefficients.")
     xtx_inv = np.linalg.inv(x.T @ x)
     beta = xtx_inv @ x.T @ y
     resid = y - x @ beta

@@ -183,6 +183,67 @@ def fit_lmm(
     }
 
 
+@dataclass
+class PreparedLMM:
+    """The rows used and the model matrices of ``outcome ~ time [* group] + (1 [+ time] | s)``."""
+
+    kept: pl.DataFrame
+    excluded: int
+    x: np.ndarray
+    z: np.ndarray
+    y: np.ndarray
+    codes: np.ndarray
+    n_subjects: int
+    names: list[str]
+    levels: list[str]
+
+
+def prepare_lmm(
+    frame: pl.DataFrame,
+    func: str,
+    outcome: str,
+    time: str,
+    subject: str,
+    group: str | None,
+    random_slope: bool,
+    reference: str | None,
+) -> PreparedLMM:
+    """Complete cases and design matrices (fixed: intercept, time, arm, time x arm)."""
+    needed = [outcome, time, subject] + ([group] if group else [])
+    kept, excluded = complete_cases(frame, needed, func)
+    y = kept[outcome].cast(pl.Float64).to_numpy()
+    t = kept[time].cast(pl.Float64).to_numpy()
+    names = ["(Intercept)", time]
+    columns = [np.ones(kept.height), t]
+    levels: list[str] = []
+    if group is not None:
+        levels = categorical_levels(kept[group], reference)
+        if reference is not None and reference not in levels:
+            raise UsageError(
+                f"The 'reference' parameter of {func} must be a level of {group!r} "
+                f"({', '.join(levels)}). Got {reference!r} instead."
+            )
+        values = kept[group].cast(pl.String).to_numpy()
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy)
+            names.append(f"{group}[{level}]")
+        for level in levels[1:]:
+            dummy = (values == level).astype(float)
+            columns.append(dummy * t)
+            names.append(f"{time}:{group}[{level}]")
+    x = np.column_stack(columns)
+    z = np.column_stack([np.ones(kept.height), t]) if random_slope else np.ones((kept.height, 1))
+    subjects = kept[subject].cast(pl.String)
+    codes = subjects.rank("dense").cast(pl.Int64).to_numpy()
+    n_subjects = int(codes.max()) if codes.size else 0
+    if n_subjects < 3:
+        raise UsageError(f"{func} needs at least 3 subjects with data. Got {n_subjects} instead.")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
+    return PreparedLMM(kept, excluded, x, z, y, codes, n_subjects, names, levels)
+
+
 def mixed_model(
     data: pl.DataFrame,
     *,
@@ -239,38 +300,9 @@ def mixed_model(
         )
     check_columns(frame, [outcome, time, subject, group], func)
     check_numeric(frame, [outcome, time], func)
-    needed = [outcome, time, subject] + ([group] if group else [])
-    kept, excluded = complete_cases(frame, needed, func)
-    y = kept[outcome].cast(pl.Float64).to_numpy()
-    t = kept[time].cast(pl.Float64).to_numpy()
-    names = ["(Intercept)", time]
-    columns = [np.ones(kept.height), t]
-    if group is not None:
-        levels = categorical_levels(kept[group], reference)
-        if reference is not None and reference not in levels:
-            raise UsageError(
-                f"The 'reference' parameter of {func} must be a level of {group!r} "
-                f"({', '.join(levels)}). Got {reference!r} instead."
-            )
-        values = kept[group].cast(pl.String).to_numpy()
-        for level in levels[1:]:
-            dummy = (values == level).astype(float)
-            columns.append(dummy)
-            names.append(f"{group}[{level}]")
-        for level in levels[1:]:
-            dummy = (values == level).astype(float)
-            columns.append(dummy * t)
-            names.append(f"{time}:{group}[{level}]")
-    x = np.column_stack(columns)
-    z = np.column_stack([np.ones(kept.height), t]) if random_slope else np.ones((kept.height, 1))
-    subjects = kept[subject].cast(pl.String)
-    codes = subjects.rank("dense").cast(pl.Int64).to_numpy()
-    n_subjects = int(codes.max()) if codes.size else 0
-    if n_subjects < 3:
-        raise UsageError(f"{func} needs at least 3 subjects with data. Got {n_subjects} instead.")
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise UsageError(f"{func}: the fixed-effects design is rank deficient in the rows used.")
-    fit = fit_lmm(codes, x, z, y)
+    prep = prepare_lmm(frame, func, outcome, time, subject, group, random_slope, reference)
+    kept, excluded, names, n_subjects = prep.kept, prep.excluded, prep.names, prep.n_subjects
+    fit = fit_lmm(prep.codes, prep.x, prep.z, prep.y)
     if not fit["converged"]:
         warnings.warn(f"{func}: the REML optimiser did not converge.", StatsWarning, stacklevel=2)
     if fit["boundary"]:

@@ -96,6 +96,8 @@ def responders(
         raise UsageError(f"The column {responder!r} given to {func} must hold only 0 and 1.")
     kept = kept.with_columns(values.alias(responder))
     levels = group_levels(kept, group, reference, func)
+    if not levels:
+        raise UsageError(f"{func} needs at least one participant with a known response.")
     counts: dict[str, tuple[int, int]] = {}
     for level in levels:
         part = kept.filter(pl.col(group).cast(pl.String) == level)[responder]
