@@ -271,6 +271,30 @@ def outcome_results(
     }
 
 
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def trajectory_model(
+    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """Each arm's mean score over study weeks from a linear mixed model (random intercept and
+    slope per participant): ``toolkit.stats.mixed_model_curve``, columns renamed to those of
+    ``summaries.trajectory_means`` (arm, study_week, mean, ci_low, ci_high, n)."""
+    from toolkit import stats
+
+    scores = in_cohort(
+        study_trajectory_frame(source, version, instrument),
+        cohort_ids(source, version, cohort_json),
+    )
+    curve, notes = _with_warnings(
+        lambda: stats.mixed_model_curve(
+            scores, outcome="score", time="study_week", group="arm", reference=reference
+        )
+    )
+    if curve is None:
+        return None, notes
+    renamed = curve.rename({"group": "arm", "time": "study_week", "estimate": "mean"})
+    return renamed.select("arm", "study_week", "mean", "ci_low", "ci_high", "n"), notes
+
+
 @st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
 def study_visit_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
     """``analysis_frames.visit_frame`` (post-baseline visits with baseline) for everyone."""

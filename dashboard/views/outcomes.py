@@ -58,14 +58,35 @@ reference = (
 results = data.outcome_results(ctx.source, ctx.version, ctx.cohort_json, instrument, reference)
 
 st.subheader("Trajectories")
+summary = st.radio(
+    "Arm means",
+    ["observed weekly means", "linear mixed model"],
+    horizontal=True,
+    key="outcomes_trajectory_summary",
+    help="The mixed model (random intercept and slope per participant) uses every score and "
+    "gives a straight line per arm; it takes longer on large cohorts.",
+)
+means = results["trajectory_means"]
+if summary == "linear mixed model":
+    fitted, fit_notes = data.trajectory_model(
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+    )
+    notes(fit_notes)
+    if fitted is not None:
+        means = fitted
 downloads.figure(
-    figure_trajectories(results["trajectory"], results["trajectory_means"], instrument=instrument),
+    figure_trajectories(results["trajectory"], means, instrument=instrument),
     f"{instrument}_trajectories",
     key="outcomes_trajectories",
 )
 st.caption(
-    "Thin lines: individual participants. Thick lines: weekly means of participants' "
-    "scores (scores before enrolment count as week 0), 95% CI bands."
+    "Thin lines: individual participants. Thick lines: "
+    + (
+        "weekly means of participants' scores (scores before enrolment count as week 0)"
+        if means is results["trajectory_means"]
+        else "the mixed model's fitted mean per arm"
+    )
+    + ", with 95% CI bands."
 )
 
 st.subheader("Change from baseline")

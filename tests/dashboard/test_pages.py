@@ -141,6 +141,10 @@ def test_outcomes_and_dose_response_choices(app: Callable[..., AppTest]) -> None
     at.selectbox(key="outcomes_instrument").set_value("vas").run()
     no_exception(at)
     assert charts(at) == 3
+    at.radio(key="outcomes_trajectory_summary").set_value("linear mixed model").run()
+    no_exception(at)
+    assert charts(at) == 3
+    assert "the mixed model's fitted mean per arm" in " ".join(c.value for c in at.caption)
     at.toggle(key="outcomes_mmrm").set_value(True).run()
     no_exception(at)
     mmrm = at.dataframe[-1].value

@@ -167,7 +167,7 @@ def make_figure(
     legend on top, compact margins), built without per-property validation (see module)."""
     full = {
         "template": _template(),
-        "title": {"text": title, "x": 0.0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 110, "b": 50},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
