@@ -135,3 +135,57 @@ def test_curve_is_the_fixed_effects_line_per_arm() -> None:
     assert retro["estimate"].to_numpy() == pytest.approx(expected, abs=1e-6)
     assert retro["time"].to_list() == pytest.approx([0, 1, 2, 3, 4])
     assert (curve["ci_low"] < curve["estimate"]).all()
+
+
+def test_mixed_model_agrees_with_statsmodels_mixedlm_on_unbalanced_data() -> None:
+    # An independent REML implementation (statsmodels MixedLM) on unbalanced two-arm data.
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(80):
+        arm = "retro" if i % 2 else "control"
+        b0, b1 = rng.normal(0, 1.0), rng.normal(0, 0.3)
+        for week in sorted(rng.choice(np.arange(10.0), size=rng.integers(3, 9), replace=False)):
+            slope = -0.2 - 0.15 * (arm == "retro") + b1
+            rows.append((f"P{i}", week, arm, 5 + b0 + slope * week + rng.normal(0, 0.6)))
+    data = pl.DataFrame(rows, schema=["participant_id", "week", "arm", "score"], orient="row")
+    ours = mixed_model(data, outcome="score", time="week", group="arm")
+    reference = smf.mixedlm(
+        "score ~ week * arm", data.to_pandas(), groups="participant_id", re_formula="~week"
+    ).fit(reml=True)
+    names = {
+        "(Intercept)": "Intercept",
+        "week": "week",
+        "arm[retro]": "arm[T.retro]",
+        "week:arm[retro]": "week:arm[T.retro]",
+    }
+    for term, name in names.items():
+        assert row(ours, term)["estimate"] == pytest.approx(reference.fe_params[name], abs=1e-5)
+    # Standard errors as lme4 and SAS define them, (X' V^-1 X)^-1 at statsmodels' variance
+    # estimates (statsmodels' own bse_fe come from the joint Hessian and differ slightly).
+    pandas = data.to_pandas()
+    x = np.column_stack(
+        [
+            np.ones(len(pandas)),
+            pandas["week"],
+            pandas["arm"] == "retro",
+            pandas["week"] * (pandas["arm"] == "retro"),
+        ]
+    ).astype(float)
+    xtvx = np.zeros((4, 4))
+    for _, part in pandas.groupby("participant_id"):
+        rows = part.index.to_numpy()
+        z = np.column_stack([np.ones(len(rows)), part["week"]])
+        v = z @ reference.cov_re.to_numpy() @ z.T + reference.scale * np.eye(len(rows))
+        xtvx += x[rows].T @ np.linalg.solve(v, x[rows])
+    standard_errors = np.sqrt(np.diag(np.linalg.inv(xtvx)))
+    for j, term in enumerate(names):
+        assert row(ours, term)["std_error"] == pytest.approx(standard_errors[j], rel=1e-4)
+    assert row(ours, "sd(Residual)")["estimate"] == pytest.approx(
+        np.sqrt(reference.scale), rel=1e-4
+    )
+    psi = reference.cov_re.to_numpy()
+    assert row(ours, "sd(week | participant_id)")["estimate"] == pytest.approx(
+        np.sqrt(psi[1, 1]), rel=1e-3
+    )
