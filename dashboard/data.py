@@ -106,12 +106,6 @@ def study_view(source: str, version: str, view: str) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
-def study_exposure_frame(source: str, version: str) -> pl.DataFrame:
-    """``analysis_frames.exposure_frame`` (weekly exposure with arm) for everyone."""
-    return analysis_frames.exposure_frame(snapshot_study(source), None)
-
-
-@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
 def study_person_weeks(source: str, version: str) -> pl.DataFrame:
     """Speed and incline per participant, direction and study week, for everyone."""
     return summaries.weekly_speed_incline(snapshot_study(source), Cohort())
@@ -219,17 +213,12 @@ def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFram
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
     """Weekly minutes, adherence per participant and progression for the cohort."""
-    from toolkit import stats
-
     ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
-    weekly = in_cohort(study_exposure_frame(source, version), ids)
+    weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
     person_weeks = in_cohort(study_person_weeks(source, version), ids)
-    minutes = ("retro_minutes", "forward_minutes")
     return {
-        "weekly_minutes": stats.exposure_summary(weekly, columns=minutes)
-        if weekly.height
-        else pl.DataFrame(),
+        "weekly_minutes": summaries.weekly_minutes(weekly, people),
         "adherence": summaries.adherence_by_participant(weekly, people),
         "progression": summaries.progression(person_weeks, people),
     }

@@ -36,7 +36,8 @@ def frames(demo_study: Path) -> Iterator[dict[str, Any]]:
                 people, select_view(study, "outcomes", everyone), "nrs"
             ),
             "completeness": summaries.data_completeness(people, {"sessions": segments}),
-            "weekly": stats.exposure_summary(
+            "weekly": summaries.weekly_minutes(weekly, people),
+            "exposure_summary": stats.exposure_summary(
                 analysis_frames.exposure_frame(study, None),
                 columns=("retro_minutes", "forward_minutes"),
             ),
@@ -75,6 +76,9 @@ def test_overview_and_exposure_figures(frames: dict[str, Any]) -> None:
     lines = [t for t in weekly.data if t.mode == "lines+markers"]
     assert len(lines) == 6  # 3 arms x (retro, forward minutes)
     assert {t.xaxis for t in lines} == {"x", "x2"}
+    same = valid(figures.figure_weekly_minutes(frames["exposure_summary"]))
+    for a, b in zip(same.data, weekly.data, strict=True):  # either layout of the input
+        assert a.name == b.name and a.y == pytest.approx(b.y)
     assert len(valid(figures.figure_adherence(frames["adherence"])).data) == 2
     progression = valid(figures.figure_progression(frames["progression"]))
     assert "retro, backward" in names(progression)

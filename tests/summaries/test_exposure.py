@@ -13,6 +13,8 @@ from toolkit.summaries import (
     adherence_by_participant,
     mean_ci,
     progression,
+    segment_weeks,
+    weekly_minutes,
     weekly_speed_incline,
 )
 
@@ -31,16 +33,27 @@ def test_mean_ci_matches_r_t_test() -> None:
         mean_ci(frame, "v", ["g"], confidence=1.5)
 
 
-def test_adherence_matches_sql(demo_study: Path) -> None:
+def test_weekly_minutes_and_adherence_match_sql(demo_study: Path) -> None:
     cohort = Cohort(conditions=("knee_oa",))
     with open_study(demo_study, read_only=True) as study:
         people = members(study, cohort)
         weekly = select_view(study, "weekly_exposure", cohort)
+        expected = study.sql(
+            "select p.arm, w.study_week, avg(w.retro_minutes) as mean, count(*) as n "
+            "from weekly_exposure w join participants p using (participant_id) "
+            "where p.condition = 'knee_oa' group by all"
+        )
         adherence = study.sql(
             "select participant_id, avg(adherence) as a from weekly_exposure "
             "join participants using (participant_id) where condition = 'knee_oa' "
             "and prescribed_direction is not null group by participant_id"
         )
+    got = weekly_minutes(weekly, people).filter(pl.col("measure") == "retro_minutes")
+    joined = got.join(expected, on=["arm", "study_week"], suffix="_sql")
+    assert joined.height == expected.height > 0
+    assert (joined["mean"] - joined["mean_sql"]).abs().max() < 1e-9
+    assert (joined["n"] == joined["n_sql"]).all()
+    assert weekly_minutes(weekly.clear(), people).height == 0
     per_person = adherence_by_participant(weekly, people).join(adherence, on="participant_id")
     assert per_person.height == adherence.height > 0
     assert (per_person["mean_adherence"] - per_person["a"]).abs().max() < 1e-9
@@ -52,7 +65,14 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
     with open_study(demo_study, read_only=True) as study:
         people = members(study, Cohort())
         person_weeks = weekly_speed_incline(study, Cohort())
-    out = progression(person_weeks, people).filter(
+        segments = segment_weeks(study, Cohort())
+    out = progression(person_weeks, people)
+    from_segments = progression(segments, people)  # the same summary from raw segments
+    key = ["arm", "direction", "study_week", "measure"]
+    both = out.join(from_segments, on=key, suffix="_segments")
+    assert both.height == out.height == from_segments.height
+    assert (both["mean"] - both["mean_segments"]).abs().max() < 1e-9
+    out = out.filter(
         (pl.col("arm") == "retro")
         & (pl.col("direction") == "backward")
         & (pl.col("measure") == "speed_mps")

@@ -11,6 +11,7 @@ from toolkit.summaries.exposure import (
     adherence_by_participant,
     mean_ci,
     progression,
+    weekly_minutes,
 )
 from toolkit.summaries.flow import (
     FLOW_STAGES,
@@ -53,5 +54,6 @@ __all__ = [
     "table1_wide",
     "trajectory_means",
     "unlabelled_segments",
+    "weekly_minutes",
     "weekly_speed_incline",
 ]

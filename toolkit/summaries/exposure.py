@@ -1,6 +1,5 @@
-"""Exposure summaries: adherence per participant, speed and incline progression.
-
-Mean minutes per week by arm are ``toolkit.stats.exposure_summary``.
+"""Exposure summaries: minutes per week, adherence per participant, speed and incline
+progression.
 
 Pure functions: polars frames in (rows of the public views), a tidy polars frame out. The
 participants frame supplies ``arm`` (and ``condition``); joining here keeps the inputs plain
@@ -56,6 +55,30 @@ def _with_arm(frame: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
     return frame.drop(extra).join(people, on="participant_id", how="inner")
 
 
+def weekly_minutes(
+    weekly: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+) -> pl.DataFrame:
+    """Mean minutes walked per participant and study week, by arm, retro and forward.
+
+    ``weekly`` holds ``weekly_exposure`` rows (weeks without sessions count as zero minutes).
+    The means and t intervals are ``toolkit.stats.exposure_summary``'s; this lays them out for
+    tables and :func:`toolkit.figures.figure_weekly_minutes`.
+    Returns: arm, study_week, measure (retro_minutes, forward_minutes), mean, sd, n, ci_low,
+    ci_high.
+    """
+    from toolkit.stats import exposure_summary
+
+    columns = ["arm", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high"]
+    joined = _with_arm(weekly, participants)
+    if joined.height == 0:
+        return pl.DataFrame(schema={c: pl.String if c in ("arm", "measure") else pl.Float64
+                                    for c in columns})  # fmt: skip
+    summary = exposure_summary(
+        joined, columns=("retro_minutes", "forward_minutes"), alpha=1 - confidence
+    )
+    return summary.rename({"group": "arm", "variable": "measure"}).select(columns)
+
+
 def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
     """One row per participant with a prescription: mean weekly adherence and minutes.
 
@@ -79,16 +102,36 @@ def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -
 
 
 def progression(
-    person_weeks: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+    rows: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Treadmill speed and incline per study week, by arm and walking direction.
 
-    ``person_weeks`` holds one row per participant, direction and study week with their
-    duration-weighted ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``), so
-    each participant counts once per week and people with many sessions do not dominate.
+    ``rows`` is either one row per participant, direction and study week with
+    ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``, aggregated in SQL: the
+    fast way for large studies), or session segments with ``study_week``
+    (``frames.segment_weeks``), which are aggregated here the same way: each participant's
+    duration-weighted speed and incline per week, so each participant counts once per week and
+    people with many sessions do not dominate.
     Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
     ci_low, ci_high.
     """
+    if "speed_mps" in rows.columns:
+        person_weeks = rows
+    else:
+        person_weeks = (
+            rows.filter(
+                pl.col("study_week").is_not_null()
+                & pl.col("direction").is_in(["backward", "forward"])
+            )
+            .group_by("participant_id", "direction", "study_week")
+            .agg(
+                (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed_mps"),
+                (
+                    (pl.col("incline_pct") * pl.col("duration_s")).sum()
+                    / pl.col("duration_s").sum()
+                ).alias("incline_pct"),
+            )
+        )
     long = _with_arm(person_weeks, participants).unpivot(
         index=["participant_id", "arm", "direction", "study_week"],
         on=["speed_mps", "incline_pct"],
