@@ -101,6 +101,23 @@ def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -
     )
 
 
+def _weighted(column: str, name: str) -> pl.Expr:
+    """Duration-weighted mean of ``column`` (``distance_m`` gives speed: distance over time)
+    over the segments that recorded it; null, not zero, when none did."""
+    known = pl.col(column).is_not_null()
+    total = (
+        pl.col(column).sum()
+        if column == "distance_m"
+        else (pl.col(column) * pl.col("duration_s")).sum()
+    )
+    return (
+        pl.when(known.any())
+        .then(total / pl.col("duration_s").filter(known).sum())
+        .otherwise(None)
+        .alias(name)
+    )
+
+
 def progression(
     rows: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
 ) -> pl.DataFrame:
@@ -110,8 +127,8 @@ def progression(
     ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``, aggregated in SQL: the
     fast way for large studies), or session segments with ``study_week``
     (``frames.segment_weeks``), which are aggregated here the same way: each participant's
-    duration-weighted speed and incline per week, so each participant counts once per week and
-    people with many sessions do not dominate.
+    duration-weighted speed and incline per week (over the segments that recorded them), so
+    each participant counts once per week and people with many sessions do not dominate.
     Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
     ci_low, ci_high.
     """
@@ -124,13 +141,7 @@ def progression(
                 & pl.col("direction").is_in(["backward", "forward"])
             )
             .group_by("participant_id", "direction", "study_week")
-            .agg(
-                (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed_mps"),
-                (
-                    (pl.col("incline_pct") * pl.col("duration_s")).sum()
-                    / pl.col("duration_s").sum()
-                ).alias("incline_pct"),
-            )
+            .agg(_weighted("distance_m", "speed_mps"), _weighted("incline_pct", "incline_pct"))
         )
     long = _with_arm(person_weeks, participants).unpivot(
         index=["participant_id", "arm", "direction", "study_week"],

@@ -48,16 +48,20 @@ def weekly_speed_incline(study: Study, cohort: Cohort) -> pl.DataFrame:
 
     Columns: participant_id, direction (backward or forward), study_week, speed_mps (distance
     over time: the duration-weighted mean speed), incline_pct (duration-weighted mean),
-    minutes. Segments of unknown direction and sessions outside the intervention weeks are left
-    out. Aggregated in SQL: a study has far more segments than participant-weeks.
+    minutes. Segments that do not record distance or incline (some devices do not) count only
+    towards the other measures; a week with none recorded has null there, not zero. Segments
+    of unknown direction and sessions outside the intervention weeks are left out. Aggregated
+    in SQL: a study has far more segments than participant-weeks.
     """
     members, params = cohort.to_sql()
     return study.sql(
         f"""
         select
             s.participant_id, s.direction, w.study_week,
-            sum(s.distance_m) / sum(s.duration_s) as speed_mps,
-            sum(s.incline_pct * s.duration_s) / sum(s.duration_s) as incline_pct,
+            sum(s.distance_m)
+                / sum(s.duration_s) filter (where s.distance_m is not null) as speed_mps,
+            sum(s.incline_pct * s.duration_s)
+                / sum(s.duration_s) filter (where s.incline_pct is not null) as incline_pct,
             sum(s.duration_s) / 60.0 as minutes
         from sessions s
         join int_segment_weeks i using (participant_id, session_id, segment)
