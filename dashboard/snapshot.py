@@ -24,6 +24,7 @@ holds none on the study (it only ever opens the copy).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -32,9 +33,12 @@ import shutil
 import struct
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from toolkit.errors import StudyError
 from toolkit.study import Study, connect, open_study
@@ -56,14 +60,19 @@ MATERIALIZED_VIEWS = (
 )
 
 
-def materialize(path: Path) -> None:
+def materialize(
+    path: Path, on_connect: Callable[[duckdb.DuckDBPyConnection | None], None] | None = None
+) -> None:
     """Store the slow views of the study copy at ``path`` as tables (same names, same rows).
 
     Each view is computed once into ``_snapshot_<view>`` and redefined to read that table, so
     views built on it (``outcomes`` on ``pain_scores``...) read the stored rows too. Only ever
-    run on a private copy: the study itself keeps its views.
+    run on a private copy: the study itself keeps its views. ``on_connect`` is given the
+    connection (then None when done), so the caller can interrupt the work.
     """
     conn = connect(path, read_only=False)
+    if on_connect:
+        on_connect(conn)
     try:
         # A background job: one DuckDB thread, so pages being drawn meanwhile keep the CPUs.
         conn.execute("set threads = 1")
@@ -72,6 +81,8 @@ def materialize(path: Path) -> None:
             conn.execute(f"create or replace view {view} as select * from _snapshot_{view}")
         conn.execute("checkpoint")
     finally:
+        if on_connect:
+            on_connect(None)
         conn.close()
 
 
@@ -167,7 +178,12 @@ class SnapshotManager:
         self._snapshot: Snapshot | None = None
         self._serial = 0
         self._worker: threading.Thread | None = None
+        self._working: duckdb.DuckDBPyConnection | None = None
         self.materialize_error: str | None = None
+        # The background copy runs on a daemon thread, so the server can always exit; a DuckDB
+        # query still running when the interpreter tears down aborts the process, so it is
+        # interrupted first.
+        atexit.register(self.stop_background)
 
     def current(self) -> SnapshotStatus:
         """The snapshot to read, refreshed first if the study changed and nobody writes it.
@@ -230,7 +246,7 @@ class SnapshotManager:
             self._worker = threading.Thread(
                 target=self._materialize,
                 args=(self._snapshot,),
-                daemon=False,  # a DuckDB query killed at interpreter exit aborts the process
+                daemon=True,  # see stop_background
                 name="retrowalk-snapshot",
             )
             self._worker.start()
@@ -246,7 +262,7 @@ class SnapshotManager:
             target = self.folder / f"{os.getpid()}-{self._serial}.duckdb"
         try:
             shutil.copyfile(snapshot.path, target)
-            materialize(target)
+            materialize(target, on_connect=self._track)
             study = open_study(target, read_only=True)
         except Exception as exc:  # the plain snapshot keeps working; say why it is not faster
             self.materialize_error = f"{type(exc).__name__}: {exc}"
@@ -260,6 +276,24 @@ class SnapshotManager:
                 return
             self._snapshot = replace(current, path=target, study=study, materialized=True)
             _remove(current.path)
+
+    def _track(self, conn: duckdb.DuckDBPyConnection | None) -> None:
+        self._working = conn
+
+    @property
+    def background_running(self) -> bool:
+        """Whether the slow views are being stored as tables right now."""
+        return self._working is not None
+
+    def stop_background(self, timeout: float = 10) -> None:
+        """Interrupt the background materialization, if running, and wait for its thread."""
+        conn = self._working
+        if conn is not None:
+            with contextlib.suppress(duckdb.Error):
+                conn.interrupt()
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            worker.join(timeout)
 
     def wait_until_fast(self, timeout: float | None = None) -> bool:
         """Wait for the background materialization of the current snapshot; True when the

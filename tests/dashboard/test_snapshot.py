@@ -9,12 +9,14 @@ when it starts while a writer holds the study.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from dashboard.snapshot import MATERIALIZED_VIEWS, SnapshotManager, StudyBusyError, lock_holder
-from tests.conftest import run_cli
+from tests.conftest import cli_env, run_cli
 from tests.dashboard.conftest import Holder
 
 NEW_SCORE = "participant_id,measured_at,instrument,score\nRW0001,2026-06-01T09:00:00+00:00,nrs,3\n"
@@ -142,3 +144,24 @@ def test_the_fast_snapshot_holds_the_same_rows_as_the_views(
     plain.close()
     fast.close()
     assert list((tmp_path / "fast").glob("*.duckdb")) == []
+
+
+def test_a_process_can_exit_while_the_background_copy_is_being_built(
+    study_copy: Path, tmp_path: Path
+) -> None:
+    # A DuckDB query still running on a thread when Python tears down aborts the process
+    # ("terminate called without an active exception"); the manager interrupts it at exit.
+    code = (
+        "import sys; from pathlib import Path; from dashboard.snapshot import SnapshotManager; "
+        "import time; m = SnapshotManager(Path(sys.argv[1]), Path(sys.argv[2])); m.current(); "
+        "deadline = time.monotonic() + 60\n"
+        "while not m.background_running and time.monotonic() < deadline: time.sleep(0.0005)\n"
+        "print('running' if m.background_running else 'finished', flush=True)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(study_copy), str(tmp_path / "snapshots")],
+        capture_output=True, text=True, env=cli_env(), timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "running"  # it exits in the middle of a DuckDB query
+    assert "terminate" not in result.stderr
