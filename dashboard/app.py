@@ -48,8 +48,8 @@ except StudyError as exc:
     st.stop()
 
 st.sidebar.title("retrowalk")
-cohort = sidebar.cohort_filters(source, status.snapshot.version)
 sidebar.snapshot_caption(status)
+cohort = sidebar.cohort_filters(source, status.snapshot.version)
 sidebar.report_placeholder()
 context.publish(context.AppContext(source=source, status=status, cohort=cohort))
 page.run()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.snapshot import SnapshotManager, lock_holder
+from dashboard.snapshot import SnapshotManager, default_snapshot_folder, lock_holder
 from toolkit.cohorts import Cohort, save_cohort
 from toolkit.errors import RetrowalkError, StudyError
 from toolkit.study import Study, connect
@@ -35,8 +35,15 @@ def study_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def snapshot_manager(source: str) -> SnapshotManager:
-    """This process's snapshot manager for ``source`` (created once per server process)."""
-    return SnapshotManager(Path(source))
+    """This process's snapshot manager for ``source`` (created once per server process).
+
+    Snapshots go under ``RETROWALK_SNAPSHOT_DIR`` when set, else the system temp folder.
+    """
+    folder = os.environ.get("RETROWALK_SNAPSHOT_DIR")
+    digest_folder = default_snapshot_folder(Path(source))
+    return SnapshotManager(
+        Path(source), Path(folder) / digest_folder.name if folder else digest_folder
+    )
 
 
 def snapshot_study(source: str) -> Study:

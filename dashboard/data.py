@@ -6,12 +6,17 @@ per version (few entries); a filter change only needs the cohort's participant i
 query) and in-memory filtering of those frames, which keeps a filter change fast on large
 studies. Cohorts travel as their JSON text.
 
+``toolkit.stats`` is imported inside the functions that use it: it pulls in statsmodels and
+scipy (seconds on a busy machine), and the first page's charts do not need it, so they can be
+drawn while it loads.
+
 Statistical caveats (:class:`toolkit.errors.StatsWarning`) are returned as text with the result
 so the page can show them; cached functions must not call Streamlit elements.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +25,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.connection import snapshot_study
-from toolkit import analysis_frames, stats, summaries
+from toolkit import analysis_frames, summaries
 from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
 from toolkit.errors import RetrowalkError
 
@@ -33,9 +38,13 @@ def _cohort(cohort_json: str) -> Cohort:
     return Cohort.from_json(cohort_json)
 
 
+#: ``warnings.catch_warnings`` swaps process-wide state; sessions run on threads, so one at a time.
+_WARNINGS = threading.Lock()
+
+
 def _with_warnings(func: Callable[[], T]) -> tuple[T | None, list[str]]:
     """Run ``func``; its warnings (and a toolkit error, as the result None) become text."""
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result: T | None = func()
@@ -97,9 +106,21 @@ def study_view(source: str, version: str, view: str) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
-def study_segments(source: str, version: str) -> pl.DataFrame:
-    """All session segments with study week and day (``summaries.segment_weeks``)."""
-    return summaries.segment_weeks(snapshot_study(source), Cohort())
+def study_person_weeks(source: str, version: str) -> pl.DataFrame:
+    """Speed and incline per participant, direction and study week, for everyone."""
+    return summaries.weekly_speed_incline(snapshot_study(source), Cohort())
+
+
+@st.cache_data(max_entries=STUDY_WIDE * 4, show_spinner=False)
+def study_participants_with(source: str, version: str, view: str) -> pl.DataFrame:
+    """Participants with any row in ``view`` (sessions, samples, scores, wearable days)."""
+    return summaries.participants_with(snapshot_study(source), view)
+
+
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def study_unlabelled_segments(source: str, version: str) -> pl.DataFrame:
+    """Every session segment whose walking direction is unknown."""
+    return summaries.unlabelled_segments(snapshot_study(source), Cohort())
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
@@ -156,42 +177,50 @@ def cohort_outcome_frame(
 def overview_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
-    """Table 1 (long and wide), participant flow and completeness for the cohort."""
+    """Participant flow and data completeness for the cohort."""
     ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
     outcomes = cohort_view(source, version, cohort_json, "outcomes")
-    table1 = stats.table1(people) if people.height else pl.DataFrame()
+    sources = {
+        "treadmill sessions": "sessions",
+        "per-second treadmill samples": "treadmill_samples",
+        "pain or questionnaire scores": "pain_scores",
+        "wearable days": "wearable_daily",
+    }
     completeness = summaries.data_completeness(
         people,
         {
-            "treadmill sessions": in_cohort(study_segments(source, version), ids),
-            "per-second treadmill samples": in_cohort(
-                study_sample_participants(source, version), ids
-            ),
-            "pain or questionnaire scores": in_cohort(
-                study_trajectory_frame(source, version, instrument), ids
-            ),
-            "wearable days": cohort_view(source, version, cohort_json, "wearable_daily"),
+            name: in_cohort(study_participants_with(source, version, view), ids)
+            for name, view in sources.items()
         },
     )
     return {
-        "table1": table1,
-        "table1_wide": summaries.table1_wide(table1),
         "flow": summaries.participant_flow(people, outcomes, instrument),
         "completeness": completeness,
     }
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
+    """Table 1 of the cohort, long (``toolkit.stats.table1``) and wide (for display)."""
+    from toolkit import stats
+
+    people = cohort_view(source, version, cohort_json, "participants")
+    long = stats.table1(people) if people.height else pl.DataFrame()
+    return {"long": long, "wide": summaries.table1_wide(long)}
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
     """Weekly minutes, adherence per participant and progression for the cohort."""
+    ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
     weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
-    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
+    person_weeks = in_cohort(study_person_weeks(source, version), ids)
     return {
         "weekly_minutes": summaries.weekly_minutes(weekly, people),
         "adherence": summaries.adherence_by_participant(weekly, people),
-        "progression": summaries.progression(segments, people),
+        "progression": summaries.progression(person_weeks, people),
     }
 
 
@@ -200,16 +229,26 @@ def outcome_results(
     source: str, version: str, cohort_json: str, instrument: str, reference: str | None
 ) -> dict[str, Any]:
     """Trajectories, change from baseline, ANCOVA and responders for the cohort."""
+    from toolkit import stats
+
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     trajectory = in_cohort(
         study_trajectory_frame(source, version, instrument),
         cohort_ids(source, version, cohort_json),
     )
-    change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
-    ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
-    responders, responder_notes = _with_warnings(
-        lambda: stats.responders(frame, reference=reference)
-    )
+    pairs = frame.filter(pl.col("baseline").is_not_null() & pl.col("follow_up").is_not_null())
+    if pairs.height == 0:
+        # Nobody with both a baseline and a follow-up: nothing to analyse (and the statistics
+        # functions are not asked to handle an empty frame).
+        nothing = f"No participant in this cohort has both a baseline and a follow-up {instrument}."
+        change = ancova = responders = None
+        change_notes, ancova_notes, responder_notes = [nothing], [nothing], [nothing]
+    else:
+        change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
+        ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
+        responders, responder_notes = _with_warnings(
+            lambda: stats.responders(frame, reference=reference)
+        )
     return {
         "frame": frame,
         "trajectory": trajectory,
@@ -219,6 +258,58 @@ def outcome_results(
         "responders": responders,
         "notes": {"change": change_notes, "ancova": ancova_notes, "responders": responder_notes},
     }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def trajectory_model(
+    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """Each arm's mean score over study weeks from a linear mixed model (random intercept and
+    slope per participant): ``toolkit.stats.mixed_model_curve``, columns renamed to those of
+    ``summaries.trajectory_means`` (arm, study_week, mean, ci_low, ci_high, n)."""
+    from toolkit import stats
+
+    scores = in_cohort(
+        study_trajectory_frame(source, version, instrument),
+        cohort_ids(source, version, cohort_json),
+    )
+    curve, notes = _with_warnings(
+        lambda: stats.mixed_model_curve(
+            scores, outcome="score", time="study_week", group="arm", reference=reference
+        )
+    )
+    if curve is None:
+        return None, notes
+    renamed = curve.rename({"group": "arm", "time": "study_week", "estimate": "mean"})
+    return renamed.select("arm", "study_week", "mean", "ci_low", "ci_high", "n"), notes
+
+
+@st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
+def study_visit_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
+    """``analysis_frames.visit_frame`` (post-baseline visits with baseline) for everyone."""
+    return analysis_frames.visit_frame(snapshot_study(source), None, instrument)
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def mmrm_result(
+    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """MMRM of change from baseline over the scheduled visits, by arm, for the cohort."""
+    from toolkit import stats
+
+    visits = in_cohort(
+        study_visit_frame(source, version, instrument), cohort_ids(source, version, cohort_json)
+    )
+    return _with_warnings(
+        lambda: stats.mmrm(
+            visits,
+            outcome="change",
+            visit="visit",
+            group="arm",
+            baseline="baseline",
+            reference=reference,
+        )
+    )
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
@@ -232,6 +323,8 @@ def dose_response_results(
     spline_df: int | None,
 ) -> dict[str, Any]:
     """The dose-response coefficients and fitted curve for the cohort."""
+    from toolkit import stats
+
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     kwargs: dict[str, Any] = {
         "outcome": "change",
@@ -254,8 +347,11 @@ def quality_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
     """Unlabelled segments and missing values for the cohort."""
-    segments = in_cohort(study_segments(source, version), cohort_ids(source, version, cohort_json))
-    unlabelled = segments.filter(pl.col("direction") == "unknown").drop("direction")
+    from toolkit import stats
+
+    unlabelled = in_cohort(
+        study_unlabelled_segments(source, version), cohort_ids(source, version, cohort_json)
+    )
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
     columns = ["sex", "age", "bmi", "site", "baseline", "follow_up", "change", "adherence"]
     missing = (

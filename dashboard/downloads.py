@@ -34,12 +34,28 @@ def csv_button(frame: pl.DataFrame, name: str, *, key: str, label: str = "Downlo
     )
 
 
-def table(frame: pl.DataFrame, name: str, *, key: str, height: int | None = None) -> None:
+#: Display formats of the statistics' result columns (the CSV keeps full precision).
+_FORMATS = {
+    "estimate": "%.3f",
+    "ci_low": "%.3f",
+    "ci_high": "%.3f",
+    "statistic": "%.3f",
+    "std_error": "%.3f",
+    "sd": "%.3f",
+    "mean": "%.3f",
+    "df": "%.1f",
+    "p_value": "%.4f",
+}
+
+
+def table(frame: pl.DataFrame, name: str, *, key: str) -> None:
     """``frame`` as an interactive table with its CSV download."""
-    if height is None:
-        st.dataframe(frame, hide_index=True, key=f"{key}_table")
-    else:
-        st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table")
+    config = {
+        column: st.column_config.NumberColumn(format=fmt)
+        for column, fmt in _FORMATS.items()
+        if column in frame.columns and frame.schema[column].is_float()
+    }
+    st.dataframe(frame, hide_index=True, key=f"{key}_table", column_config=config)
     csv_button(frame, name, key=f"{key}_csv")
 
 

@@ -8,6 +8,7 @@ same view; after every run the URL is rewritten from the widgets. Widget keys st
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Any
 
 import streamlit as st
@@ -20,6 +21,7 @@ from toolkit.errors import UsageError
 
 _LISTS = {"arms": "Arm", "conditions": "Condition", "sexes": "Sex", "sites": "Site"}
 _MESSAGE = "cohort_message"
+_COHORT_KEYS = frozenset(f.name for f in fields(Cohort))
 
 
 def _ranges(options: dict[str, Any]) -> dict[str, tuple[float, float]]:
@@ -154,7 +156,9 @@ def cohort_filters(source: str, version: str) -> Cohort:
     except UsageError as exc:
         side.warning(f"{exc} Showing all participants.")
         cohort = Cohort()
-    st.query_params.from_dict(cohort.to_query_params())
+    # Rewrite the cohort's keys; keep the page's own (e.g. ``participant``).
+    kept = {k: v for k, v in st.query_params.to_dict().items() if k not in _COHORT_KEYS}
+    st.query_params.from_dict({**kept, **cohort.to_query_params()})
     _saved_cohorts(source, version, options)
     return cohort
 

@@ -11,6 +11,11 @@ study's modification stamp with the snapshot's; when they differ and no process 
 lock on the study, it takes a new snapshot. While a writer holds the lock, the dashboard keeps
 serving the previous snapshot (and says so), so it stays responsive during an ingest.
 
+Because the snapshot is private, it can also be made fast: in a background thread a second copy
+gets the views that are slow to compute (timezone conversions, windows, joins over every
+segment) stored as tables under their own names, then replaces the first copy. Same content,
+same version, so cached results stay valid; queries just get faster once it is done.
+
 The lock test uses ``fcntl(F_GETLK)``, the POSIX advisory lock DuckDB itself takes on the
 database file: it asks whether a lock is held without taking one, so it never gets in a
 writer's way. POSIX locks held by *this* process are invisible to ``F_GETLK``; the dashboard
@@ -19,6 +24,7 @@ holds none on the study (it only ever opens the copy).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -27,16 +33,57 @@ import shutil
 import struct
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from toolkit.errors import StudyError
-from toolkit.study import Study, open_study
+from toolkit.study import Study, connect, open_study
 
 # struct flock on Linux/BSD x86_64 and aarch64: short l_type, short l_whence, off_t l_start,
 # off_t l_len, pid_t l_pid (native alignment pads it to 32 bytes).
 _FLOCK = "hhqqi4x"
+
+
+#: Views stored as tables in a snapshot, in dependency order (each reads the ones before).
+MATERIALIZED_VIEWS = (
+    "sessions",
+    "int_segment_weeks",
+    "int_participant_weeks",
+    "weekly_exposure",
+    "pain_scores",
+    "outcomes",
+    "wearable_daily",
+)
+
+
+def materialize(
+    path: Path, on_connect: Callable[[duckdb.DuckDBPyConnection | None], None] | None = None
+) -> None:
+    """Store the slow views of the study copy at ``path`` as tables (same names, same rows).
+
+    Each view is computed once into ``_snapshot_<view>`` and redefined to read that table, so
+    views built on it (``outcomes`` on ``pain_scores``...) read the stored rows too. Only ever
+    run on a private copy: the study itself keeps its views. ``on_connect`` is given the
+    connection (then None when done), so the caller can interrupt the work.
+    """
+    conn = connect(path, read_only=False)
+    if on_connect:
+        on_connect(conn)
+    try:
+        # A background job: one DuckDB thread, so pages being drawn meanwhile keep the CPUs.
+        conn.execute("set threads = 1")
+        for view in MATERIALIZED_VIEWS:
+            conn.execute(f"create table _snapshot_{view} as select * from {view}")
+            conn.execute(f"create or replace view {view} as select * from _snapshot_{view}")
+        conn.execute("checkpoint")
+    finally:
+        if on_connect:
+            on_connect(None)
+        conn.close()
 
 
 class StudyBusyError(StudyError):
@@ -90,6 +137,7 @@ class Snapshot:
     source_modified: datetime
     taken_at: datetime
     study: Study
+    materialized: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,15 +165,25 @@ class SnapshotManager:
         The study file others may write.
     folder
         Where snapshot copies go; defaults to :func:`default_snapshot_folder`.
+    fast
+        Store the slow views as tables in a background thread after each new snapshot.
     """
 
-    def __init__(self, source: Path, folder: Path | None = None) -> None:
+    def __init__(self, source: Path, folder: Path | None = None, *, fast: bool = True) -> None:
         self.source = source.resolve()
         self.folder = folder or default_snapshot_folder(self.source)
+        self.fast = fast
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int, int] | None = None
         self._snapshot: Snapshot | None = None
         self._serial = 0
+        self._worker: threading.Thread | None = None
+        self._working: duckdb.DuckDBPyConnection | None = None
+        self.materialize_error: str | None = None
+        # The background copy runs on a daemon thread, so the server can always exit; a DuckDB
+        # query still running when the interpreter tears down aborts the process, so it is
+        # interrupted first.
+        atexit.register(self.stop_background)
 
     def current(self) -> SnapshotStatus:
         """The snapshot to read, refreshed first if the study changed and nobody writes it.
@@ -184,7 +242,67 @@ class SnapshotManager:
             # Sessions still running a query keep the old connection alive (and its file's
             # inode: unlinking an open file is safe on POSIX) until they finish.
             _remove(previous.path)
+        if self.fast:
+            self._worker = threading.Thread(
+                target=self._materialize,
+                args=(self._snapshot,),
+                daemon=True,  # see stop_background
+                name="retrowalk-snapshot",
+            )
+            self._worker.start()
         return True
+
+    def _materialize(self, snapshot: Snapshot) -> None:
+        """Build a fast copy of ``snapshot`` and swap it in, unless a newer one came first."""
+        with contextlib.suppress(OSError, AttributeError):
+            # Linux nice values are per thread: let the pages' own queries go first.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        with self._lock:
+            self._serial += 1
+            target = self.folder / f"{os.getpid()}-{self._serial}.duckdb"
+        try:
+            shutil.copyfile(snapshot.path, target)
+            materialize(target, on_connect=self._track)
+            study = open_study(target, read_only=True)
+        except Exception as exc:  # the plain snapshot keeps working; say why it is not faster
+            self.materialize_error = f"{type(exc).__name__}: {exc}"
+            _remove(target)
+            return
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.version != snapshot.version or current.materialized:
+                study.close()
+                _remove(target)
+                return
+            self._snapshot = replace(current, path=target, study=study, materialized=True)
+            _remove(current.path)
+
+    def _track(self, conn: duckdb.DuckDBPyConnection | None) -> None:
+        self._working = conn
+
+    @property
+    def background_running(self) -> bool:
+        """Whether the slow views are being stored as tables right now."""
+        return self._working is not None
+
+    def stop_background(self, timeout: float = 10) -> None:
+        """Interrupt the background materialization, if running, and wait for its thread."""
+        conn = self._working
+        if conn is not None:
+            with contextlib.suppress(duckdb.Error):
+                conn.interrupt()
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            worker.join(timeout)
+
+    def wait_until_fast(self, timeout: float | None = None) -> bool:
+        """Wait for the background materialization of the current snapshot; True when the
+        current snapshot is materialized."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        snapshot = self._snapshot
+        return snapshot is not None and snapshot.materialized
 
     def _remove_orphans(self) -> None:
         """Delete snapshots left by dashboard processes that no longer run."""
@@ -209,6 +327,8 @@ class SnapshotManager:
 
     def close(self) -> None:
         """Forget the snapshot and delete its file (tests and shutdown)."""
+        if self._worker is not None:
+            self._worker.join()
         with self._lock:
             if self._snapshot is not None:
                 self._snapshot.study.close()

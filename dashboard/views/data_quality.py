@@ -35,7 +35,7 @@ if rejected.height:
 else:
     st.success("No file has been rejected.")
 
-st.caption(f"Below: cohort {ctx.cohort.describe()}")
+st.caption(f"Below, for the cohort: {ctx.cohort.describe()}")
 choices = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for missing values",

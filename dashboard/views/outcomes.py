@@ -58,14 +58,35 @@ reference = (
 results = data.outcome_results(ctx.source, ctx.version, ctx.cohort_json, instrument, reference)
 
 st.subheader("Trajectories")
+summary = st.radio(
+    "Arm means",
+    ["observed weekly means", "linear mixed model"],
+    horizontal=True,
+    key="outcomes_trajectory_summary",
+    help="The mixed model (random intercept and slope per participant) uses every score and "
+    "gives a straight line per arm; it takes longer on large cohorts.",
+)
+means = results["trajectory_means"]
+if summary == "linear mixed model":
+    fitted, fit_notes = data.trajectory_model(
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+    )
+    notes(fit_notes)
+    if fitted is not None:
+        means = fitted
 downloads.figure(
-    figure_trajectories(results["trajectory"], results["trajectory_means"], instrument=instrument),
+    figure_trajectories(results["trajectory"], means, instrument=instrument),
     f"{instrument}_trajectories",
     key="outcomes_trajectories",
 )
 st.caption(
-    "Thin lines: individual participants. Thick lines: weekly means of participants' "
-    "scores (scores before enrolment count as week 0), 95% CI bands."
+    "Thin lines: individual participants. Thick lines: "
+    + (
+        "weekly means of participants' scores (scores before enrolment count as week 0)"
+        if means is results["trajectory_means"]
+        else "the mixed model's fitted mean per arm"
+    )
+    + ", with 95% CI bands."
 )
 
 st.subheader("Change from baseline")
@@ -112,3 +133,23 @@ if responders is not None and responders.height:
 else:
     st.info(f"No responder status for {instrument} in this cohort ({mcid_text(instrument)}).")
 notes(results["notes"]["responders"])
+
+st.subheader("Repeated measures (MMRM)")
+st.caption(
+    "Change from baseline at every scheduled visit, unstructured covariance, adjusted for "
+    "baseline, arm by visit (diary entries are not visits). Fitted on request: it takes longer "
+    "than the rest of the page on large cohorts."
+)
+if st.toggle("Fit the MMRM", key="outcomes_mmrm"):
+    mmrm, mmrm_notes = data.mmrm_result(
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+    )
+    if mmrm is not None and mmrm.height:
+        shown = mmrm.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
+        downloads.table(
+            shown.select(["role", *RESULT]), f"{instrument}_mmrm", key="outcomes_mmrm_table"
+        )
+        st.caption(f"Method: {mmrm['method'][0]}")
+    else:
+        st.info("The MMRM needs post-baseline visit scores in at least two arms.")
+    notes(mmrm_notes)

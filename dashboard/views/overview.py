@@ -36,11 +36,8 @@ cols[2].metric(
 )
 
 st.subheader("Baseline characteristics (Table 1)")
-if tables["table1"].height:
-    downloads.table(tables["table1_wide"], "table1", key="overview_table1")
-    st.caption("Mean (SD) for age and BMI; n (%) of participants with a known value otherwise.")
-else:
-    st.info("No participants in this cohort.")
+# Filled in last: Table 1 needs the statistics package, the charts below do not.
+table1_area = st.container()
 
 st.subheader("Enrolment and retention")
 downloads.figure(
@@ -55,3 +52,11 @@ downloads.figure(
 )
 with st.expander("Completeness table"):
     downloads.table(tables["completeness"], "data_completeness", key="overview_completeness_table")
+
+with table1_area:
+    table1 = data.table1(ctx.source, ctx.version, ctx.cohort_json)
+    if table1["long"].height:
+        downloads.table(table1["wide"], "table1", key="overview_table1")
+        st.caption("Mean (SD) for age and BMI; n (%) of participants with a known value otherwise.")
+    else:
+        st.info("No participants in this cohort.")

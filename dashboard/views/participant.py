@@ -36,20 +36,19 @@ found = data.participant_data(ctx.source, ctx.version, participant_id)
 profile = found["profile"]
 if profile.height:
     person = profile.row(0, named=True)
-    cols = st.columns(6)
-    for col, (title, value) in zip(
-        cols,
-        [
-            ("Arm", person["arm"]),
-            ("Condition", str(person["condition"]).replace("_", " ")),
-            ("Sex", person["sex"] or "-"),
-            ("Age", f"{person['age']:.0f}" if person["age"] is not None else "-"),
-            ("Enrolled", str(person["enrolled_on"])),
-            ("Site", person["site"] or "-"),
-        ],
-        strict=True,
-    ):
-        col.metric(title, value)
+    age = f"{person['age']:.0f}" if person["age"] is not None else "unknown age"
+    prescription = (
+        f"prescribed {person['prescribed_minutes_per_week']:g} min/week "
+        f"{person['prescribed_direction']}"
+        if person["prescribed_direction"]
+        else "no walking prescription"
+    )
+    st.markdown(
+        f"**{participant_id}**: {str(person['arm']).replace('_', ' ')} arm, "
+        f"{str(person['condition']).replace('_', ' ')}, {person['sex'] or 'sex unknown'}, "
+        f"{age}, site {person['site'] or 'unknown'}, enrolled {person['enrolled_on']}; "
+        f"{prescription}."
+    )
 
 st.subheader("Treadmill sessions")
 sessions = found["sessions"]

@@ -42,11 +42,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(study: Path, *, timeout: float = 60) -> Iterator[str]:
-    """Run ``retrowalk dashboard STUDY`` until the block ends; yields its base URL."""
+def dashboard_server(
+    study: Path, *, timeout: float = 60, snapshots: Path | None = None
+) -> Iterator[str]:
+    """Run ``retrowalk dashboard STUDY`` until the block ends; yields its base URL.
+    ``snapshots``: where the server keeps its study snapshots (default: the temp folder)."""
     port = free_port()
     env = {
         **cli_env(),
+        **({"RETROWALK_SNAPSHOT_DIR": str(snapshots)} if snapshots else {}),
         "STREAMLIT_SERVER_PORT": str(port),
         "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
         "STREAMLIT_SERVER_HEADLESS": "true",
@@ -79,13 +83,36 @@ def dashboard_server(study: Path, *, timeout: float = 60) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        # Only the server we started (its own process group: streamlit under the CLI).
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(timeout=5)
+        # Only the server we started: its own process group (the CLI and streamlit under it).
+        stopped = _stop_group(process)
         if process.stdout:
             process.stdout.close()
+    if not stopped:
+        raise RuntimeError("the dashboard server did not stop on SIGTERM within 20 s")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop_group(process: subprocess.Popen[str], timeout: float = 20) -> bool:
+    """SIGTERM the server's process group and wait for all of it (streamlit outlives the CLI
+    when it hangs on shutdown); SIGKILL what is left after ``timeout``. True if it stopped."""
+    pgid = process.pid
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, 15)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        with suppress(ProcessLookupError):
+            os.killpg(pgid, 9)
+        process.wait(timeout=5)
+        return False
+    return True

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run_cli
+from tests.dashboard.conftest import Holder
 from tests.dashboard.server import CHROMIUM_ARGS, chromium_path, dashboard_server
 from toolkit.cohorts import Cohort, members
 from toolkit.study import open_study
@@ -50,8 +52,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(demo_study: Path) -> Iterator[str]:
-    with dashboard_server(demo_study) as url:
+def server(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with dashboard_server(demo_study, snapshots=tmp_path_factory.mktemp("snapshots")) as url:
         yield url
 
 
@@ -141,3 +143,34 @@ def test_a_shared_link_opens_the_same_cohort(browser: Any, server: str) -> None:
     assert "sex in female" in caption.inner_text()
     page.screenshot(path=str(ARTIFACTS / "exposure_linked.png"), full_page=True)
     page.close()
+
+
+def test_ingesting_while_the_dashboard_runs(
+    browser: Any, study_copy: Path, tmp_path: Path, hold: Holder
+) -> None:
+    """DuckDB's single-writer rule with the real server: a writer holding the study does not
+    stop the dashboard (it says so and shows its snapshot), the dashboard does not stop an
+    ingest, and the ingested file shows up on the next page load."""
+    with dashboard_server(study_copy, snapshots=tmp_path / "snapshots") as url:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{url}/data_quality")
+        check_charts(page, 2, "Data quality")
+        loaded = int(metric(page, "Files loaded"))
+        with hold(study_copy, "write") as writer:
+            study_copy.touch()  # the writer has changed the file
+            page.reload()
+            check_charts(page, 2, "Data quality while another process writes")
+            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+            assert f"being written by another process (pid {writer.pid})" in sidebar
+            page.screenshot(path=str(ARTIFACTS / "data_quality_during_write.png"))
+        extra = tmp_path / "late_score.csv"
+        extra.write_text(
+            "participant_id,measured_at,instrument,score\nRW0001,2026-06-01T09:00:00+00:00,nrs,3\n"
+        )
+        result = run_cli("ingest", study_copy, extra)  # not blocked by the running dashboard
+        assert result.returncode == 0, result.stdout + result.stderr
+        page.reload()
+        check_charts(page, 2, "Data quality after the ingest")
+        assert int(metric(page, "Files loaded")) == loaded + 1
+        assert "being written" not in page.locator('[data-testid="stSidebar"]').inner_text()
+        page.close()

@@ -29,11 +29,15 @@ PAGES = [
 
 
 @pytest.fixture
-def app(demo_study: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+def app(
+    demo_study: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., AppTest]:
     """An AppTest of the entry script on the demo study (or ``study``), first run done."""
+    snapshots = tmp_path_factory.getbasetemp() / "dashboard_snapshots"
 
     def make(study: Path = demo_study, **query: str) -> AppTest:
         monkeypatch.setenv("RETROWALK_STUDY", str(study))
+        monkeypatch.setenv("RETROWALK_SNAPSHOT_DIR", str(snapshots))
         at = AppTest.from_file(str(APP), default_timeout=120)
         at.query_params.update(query)
         return at.run()
@@ -137,6 +141,15 @@ def test_outcomes_and_dose_response_choices(app: Callable[..., AppTest]) -> None
     at.selectbox(key="outcomes_instrument").set_value("vas").run()
     no_exception(at)
     assert charts(at) == 3
+    at.radio(key="outcomes_trajectory_summary").set_value("linear mixed model").run()
+    no_exception(at)
+    assert charts(at) == 3
+    assert "the mixed model's fitted mean per arm" in " ".join(c.value for c in at.caption)
+    at.toggle(key="outcomes_mmrm").set_value(True).run()
+    no_exception(at)
+    mmrm = at.dataframe[-1].value
+    assert {"difference", "adjusted_mean"} <= set(mmrm["role"])
+    assert any("retro - usual_care" in term for term in mmrm["term"])
     at.switch_page("views/dose_response.py").run()
     at.selectbox(key="dose_shape").set_value("spline, 3 df")
     at.radio(key="dose_colour").set_value("condition").run()
@@ -165,6 +178,19 @@ def test_participant_page_switches_participant(
     no_exception(at)
     assert charts(at) == 3  # no samples chart for usual care: timeline, steps, pain
     assert at.query_params["participant"] == usual
+
+
+def test_a_link_opens_a_participant(app: Callable[..., AppTest], demo_study: Path) -> None:
+    with open_study(demo_study, read_only=True) as study:
+        chosen = study.sql(
+            "select max(participant_id) from participants where arm = 'forward'"
+        ).item()
+    at = app(participant=chosen, arms="forward")
+    at.switch_page("views/participant.py").run()
+    no_exception(at)
+    assert at.selectbox(key="participant_id").value == chosen
+    assert at.query_params["participant"] == chosen
+    assert at.query_params["arms"] == "forward"
 
 
 def test_save_and_load_a_cohort(app: Callable[..., AppTest], study_copy: Path) -> None:
@@ -224,3 +250,17 @@ def test_starting_during_an_ingest_says_so(
     at.button(key="app_retry").click().run()
     no_exception(at)
     assert at.title[0].value == "Overview"
+
+
+def test_an_empty_study_renders_every_page(app: Callable[..., AppTest], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    open_study(empty).close()  # created and migrated, nothing ingested
+    at = app(empty)
+    no_exception(at)
+    assert metric(at, "Participants in cohort") == "0"
+    for script, title, _ in PAGES[1:]:
+        at.switch_page(script).run()
+        no_exception(at)
+        assert at.title[0].value == title
+        if title == "Participant":
+            assert at.info[0].value == "No participants in this cohort."

@@ -9,12 +9,14 @@ when it starts while a writer holds the study.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from dashboard.snapshot import SnapshotManager, StudyBusyError, lock_holder
-from tests.conftest import run_cli
+from dashboard.snapshot import MATERIALIZED_VIEWS, SnapshotManager, StudyBusyError, lock_holder
+from tests.conftest import cli_env, run_cli
 from tests.dashboard.conftest import Holder
 
 NEW_SCORE = "participant_id,measured_at,instrument,score\nRW0001,2026-06-01T09:00:00+00:00,nrs,3\n"
@@ -46,7 +48,7 @@ def test_the_dashboard_does_not_block_an_ingest_and_sees_it_afterwards(
     before = count_scores(manager)
     assert not first.stale
     assert first.snapshot.path.parent == tmp_path / "snapshots"
-    assert manager.current().snapshot is first.snapshot  # unchanged study: same snapshot
+    assert manager.current().snapshot.version == first.snapshot.version  # unchanged study
 
     extra = tmp_path / "new_score.csv"
     extra.write_text(NEW_SCORE)
@@ -78,7 +80,7 @@ def test_while_a_writer_holds_the_study_the_last_snapshot_keeps_answering(
         # ... and the dashboard keeps serving the last snapshot, saying why.
         assert status.stale
         assert status.writer_pid == writer.pid
-        assert status.snapshot is first.snapshot
+        assert status.snapshot.version == first.snapshot.version
         assert count_scores(manager) == before
     result = run_cli("ingest", study_copy, extra)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -120,3 +122,46 @@ def test_snapshots_left_by_dead_processes_are_removed(study_copy: Path, tmp_path
     manager.current()
     assert not orphan.exists()
     manager.close()
+
+
+def test_the_fast_snapshot_holds_the_same_rows_as_the_views(
+    study_copy: Path, tmp_path: Path
+) -> None:
+    plain = SnapshotManager(study_copy, tmp_path / "plain", fast=False)
+    fast = SnapshotManager(study_copy, tmp_path / "fast")
+    assert not plain.current().snapshot.materialized
+    version = fast.current().snapshot.version
+    assert fast.wait_until_fast(timeout=120), fast.materialize_error
+    status = fast.current()
+    assert status.snapshot.materialized and status.snapshot.version == version
+    stored = fast.study.sql(
+        "select count(*) from duckdb_tables() where table_name like '\\_snapshot\\_%' escape '\\'"
+    ).item()
+    assert stored == len(MATERIALIZED_VIEWS)
+    for view in MATERIALIZED_VIEWS:
+        query = f"select * from {view} order by all"
+        assert fast.study.sql(query).equals(plain.study.sql(query)), view
+    plain.close()
+    fast.close()
+    assert list((tmp_path / "fast").glob("*.duckdb")) == []
+
+
+def test_a_process_can_exit_while_the_background_copy_is_being_built(
+    study_copy: Path, tmp_path: Path
+) -> None:
+    # A DuckDB query still running on a thread when Python tears down aborts the process
+    # ("terminate called without an active exception"); the manager interrupts it at exit.
+    code = (
+        "import sys; from pathlib import Path; from dashboard.snapshot import SnapshotManager; "
+        "import time; m = SnapshotManager(Path(sys.argv[1]), Path(sys.argv[2])); m.current(); "
+        "deadline = time.monotonic() + 60\n"
+        "while not m.background_running and time.monotonic() < deadline: time.sleep(0.0005)\n"
+        "print('running' if m.background_running else 'finished', flush=True)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(study_copy), str(tmp_path / "snapshots")],
+        capture_output=True, text=True, env=cli_env(), timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "running"  # it exits in the middle of a DuckDB query
+    assert "terminate" not in result.stderr

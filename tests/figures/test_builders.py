@@ -14,10 +14,9 @@ import pytest
 
 from toolkit import analysis_frames, figures, open_study, stats, summaries
 from toolkit.cohorts import Cohort, members, select_view
-from toolkit.errors import StatsWarning
 from toolkit.figures.style import colour_map
 
-pytestmark = pytest.mark.filterwarnings("ignore", category=StatsWarning)
+pytestmark = pytest.mark.filterwarnings("ignore::toolkit.errors.StatsWarning")
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,14 @@ def frames(demo_study: Path) -> Iterator[dict[str, Any]]:
             ),
             "completeness": summaries.data_completeness(people, {"sessions": segments}),
             "weekly": summaries.weekly_minutes(weekly, people),
+            "exposure_summary": stats.exposure_summary(
+                analysis_frames.exposure_frame(study, None),
+                columns=("retro_minutes", "forward_minutes"),
+            ),
             "adherence": summaries.adherence_by_participant(weekly, people),
-            "progression": summaries.progression(segments, people),
+            "progression": summaries.progression(
+                summaries.weekly_speed_incline(study, everyone), people
+            ),
             "outcome": outcome,
             "trajectory": trajectory,
             "pid": pid,
@@ -71,6 +76,9 @@ def test_overview_and_exposure_figures(frames: dict[str, Any]) -> None:
     lines = [t for t in weekly.data if t.mode == "lines+markers"]
     assert len(lines) == 6  # 3 arms x (retro, forward minutes)
     assert {t.xaxis for t in lines} == {"x", "x2"}
+    same = valid(figures.figure_weekly_minutes(frames["exposure_summary"]))
+    for a, b in zip(same.data, weekly.data, strict=True):  # either layout of the input
+        assert a.name == b.name and a.y == pytest.approx(b.y)
     assert len(valid(figures.figure_adherence(frames["adherence"])).data) == 2
     progression = valid(figures.figure_progression(frames["progression"]))
     assert "retro, backward" in names(progression)

@@ -15,6 +15,7 @@ from toolkit.summaries import (
     progression,
     segment_weeks,
     weekly_minutes,
+    weekly_speed_incline,
 )
 
 
@@ -52,6 +53,7 @@ def test_weekly_minutes_and_adherence_match_sql(demo_study: Path) -> None:
     assert joined.height == expected.height > 0
     assert (joined["mean"] - joined["mean_sql"]).abs().max() < 1e-9
     assert (joined["n"] == joined["n_sql"]).all()
+    assert weekly_minutes(weekly.clear(), people).height == 0
     per_person = adherence_by_participant(weekly, people).join(adherence, on="participant_id")
     assert per_person.height == adherence.height > 0
     assert (per_person["mean_adherence"] - per_person["a"]).abs().max() < 1e-9
@@ -62,8 +64,15 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
     # MODEL.md: backward speed starts near 0.45 m/s and rises 0.035 m/s per week.
     with open_study(demo_study, read_only=True) as study:
         people = members(study, Cohort())
+        person_weeks = weekly_speed_incline(study, Cohort())
         segments = segment_weeks(study, Cohort())
-    out = progression(segments, people).filter(
+    out = progression(person_weeks, people)
+    from_segments = progression(segments, people)  # the same summary from raw segments
+    key = ["arm", "direction", "study_week", "measure"]
+    both = out.join(from_segments, on=key, suffix="_segments")
+    assert both.height == out.height == from_segments.height
+    assert (both["mean"] - both["mean_segments"]).abs().max() < 1e-9
+    out = out.filter(
         (pl.col("arm") == "retro")
         & (pl.col("direction") == "backward")
         & (pl.col("measure") == "speed_mps")
@@ -74,3 +83,27 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
     )
     assert slope == pytest.approx(0.035, abs=0.01)
     assert weeks["mean"][0] == pytest.approx(0.45 + 0.035, abs=0.06)
+
+
+def test_progression_weights_by_duration_and_skips_unrecorded_values() -> None:
+    # Week 1: 60 s at 1.0 m/s and 2% incline, 120 s at 0.5 m/s with no incline recorded
+    # (a device without incline). Speed = 120 m / 180 s; incline = 2% (not diluted to 0.67%).
+    # Week 2: nothing recorded for incline at all -> no incline value, not 0%.
+    segments = pl.DataFrame(
+        {
+            "participant_id": ["a", "a", "a"],
+            "direction": ["backward"] * 3,
+            "study_week": [1, 1, 2],
+            "duration_s": [60.0, 120.0, 100.0],
+            "distance_m": [60.0, 60.0, 50.0],
+            "incline_pct": [2.0, None, None],
+        }
+    )
+    people = pl.DataFrame({"participant_id": ["a"], "arm": ["retro"], "condition": ["x"]})
+    out = progression(segments, people)
+    got = {(r["study_week"], r["measure"]): r["mean"] for r in out.iter_rows(named=True)}
+    assert got == {
+        (1, "speed_mps"): pytest.approx(120 / 180),
+        (1, "incline_pct"): pytest.approx(2.0),
+        (2, "speed_mps"): pytest.approx(0.5),
+    }

@@ -16,6 +16,7 @@ from toolkit.summaries import (
     sample_participants,
     segment_weeks,
     unlabelled_segments,
+    weekly_speed_incline,
 )
 
 
@@ -32,6 +33,7 @@ def test_segment_weeks_add_up_to_weekly_exposure(demo_study: Path) -> None:
             "where arm = 'retro' and direction = 'unknown'"
         ).item()
         unlabelled = unlabelled_segments(study, cohort)
+        person_weeks = weekly_speed_incline(study, cohort)
     totals = (
         segments.filter((pl.col("direction") == "backward") & pl.col("study_week").is_not_null())
         .group_by("participant_id", "study_week")
@@ -41,6 +43,16 @@ def test_segment_weeks_add_up_to_weekly_exposure(demo_study: Path) -> None:
     assert joined.height == weekly.height > 0
     assert (joined["retro_minutes"] - joined["minutes"]).abs().max() < 1e-9
     assert segments["study_day"].min() >= 0
+    # The SQL aggregate per participant-week agrees with aggregating the segments.
+    known = segments.filter(pl.col("study_week").is_not_null() & (pl.col("direction") != "unknown"))
+    again = known.group_by("participant_id", "direction", "study_week").agg(
+        (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed"),
+        (pl.col("duration_s").sum() / 60).alias("minutes_"),
+    )
+    both = person_weeks.join(again, on=["participant_id", "direction", "study_week"])
+    assert both.height == person_weeks.height == again.height
+    assert (both["speed_mps"] - both["speed"]).abs().max() < 1e-9
+    assert (both["minutes"] - both["minutes_"]).abs().max() < 1e-9
     assert unlabelled.height == unknown
 
 

@@ -42,5 +42,8 @@ def test_trajectory_means_put_baseline_in_week_zero(demo_study: Path) -> None:
     row = means.filter((pl.col("arm") == "retro") & (pl.col("study_week") == 0)).row(0, named=True)
     assert row["n"] == retro.len()
     assert row["mean"] == pytest.approx(retro.mean())
+    assert means["n"].min() >= 3
+    sparse = trajectory_means(scores, min_n=1)
+    assert sparse.height > means.height  # the demo has a few late visits in week 13
     with pytest.raises(ValueError, match="'bin_days' parameter must be at least 1"):
         trajectory_means(scores, bin_days=0)

@@ -37,9 +37,13 @@ def _axis_titles(layout: dict[str, Any], count: int, x: str, y: str | None = Non
 
 def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
     """Mean retro and forward minutes per study week by arm, with CI bands (from
-    ``summaries.weekly_minutes``)."""
+    ``summaries.weekly_minutes``: columns arm, measure, study_week, mean, ci_low, ci_high, n;
+    or ``toolkit.stats.exposure_summary`` itself, which names arm and measure ``group`` and
+    ``variable``)."""
     if summary.height == 0:
         return empty_figure("No exposure data in this cohort")
+    if "variable" in summary.columns:
+        summary = summary.rename({"group": "arm", "variable": "measure"})
     measures = [m for m in ("retro_minutes", "forward_minutes") if m in set(summary["measure"])]
     layout = grid(1, len(measures), titles=[_MEASURE_TITLES[m] for m in measures], shared_y=True)
     traces: list[Trace] = []

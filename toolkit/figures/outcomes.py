@@ -28,7 +28,8 @@ def figure_trajectories(
     """Individual score trajectories (thin lines) under each arm's weekly mean with CI band.
 
     ``trajectory`` holds one row per score (``analysis_frames.trajectory_frame``), ``means`` the
-    ``summaries.trajectory_means`` of it. At most ``max_lines`` participants' lines are drawn (a
+    ``summaries.trajectory_means`` of it (or a fitted curve with the same columns: arm,
+    study_week, mean, ci_low, ci_high, n). At most ``max_lines`` participants' lines are drawn (a
     fixed-seed random sample) so large cohorts stay readable and fast; the means use everyone.
     """
     if trajectory.height == 0:
@@ -82,7 +83,8 @@ def figure_trajectories(
                     "type": "scatter",
                     "x": arm_means["study_week"].to_list(),
                     "y": arm_means["mean"].to_list(),
-                    "mode": "lines+markers",
+                    # Markers for weekly means; a fitted curve (many points) is a plain line.
+                    "mode": "lines+markers" if arm_means.height <= 30 else "lines",
                     "line": {"color": colour, "width": 3},
                     "name": label(arm),
                     "legendgroup": arm,

@@ -64,7 +64,7 @@ def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
         "y": items,
         "text": text,
         "texttemplate": "%{z:.0f}% (%{text})",
-        "colorscale": "Blues",
+        "colorscale": [[0.0, "#f7fbff"], [1.0, "#08519c"]],
         "zmin": 0,
         "zmax": 100,
         "colorbar": {"title": {"text": "%"}},

@@ -57,7 +57,7 @@ def figure_missingness(missing: pl.DataFrame, *, value: str = "percent_missing")
         "z": [[lookup.get((v, g)) for g in groups] for v in variables],
         "x": groups,
         "y": variables,
-        "colorscale": "Oranges",
+        "colorscale": [[0.0, "#fff5eb"], [1.0, "#a63603"]],
         "zmin": 0,
         "zmax": 100,
         "texttemplate": "%{z:.0f}%",

@@ -16,6 +16,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import polars as pl
 
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -26,8 +27,10 @@ TEMPLATE = "plotly_white"
 Trace = dict[str, Any]
 
 
-def colour_map(values: Iterable[str | None]) -> dict[str, str]:
+def colour_map(values: Iterable[str | None] | pl.Series) -> dict[str, str]:
     """A stable colour per value: the known arms first in their fixed order, others sorted."""
+    if isinstance(values, pl.Series):
+        values = values.unique().to_list()  # not a Python loop over every row
     distinct = {str(v) for v in values if v is not None}
     ordered = [a for a in KNOWN_ARMS if a in distinct] + sorted(distinct - set(KNOWN_ARMS))
     return {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(ordered)}
@@ -105,8 +108,9 @@ def grid(
                 "domain": [_unit(y1 - height), _unit(y1)],
                 "anchor": f"x{suffix}",
             }
-            if shared_x and n > 1:
-                xaxis["matches"] = "x"
+            if shared_x:
+                if n > 1:
+                    xaxis["matches"] = "x"
                 if r < rows - 1:
                     xaxis["showticklabels"] = False
             if shared_y and n > 1:
@@ -163,7 +167,7 @@ def make_figure(
     legend on top, compact margins), built without per-property validation (see module)."""
     full = {
         "template": _template(),
-        "title": {"text": title, "x": 0.0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 110, "b": 50},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},

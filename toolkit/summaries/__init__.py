@@ -1,8 +1,8 @@
 """Tidy summaries of a study that the dashboard and reports show as they are.
 
 ``frames`` reads view rows for a cohort (parameterised SQL); ``flow`` and ``exposure`` are pure
-functions from those rows to small tidy tables (enrolment flow, completeness, minutes per week,
-adherence, progression). Figures for them live in :mod:`toolkit.figures`.
+functions from those rows to small tidy tables (enrolment flow, completeness, adherence,
+progression). Figures for them live in :mod:`toolkit.figures`.
 """
 
 from __future__ import annotations
@@ -20,27 +20,34 @@ from toolkit.summaries.flow import (
     participant_flow,
 )
 from toolkit.summaries.frames import (
+    DATA_VIEWS,
     ingest_attempts,
+    instruments_scored,
     participant_samples,
     participant_sessions,
     participant_view,
+    participants_with,
     sample_participants,
     segment_weeks,
     unlabelled_segments,
+    weekly_speed_incline,
 )
 from toolkit.summaries.outcomes import table1_wide, trajectory_means
 
 __all__ = [
+    "DATA_VIEWS",
     "FLOW_STAGES",
     "adherence_by_participant",
     "data_completeness",
     "enrolment_by_arm",
     "ingest_attempts",
+    "instruments_scored",
     "mean_ci",
     "participant_flow",
     "participant_samples",
     "participant_sessions",
     "participant_view",
+    "participants_with",
     "progression",
     "sample_participants",
     "segment_weeks",
@@ -48,4 +55,5 @@ __all__ = [
     "trajectory_means",
     "unlabelled_segments",
     "weekly_minutes",
+    "weekly_speed_incline",
 ]

@@ -1,4 +1,5 @@
-"""Exposure summaries: minutes per week, adherence, speed and incline progression.
+"""Exposure summaries: minutes per week, adherence per participant, speed and incline
+progression.
 
 Pure functions: polars frames in (rows of the public views), a tidy polars frame out. The
 participants frame supplies ``arm`` (and ``condition``); joining here keeps the inputs plain
@@ -10,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from scipy import stats as scipy_stats
-
-MEASURES = ("retro_minutes", "forward_minutes")
+from scipy.special import stdtrit
 
 
 def mean_ci(
@@ -38,7 +37,7 @@ def mean_ci(
         .sort(list(by))
     )
     half = [
-        float(scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / n**0.5
+        float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / n**0.5
         if n >= 2 and sd is not None
         else None
         for n, sd in zip(grouped["n"], grouped["sd"], strict=True)
@@ -62,18 +61,22 @@ def weekly_minutes(
     """Mean minutes walked per participant and study week, by arm, retro and forward.
 
     ``weekly`` holds ``weekly_exposure`` rows (weeks without sessions count as zero minutes).
+    The means and t intervals are ``toolkit.stats.exposure_summary``'s; this lays them out for
+    tables and :func:`toolkit.figures.figure_weekly_minutes`.
     Returns: arm, study_week, measure (retro_minutes, forward_minutes), mean, sd, n, ci_low,
     ci_high.
     """
-    long = _with_arm(weekly, participants).unpivot(
-        index=["participant_id", "arm", "study_week"],
-        on=list(MEASURES),
-        variable_name="measure",
-        value_name="minutes",
+    from toolkit.stats import exposure_summary
+
+    columns = ["arm", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high"]
+    joined = _with_arm(weekly, participants)
+    if joined.height == 0:
+        return pl.DataFrame(schema={c: pl.String if c in ("arm", "measure") else pl.Float64
+                                    for c in columns})  # fmt: skip
+    summary = exposure_summary(
+        joined, columns=("retro_minutes", "forward_minutes"), alpha=1 - confidence
     )
-    return mean_ci(long, "minutes", ["arm", "measure", "study_week"], confidence=confidence).select(
-        "arm", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high"
-    )
+    return summary.rename({"group": "arm", "variable": "measure"}).select(columns)
 
 
 def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
@@ -98,36 +101,54 @@ def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -
     )
 
 
+def _weighted(column: str, name: str) -> pl.Expr:
+    """Duration-weighted mean of ``column`` (``distance_m`` gives speed: distance over time)
+    over the segments that recorded it; null, not zero, when none did."""
+    known = pl.col(column).is_not_null()
+    total = (
+        pl.col(column).sum()
+        if column == "distance_m"
+        else (pl.col(column) * pl.col("duration_s")).sum()
+    )
+    return (
+        pl.when(known.any())
+        .then(total / pl.col("duration_s").filter(known).sum())
+        .otherwise(None)
+        .alias(name)
+    )
+
+
 def progression(
-    segments: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
+    rows: pl.DataFrame, participants: pl.DataFrame, *, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Treadmill speed and incline per study week, by arm and walking direction.
 
-    ``segments`` holds session segments with ``study_week`` (see ``frames.segment_weeks``).
-    Each participant contributes one value per week (their duration-weighted mean speed and
-    incline that week), so people with many sessions do not dominate.
+    ``rows`` is either one row per participant, direction and study week with
+    ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``, aggregated in SQL: the
+    fast way for large studies), or session segments with ``study_week``
+    (``frames.segment_weeks``), which are aggregated here the same way: each participant's
+    duration-weighted speed and incline per week (over the segments that recorded them), so
+    each participant counts once per week and people with many sessions do not dominate.
     Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
     ci_low, ci_high.
     """
-    known = segments.filter(
-        pl.col("study_week").is_not_null() & pl.col("direction").is_in(["backward", "forward"])
-    )
-    per_person = (
-        _with_arm(known, participants)
-        .group_by("participant_id", "arm", "direction", "study_week")
-        .agg(
-            (pl.col("distance_m").sum() / pl.col("duration_s").sum()).alias("speed_mps"),
-            (
-                (pl.col("incline_pct") * pl.col("duration_s")).sum() / pl.col("duration_s").sum()
-            ).alias("incline_pct"),
+    if "speed_mps" in rows.columns:
+        person_weeks = rows
+    else:
+        person_weeks = (
+            rows.filter(
+                pl.col("study_week").is_not_null()
+                & pl.col("direction").is_in(["backward", "forward"])
+            )
+            .group_by("participant_id", "direction", "study_week")
+            .agg(_weighted("distance_m", "speed_mps"), _weighted("incline_pct", "incline_pct"))
         )
-        .unpivot(
-            index=["participant_id", "arm", "direction", "study_week"],
-            on=["speed_mps", "incline_pct"],
-            variable_name="measure",
-            value_name="value",
-        )
+    long = _with_arm(person_weeks, participants).unpivot(
+        index=["participant_id", "arm", "direction", "study_week"],
+        on=["speed_mps", "incline_pct"],
+        variable_name="measure",
+        value_name="value",
     )
     return mean_ci(
-        per_person, "value", ["arm", "direction", "measure", "study_week"], confidence=confidence
+        long, "value", ["arm", "direction", "measure", "study_week"], confidence=confidence
     ).select("arm", "direction", "study_week", "measure", "mean", "sd", "n", "ci_low", "ci_high")

@@ -43,6 +43,55 @@ def segment_weeks(study: Study, cohort: Cohort) -> pl.DataFrame:
     )
 
 
+def weekly_speed_incline(study: Study, cohort: Cohort) -> pl.DataFrame:
+    """One row per cohort participant, walking direction and study week with sessions.
+
+    Columns: participant_id, direction (backward or forward), study_week, speed_mps (distance
+    over time: the duration-weighted mean speed), incline_pct (duration-weighted mean),
+    minutes. Segments that do not record distance or incline (some devices do not) count only
+    towards the other measures; a week with none recorded has null there, not zero. Segments
+    of unknown direction and sessions outside the intervention weeks are left out. Aggregated
+    in SQL: a study has far more segments than participant-weeks.
+    """
+    members, params = cohort.to_sql()
+    return study.sql(
+        f"""
+        select
+            s.participant_id, s.direction, w.study_week,
+            sum(s.distance_m)
+                / sum(s.duration_s) filter (where s.distance_m is not null) as speed_mps,
+            sum(s.incline_pct * s.duration_s)
+                / sum(s.duration_s) filter (where s.incline_pct is not null) as incline_pct,
+            sum(s.duration_s) / 60.0 as minutes
+        from sessions s
+        join int_segment_weeks i using (participant_id, session_id, segment)
+        join int_participant_weeks w
+            on w.participant_id = s.participant_id and w.week_start = i.week_start
+        where s.direction in ('backward', 'forward') and s.participant_id in ({members})
+        group by s.participant_id, s.direction, w.study_week
+        order by s.participant_id, s.direction, w.study_week
+        """,
+        params,
+    )
+
+
+#: Views whose participants :func:`participants_with` can list.
+DATA_VIEWS = ("sessions", "treadmill_samples", "pain_scores", "wearable_daily")
+
+
+def participants_with(study: Study, view: str) -> pl.DataFrame:
+    """The distinct participant_id values having any row in ``view`` (one of ``DATA_VIEWS``)."""
+    if view not in DATA_VIEWS:
+        raise ValueError(f"The 'view' must be one of {DATA_VIEWS}. Got {view!r} instead.")
+    return study.sql(f"select distinct participant_id from {view} order by participant_id")
+
+
+def instruments_scored(study: Study) -> list[str]:
+    """Instruments with at least one score in the study, sorted."""
+    found = study.sql("select distinct instrument from pain_scores order by instrument")
+    return [str(v) for v in found["instrument"]]
+
+
 def sample_participants(study: Study) -> pl.DataFrame:
     """One row per participant with per-second treadmill samples: participant_id, samples."""
     return study.sql(

@@ -48,13 +48,15 @@ def table1_wide(table1: pl.DataFrame) -> pl.DataFrame:
 
 
 def trajectory_means(
-    trajectory: pl.DataFrame, *, bin_days: int = 7, confidence: float = 0.95
+    trajectory: pl.DataFrame, *, bin_days: int = 7, min_n: int = 3, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Mean score per arm in bins of study days (weeks by default), with a t-based CI.
 
     ``trajectory`` holds one row per score (``toolkit.analysis_frames.trajectory_frame``). Each
     participant counts once per bin (their mean score in it), so frequent diarists do not
-    dominate; scores before enrolment (baseline visits) fall in week 0. Returns: arm,
+    dominate; scores before enrolment (baseline visits) fall in week 0. Bins with fewer than
+    ``min_n`` participants (a few late visits) are dropped rather than drawn as a mean with a
+    meaningless interval. Returns: arm,
     study_week (bin centre in weeks), mean, sd, n, ci_low, ci_high.
     """
     if bin_days < 1:
@@ -66,4 +68,5 @@ def trajectory_means(
         .alias("study_week")
     )
     per_person = binned.group_by("participant_id", "arm", "study_week").agg(pl.col("score").mean())
-    return mean_ci(per_person, "score", ["arm", "study_week"], confidence=confidence)
+    means = mean_ci(per_person, "score", ["arm", "study_week"], confidence=confidence)
+    return means.filter(pl.col("n") >= min_n)
