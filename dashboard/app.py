@@ -50,6 +50,6 @@ except StudyError as exc:
 st.sidebar.title("retrowalk")
 sidebar.snapshot_caption(status)
 cohort = sidebar.cohort_filters(source, status.snapshot.version)
-sidebar.report_placeholder()
+sidebar.report_download(source, status.snapshot.version, cohort)
 context.publish(context.AppContext(source=source, status=status, cohort=cohort))
 page.run()

@@ -385,3 +385,15 @@ def session_samples(
 ) -> pl.DataFrame:
     """One session's per-second samples."""
     return summaries.participant_samples(snapshot_study(source), participant_id, session_id)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def report_html(source: str, version: str, cohort_json: str, outcome: str) -> tuple[bytes, str]:
+    """The private static report for the cohort (HTML bytes) and a file name for it.
+
+    ``toolkit.report`` is imported here for the same reason as ``toolkit.stats`` above.
+    """
+    from toolkit.report import report_html as build
+
+    html = build(snapshot_study(source), _cohort(cohort_json), outcome=outcome)
+    return html, f"retrowalk-report-{outcome}.html"

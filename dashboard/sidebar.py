@@ -196,10 +196,30 @@ def snapshot_caption(status: SnapshotStatus) -> None:
         )
 
 
-def report_placeholder() -> None:
-    """Where the static report's download will go (it is a later issue)."""
+def report_download(source: str, version: str, cohort: Cohort) -> None:
+    """Build the shareable static report for the cohort on request and offer it for download.
+
+    The report is always the private one (pseudonyms, study days, small cells suppressed); a
+    report with identifiers needs ``retrowalk report --identifiable`` on purpose.
+    """
     with st.sidebar.expander("Static report", expanded=False):
         st.caption(
-            "Not available yet: the shareable static report (`retrowalk report`) is still being "
-            "built. Its download will appear here, for the cohort chosen above."
+            "A self-contained HTML report of the cohort chosen above: opens offline, no "
+            "participant ids or calendar dates, groups under 5 participants suppressed."
         )
+        options = data.filter_options(source, version)["instruments"]
+        ordered = sorted(options, key=lambda name: (name != "nrs", name))
+        outcome = st.selectbox("Primary outcome", ordered, key="report_outcome")
+        if st.button("Prepare report", key="report_prepare"):
+            with st.spinner("Running the analyses and rendering the report..."):
+                html, name = data.report_html(source, version, cohort.to_json(), outcome)
+            st.session_state["report_ready"] = (html, name)
+        ready = st.session_state.get("report_ready")
+        if ready:
+            st.download_button(
+                "Download report (HTML)",
+                ready[0],
+                file_name=ready[1],
+                mime="text/html",
+                key="report_download",
+            )

@@ -264,3 +264,15 @@ def test_an_empty_study_renders_every_page(app: Callable[..., AppTest], tmp_path
         assert at.title[0].value == title
         if title == "Participant":
             assert at.info[0].value == "No participants in this cohort."
+
+
+def test_static_report_is_prepared_on_request_for_the_cohort(
+    app: Callable[..., AppTest],
+) -> None:
+    at = app(arms="retro,usual_care")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download report (HTML)" not in labels  # nothing is built until asked for
+    at.sidebar.button(key="report_prepare").click().run()
+    no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download report (HTML)" in labels
