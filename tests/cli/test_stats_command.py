@@ -70,7 +70,7 @@ def test_saved_cohort_and_usage_errors(demo_study: Path, tmp_path: Path) -> None
         "retro",
     }
     both = run_cli("stats", copy, "change", "--cohort", "walkers", "--arm", "retro")
-    assert both.returncode == 2 and "either --cohort or filter" in both.stderr
+    assert both.returncode == 2 and "either --cohort NAME or filter options" in both.stderr
     unknown = invoke("stats", copy, "change", "--cohort", "nobody")
     assert unknown.returncode == 2 and "No saved cohort named 'nobody'" in unknown.stderr
     bad = invoke("stats", copy, "ancova", "--alpha", "1.5")

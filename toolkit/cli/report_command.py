@@ -11,31 +11,9 @@ from typing import Any
 
 import click
 
-from toolkit.cohorts import Cohort, load_cohort
+from toolkit.cli.cohort_options import cohort_from_options, cohort_options
+from toolkit.cohorts import load_cohort
 from toolkit.study import open_study
-
-
-def _cohort(
-    study_cohort: str | None, options: dict[str, Any], filters: tuple[str, ...]
-) -> Cohort | str | None:
-    """A saved cohort's name, or a Cohort from the filter options and ``KEY=VALUE`` filters,
-    or None (everyone)."""
-    given: dict[str, Any] = {k: v for k, v in options.items() if v not in (None, ())}
-    if study_cohort and (filters or given):
-        raise click.UsageError("give either --cohort NAME or filter options, not both")
-    if study_cohort:
-        return study_cohort
-    if not filters and not given:
-        return None
-    pairs: dict[str, Any] = dict(given)
-    for item in filters:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.UsageError(
-                f"--filter takes KEY=VALUE (e.g. arms=retro,forward); got {item!r}"
-            )
-        pairs[key.strip()] = value.strip()
-    return Cohort.from_dict(pairs)
 
 
 @click.command("report")
@@ -54,24 +32,7 @@ def _cohort(
     default=None,
     help="also print the report to this PDF (needs Debian's chromium)",
 )
-@click.option("--cohort", "cohort_name", default=None, help="a saved cohort's name")
-@click.option("--arm", "arms", multiple=True, help="keep this arm (repeatable)")
-@click.option("--condition", "conditions", multiple=True, help="keep this condition (repeatable)")
-@click.option("--sex", "sexes", multiple=True, help="keep this sex (repeatable)")
-@click.option("--site", "sites", multiple=True, help="keep this site (repeatable)")
-@click.option("--age-min", type=float, default=None)
-@click.option("--age-max", type=float, default=None)
-@click.option("--bmi-min", type=float, default=None)
-@click.option("--bmi-max", type=float, default=None)
-@click.option("--min-adherence", type=float, default=None, help="mean weekly adherence, e.g. 0.5")
-@click.option(
-    "--filter",
-    "filters",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="any other cohort filter, e.g. enrolled_from=2025-03-01 or complete_for=nrs "
-    "(repeatable; keys as in toolkit.cohorts.Cohort)",
-)
+@cohort_options
 @click.option("--outcome", default="nrs", show_default=True, help="primary outcome instrument")
 @click.option(
     "--identifiable",
@@ -90,21 +51,11 @@ def report(
     study: Path,
     out: Path,
     pdf: Path | None,
-    cohort_name: str | None,
-    arms: tuple[str, ...],
-    conditions: tuple[str, ...],
-    sexes: tuple[str, ...],
-    sites: tuple[str, ...],
-    age_min: float | None,
-    age_max: float | None,
-    bmi_min: float | None,
-    bmi_max: float | None,
-    min_adherence: float | None,
-    filters: tuple[str, ...],
     outcome: str,
     identifiable: bool,
     min_cell: int,
     no_extracts: bool,
+    **cohort_params: Any,
 ) -> None:
     """Write a static report on STUDY: self-contained HTML, optional PDF, data extracts.
 
@@ -113,18 +64,7 @@ def report(
     """
     from toolkit.report import build_report
 
-    options = {
-        "arms": arms,
-        "conditions": conditions,
-        "sexes": sexes,
-        "sites": sites,
-        "age_min": age_min,
-        "age_max": age_max,
-        "bmi_min": bmi_min,
-        "bmi_max": bmi_max,
-        "min_adherence": min_adherence,
-    }
-    chosen = _cohort(cohort_name, options, filters)
+    chosen = cohort_from_options(cohort_params)
     with open_study(study, read_only=True) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work

@@ -15,22 +15,11 @@ from typing import Any
 import click
 import polars as pl
 
+from toolkit.cli.cohort_options import cohort_from_options, cohort_options
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.errors import StatsWarning, UsageError
 
 ANALYSES = ("table1", "change", "ancova", "mixed-model", "mmrm", "dose-response", "responders")
-
-
-def _cohort(name: str | None, filters: dict[str, Any]) -> Any:
-    """A saved cohort's name, or a Cohort built from the filter options."""
-    from toolkit.cohorts import Cohort
-
-    given = {k: v for k, v in filters.items() if v not in (None, ())}
-    if name is not None:
-        if given:
-            raise UsageError("Use either --cohort or filter options, not both.")
-        return name
-    return Cohort.from_dict(given)
 
 
 #: The comparator arm used when --reference is not given and the cohort has it.
@@ -142,18 +131,7 @@ def adjust_comparisons(frame: pl.DataFrame, analysis: str, method: str) -> pl.Da
 @click.command()
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("analysis", type=click.Choice(ANALYSES))
-@click.option("--cohort", "cohort_name", default=None, help="a saved cohort's name")
-@click.option("--arm", "arms", multiple=True, help="keep this arm (repeatable)")
-@click.option("--condition", "conditions", multiple=True, help="keep this condition (repeatable)")
-@click.option("--sex", "sexes", multiple=True, help="keep this sex (repeatable)")
-@click.option("--site", "sites", multiple=True, help="keep this site (repeatable)")
-@click.option("--age-min", type=float, default=None)
-@click.option("--age-max", type=float, default=None)
-@click.option("--bmi-min", type=float, default=None)
-@click.option("--bmi-max", type=float, default=None)
-@click.option("--min-adherence", type=float, default=None, help="mean weekly adherence, e.g. 0.5")
-@click.option("--enrolled-from", default=None, help="first enrolment date (YYYY-MM-DD)")
-@click.option("--enrolled-to", default=None, help="last enrolment date (YYYY-MM-DD)")
+@cohort_options
 @click.option(
     "--outcome",
     "outcomes",
@@ -192,18 +170,6 @@ def adjust_comparisons(frame: pl.DataFrame, analysis: str, method: str) -> pl.Da
 def stats(
     study: Path,
     analysis: str,
-    cohort_name: str | None,
-    arms: tuple[str, ...],
-    conditions: tuple[str, ...],
-    sexes: tuple[str, ...],
-    sites: tuple[str, ...],
-    age_min: float | None,
-    age_max: float | None,
-    bmi_min: float | None,
-    bmi_max: float | None,
-    min_adherence: float | None,
-    enrolled_from: str | None,
-    enrolled_to: str | None,
     outcomes: tuple[str, ...],
     adjust: str | None,
     reference: str | None,
@@ -212,6 +178,7 @@ def stats(
     missing: str,
     alpha: float,
     fmt: str,
+    **cohort_params: Any,
 ) -> None:
     """Run ANALYSIS (table1, change, ancova, mixed-model, mmrm, dose-response, responders)
     on a cohort of STUDY and print the result table."""
@@ -219,21 +186,8 @@ def stats(
 
     if not study.exists():
         raise click.UsageError(f"no study at {study}")
-    filters = {
-        "arms": arms,
-        "conditions": conditions,
-        "sexes": sexes,
-        "sites": sites,
-        "age_min": age_min,
-        "age_max": age_max,
-        "bmi_min": bmi_min,
-        "bmi_max": bmi_max,
-        "min_adherence": min_adherence,
-        "enrolled_from": enrolled_from,
-        "enrolled_to": enrolled_to,
-    }
+    cohort = cohort_from_options(cohort_params)
     with open_study(study, read_only=True) as opened:
-        cohort = _cohort(cohort_name, filters)
         if adjust is not None and analysis == "table1":
             raise UsageError("--adjust needs an analysis with p-values, not table1.")
         parts = []
