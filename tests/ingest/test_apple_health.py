@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from retrowalk_demo.apple_health_xml import PHONE, Record, Workout, write_export_file
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster
 from toolkit import open_study
 from toolkit.errors import IngestError
 from toolkit.ingest.apple_health import parse, read_export, to_parsed
@@ -90,15 +89,6 @@ def export_zip(path: Path, elements: list[Record | Workout], tmp: Path) -> Path:
         zf.writestr("apple_health_export/export_cda.xml", "<ClinicalDocument/>")
         zf.writestr("apple_health_export/workout-routes/route_2025-03-06.gpx", "<gpx/>")
         zf.writestr("apple_health_export/electrocardiograms/ecg_2025-03-06.csv", "Name,x\n")
-    return path
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Path:
-    path = tmp_path / "study.duckdb"
-    with open_study(path) as opened:
-        report = opened.ingest([roster(tmp_path / "roster.csv", *DEFAULT_ROSTER_ROWS)])
-    assert report.exit_code == 0
     return path
 
 

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
+from tests.ingest.helpers import write
 from toolkit import open_study
 
 HEADER = '"Activity Type","Date","Favorite","Title","Distance","Calories","Time","Avg HR"\n'
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Path:
-    path = tmp_path / "study.duckdb"
-    with open_study(path) as opened:
-        assert opened.ingest([roster(tmp_path / "roster.csv", *DEFAULT_ROSTER_ROWS)]).exit_code == 0
-    return path
 
 
 def test_activities_become_workouts_in_the_participants_zone(study: Path, tmp_path: Path) -> None:

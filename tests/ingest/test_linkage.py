@@ -7,20 +7,10 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from retrowalk_demo.apple_health_xml import Record, write_export_file
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
+from tests.ingest.helpers import write
 from toolkit import open_study
 from toolkit.ingest.linkage import matches
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Path:
-    path = tmp_path / "study.duckdb"
-    with open_study(path) as opened:
-        assert opened.ingest([roster(tmp_path / "roster.csv", *DEFAULT_ROSTER_ROWS)]).exit_code == 0
-    return path
 
 
 def apple_zip(path: Path, tmp: Path, steps: int) -> Path:

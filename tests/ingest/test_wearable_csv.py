@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
+from tests.ingest.helpers import write
 from toolkit import open_study
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Path:
-    path = tmp_path / "study.duckdb"
-    with open_study(path) as opened:
-        assert opened.ingest([roster(tmp_path / "roster.csv", *DEFAULT_ROSTER_ROWS)]).exit_code == 0
-    return path
 
 
 def daily(study: Path) -> list[tuple[object, ...]]:
