@@ -30,11 +30,11 @@ from toolkit.stats._common import (
     check_frame,
     check_numeric,
     complete_cases,
+    group_levels,
     result_frame,
     t_interval,
     z_interval,
 )
-from toolkit.stats._design import categorical_levels
 from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
 
 
@@ -217,12 +217,7 @@ def prepare_lmm(
     columns = [np.ones(kept.height), t]
     levels: list[str] = []
     if group is not None:
-        levels = categorical_levels(kept[group], reference)
-        if reference is not None and reference not in levels:
-            raise UsageError(
-                f"The 'reference' parameter of {func} must be a level of {group!r} "
-                f"({', '.join(levels)}). Got {reference!r} instead."
-            )
+        levels = group_levels(kept, group, reference, func)
         values = kept[group].cast(pl.String).to_numpy()
         for level in levels[1:]:
             dummy = (values == level).astype(float)

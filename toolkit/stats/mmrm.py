@@ -33,10 +33,11 @@ from toolkit.stats._common import (
     check_frame,
     check_numeric,
     complete_cases,
+    group_levels,
     result_frame,
     t_interval,
 )
-from toolkit.stats._design import build_design, categorical_levels
+from toolkit.stats._design import build_design
 from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
 
 
@@ -243,12 +244,7 @@ def mmrm(
     names = list(visit_design.names)
     levels: list[str] = []
     if group is not None:
-        levels = categorical_levels(kept[group], reference)
-        if reference is not None and reference not in levels:
-            raise UsageError(
-                f"The 'reference' parameter of {func} must be a level of {group!r} "
-                f"({', '.join(levels)}). Got {reference!r} instead."
-            )
+        levels = group_levels(kept, group, reference, func)
         arm_values = kept[group].cast(pl.String).to_numpy()
         vis = kept["_visit_index"].to_numpy()
         for level in levels[1:]:
