@@ -56,9 +56,12 @@ def read_text_csv(path: Path) -> pl.DataFrame:
     except (pl.exceptions.NoDataError, UnicodeDecodeError) as exc:
         raise IngestError(f"not a readable CSV file: {_first_line(exc)}") from exc
     frame = frame.rename({c: c.strip().lower() for c in frame.columns})
-    frame = frame.with_columns(pl.col(pl.String).str.strip_chars())
     frame = frame.with_columns(
-        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns]
+        [
+            pl.when(stripped == "").then(None).otherwise(stripped).alias(c)
+            for c in frame.columns
+            for stripped in [pl.col(c).str.strip_chars()]
+        ]
     )
     return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
 

@@ -61,14 +61,19 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
 def _directions(text: pl.DataFrame) -> pl.Series:
     if "direction" not in text.columns:
         return pl.Series("direction", ["unknown"] * text.height)
-    lowered = text["direction"].str.to_lowercase()
     aliases = {
         "backwards": "backward",
         "retro": "backward",
         "reverse": "backward",
         "forwards": "forward",
     }
-    return lowered.replace(aliases).fill_null("unknown").alias("direction")
+    raw = text["direction"]
+    # a file holds a handful of distinct spellings: map those, not every row
+    mapping = {
+        value: aliases.get(value.lower(), value.lower())
+        for value in raw.drop_nulls().unique().to_list()
+    }
+    return raw.replace_strict(mapping, default=None).fill_null("unknown").alias("direction")
 
 
 def _optional_text(text: pl.DataFrame, column: str) -> pl.Series:
