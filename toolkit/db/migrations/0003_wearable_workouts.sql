@@ -1,4 +1,4 @@
--- 0004: workouts from wearable exports (Apple Health Workout elements and the like).
+-- 0003: workouts from wearable exports (Apple Health Workout elements and the like).
 -- One row per workout; an indoor walking workout is how a watch records treadmill walking.
 -- raw_wearable_samples keeps no database key on purpose (see 0001 on sample tables); the
 -- loader de-duplicates its rows on the canonical key instead (toolkit/ingest/canonical.py).
