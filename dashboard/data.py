@@ -68,9 +68,7 @@ def filter_options(source: str, version: str) -> dict[str, Any]:
     """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments."""
     study = snapshot_study(source)
     people = members(study, Cohort())
-    instruments = study.sql("select distinct instrument from outcomes order by instrument")[
-        "instrument"
-    ].to_list()
+    instruments = summaries.instruments_scored(study)
 
     def distinct(column: str) -> list[str]:
         return sorted(str(v) for v in people[column].drop_nulls().unique().to_list())
