@@ -167,14 +167,38 @@ def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
     )
 
 
-def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Derive segments (runs of one direction) and session headers from ordered samples.
+def _session_runs(samples: pl.DataFrame) -> pl.Series:
+    """An integer id per run of rows of one session (runs change where the session does)."""
+    starts = (
+        (samples["participant_id"] != samples["participant_id"].shift(1))
+        | (samples["session_id"] != samples["session_id"].shift(1))
+    ).fill_null(True)
+    return starts.cum_sum().cast(pl.Int64).alias("_s")
 
-    Two samples of one session at the same instant are an error (found on the sorted rows).
+
+def _in_session_time_order(samples: pl.DataFrame, runs: pl.Series) -> bool:
+    """Whether each session's samples are contiguous and in time order (exports usually are)."""
+    later = samples["recorded_at"].diff().dt.total_microseconds()
+    same_run = runs == runs.shift(1)
+    if (same_run & (later <= 0)).fill_null(False).any():
+        return False
+    firsts = samples.select("participant_id", "session_id").filter(~same_run.fill_null(False))
+    return firsts.n_unique() == firsts.height
+
+
+def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Derive segments (runs of one direction) and session headers from samples.
+
+    Two samples of one session at the same instant are an error (found on the ordered rows).
+    Files already in session and time order (the usual case) are not sorted again.
     """
     session = ["participant_id", "session_id"]
-    ordered = samples.sort([*session, "recorded_at"]).with_columns(
-        (pl.col("recorded_at").shift(-1).over(session) - pl.col("recorded_at"))
+    runs = _session_runs(samples)
+    if not _in_session_time_order(samples, runs):
+        samples = samples.sort([*session, "recorded_at"])
+        runs = _session_runs(samples)
+    ordered = samples.with_columns(runs).with_columns(
+        (pl.col("recorded_at").shift(-1).over("_s") - pl.col("recorded_at"))
         .dt.total_microseconds()
         .truediv(1e6)
         .alias("dt")
@@ -190,20 +214,23 @@ def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         )
     timed = (
         ordered.lazy()
-        .with_columns(pl.col("dt").fill_null(pl.col("dt").median().over(session)).fill_null(1.0))
+        .with_columns(pl.col("dt").fill_null(pl.col("dt").median().over("_s")).fill_null(1.0))
         .with_columns(
-            (pl.col("direction") != pl.col("direction").shift(1).over(session))
+            (pl.col("direction") != pl.col("direction").shift(1))
+            .or_(pl.col("_s") != pl.col("_s").shift(1))
             .fill_null(True)
             .cum_sum()
-            .over(session)
+            .over("_s")
             .sub(1)
             .cast(pl.Int32)
             .alias("segment")
         )
     )
     segments = (
-        timed.group_by([*session, "segment"])
+        timed.group_by(["_s", "segment"])
         .agg(
+            pl.col("participant_id").first(),
+            pl.col("session_id").first(),
             pl.col("direction").first(),
             pl.col("recorded_at").min().alias("started_at"),
             pl.col("dt").sum().alias("duration_s"),
@@ -218,8 +245,8 @@ def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
             pl.when(pl.col("_has_speed")).then(pl.col("distance_m")).alias("distance_m"),
         )
         .with_columns((pl.col("distance_m") / pl.col("duration_s")).alias("mean_speed_mps"))
-        .drop("_has_speed")
         .sort([*session, "segment"])
+        .drop("_has_speed", "_s")
         .collect()
     )
     sessions = (
