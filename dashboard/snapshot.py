@@ -76,6 +76,8 @@ def materialize(
     try:
         # A background job: one DuckDB thread, so pages being drawn meanwhile keep the CPUs.
         conn.execute("set threads = 1")
+        # Nobody watches this query: no progress bar in the server's terminal.
+        conn.execute("set enable_progress_bar = false")
         for view in MATERIALIZED_VIEWS:
             conn.execute(f"create table _snapshot_{view} as select * from {view}")
             conn.execute(f"create or replace view {view} as select * from _snapshot_{view}")
