@@ -2,11 +2,11 @@
 
 ``retrowalk dashboard`` runs Streamlit in its own process (no second interpreter) through
 :func:`serve`. Before the server starts, a background thread does what the first browser visit
-would otherwise do after it connects: import the dashboard's modules (polars, plotly, the
-statistics stack), take the study's snapshot (copying the file; its slow views then start being
-stored as tables in the background, see :mod:`dashboard.snapshot`) and fill the caches the
-Overview page's charts read for the everyone-cohort. Streamlit starting its server and the browser
-loading the page's JavaScript take about as long, so the first page finds its data ready.
+would otherwise do after it connects: import the dashboard's modules (polars, plotly, DuckDB),
+take the study's snapshot (copying the file) and fill the caches the Overview page's charts read
+for the everyone-cohort. Only then does the snapshot's background copy (its slow views stored as
+tables, see :mod:`dashboard.snapshot`) start, so the two do not share the CPUs. Streamlit
+starting its server and the browser loading the page's JavaScript overlap with this work.
 
 The thread calls the very functions the pages call (same cache keys): the snapshot manager is a
 process-wide ``st.cache_resource``; the ``st.cache_data`` results are only shared once
@@ -59,17 +59,23 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
     from dashboard.connection import snapshot_manager
     from toolkit.cohorts import Cohort
 
-    status = snapshot_manager(source).current()
-    version = status.snapshot.version
-    if runtime_timeout and not _runtime_ready(runtime_timeout):
-        return WarmUp(version, None, None)
-    options = data.filter_options(source, version)
-    cohort_json = Cohort().to_json()
-    instrument = data.default_instrument(options["instruments"])
-    data.overview_tables(source, version, cohort_json, instrument)
-    # Not Table 1: it imports the statistics stack (seconds of CPU holding the GIL), which
-    # would slow the page drawing its charts; the page computes it after them.
-    return WarmUp(version, cohort_json, instrument)
+    manager = snapshot_manager(source)
+    # The snapshot's background materialization waits until these queries are done: on a
+    # small machine it would otherwise take a CPU from them (and from the browser).
+    status = manager.current(start_background=False)
+    try:
+        version = status.snapshot.version
+        if runtime_timeout and not _runtime_ready(runtime_timeout):
+            return WarmUp(version, None, None)
+        options = data.filter_options(source, version)
+        cohort_json = Cohort().to_json()
+        instrument = data.default_instrument(options["instruments"])
+        data.overview_tables(source, version, cohort_json, instrument)
+        # Not Table 1: it imports the statistics stack (seconds of CPU holding the GIL), which
+        # would slow the page drawing its charts; the page computes it after them.
+        return WarmUp(version, cohort_json, instrument)
+    finally:
+        manager.start_background()
 
 
 def _warm_up_quietly(source: str) -> None:
