@@ -10,7 +10,9 @@ Goals: each cohort filter change takes under 150 ms of server time; the first pa
   framework's floor).
 * **First page ready**: ``retrowalk dashboard STUDY`` is started on a free port and Chromium
   (Playwright) opens it; the time runs from process start until the Overview's charts have drawn
-  their SVG. Baseline in the same run: the same measure for a one-line Streamlit app.
+  their SVG. Baselines in the same run: the same measure for a one-line Streamlit app, and for
+  an app drawing just two tiny Plotly charts (the floor for any page with charts: the browser
+  loads and starts plotly.js).
 
 Usage: ``python benchmarks/bench_dashboard.py [PARTICIPANTS]`` (default 10000). The study is
 built once into ``benchmarks/out/dashboard_<N>/`` (ingesting 10,000 participants' files takes
@@ -146,9 +148,22 @@ def baseline_rerun() -> float:
     return statistics.median(times)
 
 
-def first_page_ready(study: Path | None) -> float | None:
+#: Ready in the browser: two Plotly charts have drawn their SVG.
+CHARTS_DRAWN = (
+    "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+    ".filter(c => c.querySelector('.main-svg')).length >= 2"
+)
+HELLO = "import streamlit as st\nst.write('hello')\n"
+TWO_CHARTS = (
+    "import plotly.graph_objects as go\nimport streamlit as st\n"
+    "st.plotly_chart(go.Figure(go.Bar(x=[1, 2], y=[3, 4])))\n"
+    "st.plotly_chart(go.Figure(go.Bar(x=[1, 2], y=[4, 3])))\n"
+)
+
+
+def first_page_ready(study: Path | None, script: str = HELLO) -> float | None:
     """Seconds from starting the server to the first page's charts drawn in Chromium
-    (``study`` None: a one-line Streamlit app instead); None without Chromium."""
+    (``study`` None: the Streamlit app ``script`` instead); None without Chromium."""
     executable = chromium_path()
     if executable is None:
         return None
@@ -162,25 +177,21 @@ def first_page_ready(study: Path | None) -> float | None:
             if study is not None:
                 with dashboard_server(study) as url:
                     page.goto(url)
-                    page.wait_for_function(
-                        "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-                        ".filter(c => c.querySelector('.main-svg')).length >= 2",
-                        timeout=120_000,
-                    )
+                    page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
                     return time.perf_counter() - t0
-            return _hello_ready(page, t0)
+            return _script_ready(page, t0, script)
         finally:
             browser.close()
 
 
-def _hello_ready(page: object, t0: float) -> float:
+def _script_ready(page: object, t0: float, source: str) -> float:
     import subprocess
     import urllib.request
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "hello.py"
-        script.write_text("import streamlit as st\nst.write('hello')\n")
+        script.write_text(source)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -209,7 +220,10 @@ def _hello_ready(page: object, t0: float) -> float:
                 except OSError:
                     time.sleep(0.1)
             page.goto(f"http://127.0.0.1:{port}")  # type: ignore[attr-defined]
-            page.wait_for_selector("text=hello", timeout=60_000)  # type: ignore[attr-defined]
+            if source == HELLO:
+                page.wait_for_selector("text=hello", timeout=60_000)  # type: ignore[attr-defined]
+            else:
+                page.wait_for_function(CHARTS_DRAWN, timeout=60_000)  # type: ignore[attr-defined]
             return time.perf_counter() - t0
         finally:
             process.terminate()
@@ -219,8 +233,9 @@ def _hello_ready(page: object, t0: float) -> float:
 def main(participants: int, only_first_page: bool = False) -> None:
     study = ensure_study(participants)
     if only_first_page:
-        hello, ready = first_page_ready(None), first_page_ready(study)
-        print(f"first page ready {ready} s; one-line app {hello} s")
+        hello, charts = first_page_ready(None), first_page_ready(None, TWO_CHARTS)
+        ready = first_page_ready(study)
+        print(f"first page ready {ready} s; one-line app {hello} s; two-chart app {charts} s")
         return
     floor = baseline_rerun()
     timings, cold, fast, warm_up = filter_change_times(study)
@@ -246,14 +261,16 @@ def main(participants: int, only_first_page: bool = False) -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     hello = first_page_ready(None)
+    charts = first_page_ready(None, TWO_CHARTS)
     ready = first_page_ready(study)
-    if ready is None or hello is None:
+    if ready is None or hello is None or charts is None:
         print("\nfirst page ready: not measured (Chromium is not installed)")
         return
     print(
         f"\nfirst page ready in Chromium: {ready:.2f} s (goal {GOAL_FIRST_PAGE_S:.0f} s, ratio "
         f"{ready / GOAL_FIRST_PAGE_S:.2f}); one-line Streamlit app {hello:.2f} s (ratio "
-        f"{ready / hello:.1f}x)"
+        f"{ready / hello:.1f}x); two tiny Plotly charts {charts:.2f} s "
+        f"(ratio {ready / charts:.1f}x)"
     )
 
 

@@ -60,6 +60,13 @@ def in_cohort(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     return frame.filter(pl.col("participant_id").is_in(ids.implode()))
 
 
+def default_instrument(instruments: list[str]) -> str:
+    """The outcome the Overview's flow starts with: NRS pain when recorded, else the first."""
+    if "nrs" in instruments or not instruments:
+        return "nrs"
+    return instruments[0]
+
+
 # --- study-wide frames (one entry per snapshot version) -------------------------------------
 
 
@@ -68,7 +75,9 @@ def filter_options(source: str, version: str) -> dict[str, Any]:
     """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments."""
     study = snapshot_study(source)
     people = members(study, Cohort())
-    instruments = summaries.instruments_scored(study)
+    # From the cached ``outcomes`` rows the Overview reads anyway: a slow view to query twice.
+    outcomes = study_view(source, version, "outcomes")
+    instruments = sorted(outcomes["instrument"].drop_nulls().unique().to_list())
 
     def distinct(column: str) -> list[str]:
         return sorted(str(v) for v in people[column].drop_nulls().unique().to_list())

@@ -76,6 +76,8 @@ def materialize(
     try:
         # A background job: one DuckDB thread, so pages being drawn meanwhile keep the CPUs.
         conn.execute("set threads = 1")
+        # Nobody watches this query: no progress bar in the server's terminal.
+        conn.execute("set enable_progress_bar = false")
         for view in MATERIALIZED_VIEWS:
             conn.execute(f"create table _snapshot_{view} as select * from {view}")
             conn.execute(f"create or replace view {view} as select * from _snapshot_{view}")
@@ -185,8 +187,12 @@ class SnapshotManager:
         # interrupted first.
         atexit.register(self.stop_background)
 
-    def current(self) -> SnapshotStatus:
+    def current(self, *, start_background: bool = True) -> SnapshotStatus:
         """The snapshot to read, refreshed first if the study changed and nobody writes it.
+
+        ``start_background`` False leaves a new snapshot's background materialization to a
+        later :meth:`start_background` (the server-start warm-up runs its queries first, so
+        the two do not share the CPUs).
 
         Raises :class:`StudyBusyError` when a writer holds the study and there is no earlier
         snapshot yet (the dashboard started during an ingest).
@@ -198,7 +204,7 @@ class SnapshotManager:
             if self._snapshot is not None and stamp == self._stamp:
                 return SnapshotStatus(self._snapshot, stale=False, writer_pid=None)
             holder = lock_holder(self.source)
-            if holder is None and self._refresh(stamp):
+            if holder is None and self._refresh(stamp, start_background):
                 assert self._snapshot is not None
                 return SnapshotStatus(self._snapshot, stale=False, writer_pid=None)
             if self._snapshot is None:
@@ -209,7 +215,7 @@ class SnapshotManager:
                 )
             return SnapshotStatus(self._snapshot, stale=True, writer_pid=holder)
 
-    def _refresh(self, stamp: tuple[int, int, int, int]) -> bool:
+    def _refresh(self, stamp: tuple[int, int, int, int], start_background: bool = True) -> bool:
         """Copy the study and open the copy; False if it changed or got locked meanwhile."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._remove_orphans()
@@ -242,15 +248,29 @@ class SnapshotManager:
             # Sessions still running a query keep the old connection alive (and its file's
             # inode: unlinking an open file is safe on POSIX) until they finish.
             _remove(previous.path)
-        if self.fast:
-            self._worker = threading.Thread(
-                target=self._materialize,
-                args=(self._snapshot,),
-                daemon=True,  # see stop_background
-                name="retrowalk-snapshot",
-            )
-            self._worker.start()
+        self._worker = None
+        if start_background:
+            self._start_background()
         return True
+
+    def start_background(self) -> None:
+        """Start materializing the current snapshot, unless done, running, or not wanted."""
+        with self._lock:
+            self._start_background()
+
+    def _start_background(self) -> None:
+        snapshot = self._snapshot
+        if not self.fast or snapshot is None or snapshot.materialized:
+            return
+        if self._worker is not None:  # started for this snapshot already (maybe finished)
+            return
+        self._worker = threading.Thread(
+            target=self._materialize,
+            args=(snapshot,),
+            daemon=True,  # see stop_background
+            name="retrowalk-snapshot",
+        )
+        self._worker.start()
 
     def _materialize(self, snapshot: Snapshot) -> None:
         """Build a fast copy of ``snapshot`` and swap it in, unless a newer one came first."""

@@ -15,7 +15,7 @@ instruments = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for the flow",
     instruments,
-    index=instruments.index("nrs") if "nrs" in instruments else 0,
+    index=instruments.index(data.default_instrument(options["instruments"])),
     key="overview_instrument",
 )
 tables = data.overview_tables(ctx.source, ctx.version, ctx.cohort_json, instrument)

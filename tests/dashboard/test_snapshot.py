@@ -165,3 +165,21 @@ def test_a_process_can_exit_while_the_background_copy_is_being_built(
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "running"  # it exits in the middle of a DuckDB query
     assert "terminate" not in result.stderr
+
+
+def test_the_background_copy_can_wait_until_asked_for(study_copy: Path, tmp_path: Path) -> None:
+    # The server-start warm-up takes the snapshot, runs the first page's queries, then starts
+    # the background copy (so the two do not share the CPUs).
+    manager = SnapshotManager(study_copy, tmp_path / "snapshots")
+    try:
+        status = manager.current(start_background=False)
+        assert not manager.wait_until_fast(timeout=0)  # nothing was started
+        manager.current()  # a later script run on the same study does not start it either
+        assert not manager.wait_until_fast(timeout=0)
+        manager.start_background()
+        assert manager.wait_until_fast(timeout=120), manager.materialize_error
+        fast = manager.current().snapshot
+        assert fast.materialized and fast.version == status.snapshot.version
+        assert fast.path != status.snapshot.path
+    finally:
+        manager.close()

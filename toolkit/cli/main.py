@@ -5,8 +5,6 @@ Exit codes everywhere: 0 success, 1 the work ran but some input was rejected, 2 
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -152,16 +150,11 @@ def dashboard(study: Path | None) -> None:
         import dashboard
 
         app = Path(dashboard.__file__).parent / "app.py"
-    env = {**os.environ, "RETROWALK_STUDY": str(study.resolve())}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--browser.gatherUsageStats=false",
-    ]
-    sys.exit(subprocess.call(command, env=env))
+    # In this process, with the first page's data prepared while the server starts.
+    sys.path.insert(0, str(app.parents[1]))
+    from dashboard.warmup import serve
+
+    serve(app, study)
 
 
 cli.add_command(report)

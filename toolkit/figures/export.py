@@ -9,6 +9,7 @@ says so, and callers offer HTML instead.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from functools import cache
@@ -21,9 +22,9 @@ _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-sta
 @cache
 def static_export_problem() -> str | None:
     """Why PNG/SVG export cannot work here, or None when it can (kaleido and a browser)."""
-    try:
-        import kaleido  # noqa: F401
-    except ImportError:
+    # Found, not imported: importing kaleido takes a noticeable part of a second, and pages
+    # ask this while drawing their first chart (the export itself imports it when clicked).
+    if importlib.util.find_spec("kaleido") is None:
         return "the kaleido package is not installed (pip install kaleido)"
     configured = os.environ.get("BROWSER_PATH")
     if configured and os.path.exists(configured):

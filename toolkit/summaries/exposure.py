@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from scipy.special import stdtrit
 
 
 def mean_ci(
@@ -26,6 +25,10 @@ def mean_ci(
         raise ValueError(
             f"The 'confidence' parameter of mean_ci must be in (0, 1). Got {confidence} instead."
         )
+    # Imported here: scipy takes a noticeable part of a second to import, and the dashboard's
+    # first page imports this package without needing a confidence interval.
+    from scipy.special import stdtrit
+
     grouped = (
         frame.filter(pl.col(value).is_not_null())
         .group_by(list(by))
