@@ -61,7 +61,6 @@ _WORKOUT = re.compile(rb"<Workout[\s/>]")
 _WORKOUT_TAG = re.compile(rb"""<Workout((?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?)>""")
 _CHILD = re.compile(rb"""<(MetadataEntry|WorkoutStatistics)\s((?:[^>"']|"[^"]*"|'[^']*')*)>""")
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z_:][-A-Za-z0-9._:]*);|&")
-_SKIPPED = (b"",) * (len(RECORD_ATTRIBUTES) + 1)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _WS = re.compile(r"\r\n|[\t\n\r]")
 
@@ -250,38 +249,42 @@ def _record_tags(block: bytes, offset: int) -> pl.Series:
 
 @cache
 def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
-    """One regex for a whole block: kept types in Apple's attribute order, others skipped.
+    """One regex for a whole block that matches only records of the kept types.
 
-    Apple writes every Record's attributes in one fixed order with double quotes. After
-    ``<Record`` the first branch captures a kept type's attributes in that order; the second
-    matches the start of a record of another type (the regex engine then skips ahead to the
-    next ``<Record`` at memory speed); the third captures one character when neither applies
-    (a kept type written differently, another attribute order, single quotes), which sends the
-    block to the general path. Captured values never hold tabs or line breaks (a record with
-    one takes the general path, which normalises them), so fast-path values only need their
-    entities decoded.
+    Apple writes every Record's attributes in one fixed order with double quotes and the type
+    first, so a kept record starts with ``<Record type="KEPT"``: the regex engine skips every
+    other record at memory speed. The optional group then captures the attributes in Apple's
+    order; when it does not match (another order, single quotes), the final group is empty and
+    the block goes to the general path. Values are captured with ``[^"]*`` (much faster in
+    Python's engine than a class excluding whitespace too), so they may hold tabs or line
+    breaks: :func:`_decode_columns` normalises them as XML requires.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
+    value = rb'"([^"]*)"'
     return re.compile(
-        rb'<Record(?: type="(?:(' + kept + rb')" sourceName="([^"\t\n\r]*)"'
-        rb'(?: sourceVersion="[^"]*")?(?: device="([^"\t\n\r]*)")?(?: unit="([^"\t\n\r]*)")?'
-        rb'(?: creationDate="[^"]*")? startDate="([^"\t\n\r]*)" endDate="([^"\t\n\r]*)"'
-        rb'(?: value="([^"\t\n\r]*)")?\s*/?>'
-        rb"|(?!" + kept + rb'"))|(.))',
-        re.DOTALL,
+        rb'<Record type="(' + kept + rb')"(?: sourceName=' + value
+        + rb'(?: sourceVersion="[^"]*")?(?: device=' + value + rb")?(?: unit=" + value
+        + rb')?(?: creationDate="[^"]*")? startDate=' + value + rb" endDate=" + value
+        + rb"(?: value=" + value + rb")?\s*(/?>))?"
     )
 
 
 def _records(
     block: bytes, cut: int, offset: int, types: tuple[str, ...]
 ) -> tuple[pl.DataFrame, int]:
-    """The kept records of ``block[:cut]``, and how many Record elements it held."""
-    if block.find(b"<Record", 0, cut) < 0:
+    """The kept records of ``block[:cut]``, and how many Record elements it held.
+
+    Fast path (every record of the block starts ``<Record type="``, every kept one is in
+    Apple's attribute order): one regex pass that visits only the kept records, one Series per
+    attribute. Otherwise the general path reads every tag wherever its attributes are.
+    """
+    total = block.count(b"<Record", 0, cut)
+    if not total:
         return pl.DataFrame(), 0
-    found = _fast_pattern(types).findall(block, 0, cut)
-    total = len(found)
-    rows = [r for r in found if r[0]]
-    fast = len(rows) + found.count(_SKIPPED) == total  # no record needs the general path
+    fast = block.count(b'<Record type="', 0, cut) == total
+    rows = _fast_pattern(types).findall(block, 0, cut) if fast else []
+    if fast and rows and any(not row[-1] for row in rows):
+        fast = False  # a kept record written otherwise
     if fast:
         if not rows:
             return pl.DataFrame(), total
@@ -309,10 +312,10 @@ def _records(
         if frame[c].is_null().any() or (frame[c] == "").any()
     )
     frame = frame.with_columns(pl.lit(offset, dtype=pl.Int64).alias("_byte"))
-    return _decode_columns(frame, offset, whitespace=not fast), total
+    return _decode_columns(frame, offset), total
 
 
-def _decode_columns(frame: pl.DataFrame, offset: int, *, whitespace: bool) -> pl.DataFrame:
+def _decode_columns(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
     """Decode entities and normalise whitespace in every kept attribute (XML's rules).
 
     Columns with few distinct values (type, source, device, unit: Apple escapes every device
@@ -321,9 +324,7 @@ def _decode_columns(frame: pl.DataFrame, offset: int, *, whitespace: bool) -> pl
     where = f"block at byte {offset}"
     for name in RECORD_ATTRIBUTES:
         col = frame[name]
-        needs = (
-            col.str.contains(r"[&\t\n\r]") if whitespace else col.str.contains("&", literal=True)
-        ).fill_null(False)
+        needs = col.str.contains(r"[&\t\n\r]").fill_null(False)
         if not needs.any():
             continue
         distinct = col.filter(needs).unique()
