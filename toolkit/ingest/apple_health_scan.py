@@ -260,13 +260,13 @@ def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
     breaks: :func:`_decode_columns` normalises them as XML requires.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
-    value = rb'"([^"]*)"'
-    return re.compile(
-        rb'<Record type="(' + kept + rb')"(?: sourceName=' + value
-        + rb'(?: sourceVersion="[^"]*")?(?: device=' + value + rb")?(?: unit=" + value
-        + rb')?(?: creationDate="[^"]*")? startDate=' + value + rb" endDate=" + value
-        + rb"(?: value=" + value + rb")?\s*(/?>))?"
+    parts = (
+        rb'<Record type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*")?',
+        rb'(?: device=VALUE)?(?: unit=VALUE)?(?: creationDate="[^"]*")?',
+        rb" startDate=VALUE endDate=VALUE(?: value=VALUE)?\s*(/?>))?",
     )
+    pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"KEPT", kept)
+    return re.compile(pattern)
 
 
 def _records(
