@@ -257,13 +257,14 @@ def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
     order; when it does not match (another order, single quotes), the final group is empty and
     the block goes to the general path. Values are captured with ``[^"]*`` (much faster in
     Python's engine than a class excluding whitespace too), so they may hold tabs or line
-    breaks: :func:`_decode_columns` normalises them as XML requires.
+    breaks: :func:`_decode_columns` normalises them as XML requires. Optional parts are
+    written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster in ``re``.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
     parts = (
-        rb'<Record type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*")?',
-        rb'(?: device=VALUE)?(?: unit=VALUE)?(?: creationDate="[^"]*")?',
-        rb" startDate=VALUE endDate=VALUE(?: value=VALUE)?\s*(/?>))?",
+        rb'<Record type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*"|)',
+        rb'(?: device=VALUE|)(?: unit=VALUE|)(?: creationDate="[^"]*"|)',
+        rb" startDate=VALUE endDate=VALUE(?: value=VALUE|)\s*(/?>)|)",
     )
     pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"KEPT", kept)
     return re.compile(pattern)
@@ -283,17 +284,17 @@ def _records(
         return pl.DataFrame(), 0
     fast = block.count(b'<Record type="', 0, cut) == total
     rows = _fast_pattern(types).findall(block, 0, cut) if fast else []
-    if fast and rows and any(not row[-1] for row in rows):
+    columns = list(zip(*rows, strict=True))
+    if columns and b"" in columns[-1]:
         fast = False  # a kept record written otherwise
     if fast:
         if not rows:
             return pl.DataFrame(), total
-        columns = list(zip(*rows, strict=True))[: len(RECORD_ATTRIBUTES)]
         try:
             frame = pl.DataFrame(
                 {
                     name: pl.Series(name, values, dtype=pl.Binary).cast(pl.String)
-                    for name, values in zip(RECORD_ATTRIBUTES, columns, strict=True)
+                    for name, values in zip(RECORD_ATTRIBUTES, columns, strict=False)
                 }
             )
         except pl.exceptions.InvalidOperationError as exc:
