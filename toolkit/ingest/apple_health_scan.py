@@ -249,22 +249,23 @@ def _record_tags(block: bytes, offset: int) -> pl.Series:
 
 @cache
 def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
-    """One regex for a whole block that matches only records of the kept types.
+    """One regex for a whole block that matches only the records it must look at.
 
     Apple writes every Record's attributes in one fixed order with double quotes and the type
-    first, so a kept record starts with ``<Record type="KEPT"``: the regex engine skips every
-    other record at memory speed. The optional group then captures the attributes in Apple's
-    order; when it does not match (another order, single quotes), the final group is empty and
-    the block goes to the general path. Values are captured with ``[^"]*`` (much faster in
-    Python's engine than a class excluding whitespace too), so they may hold tabs or line
-    breaks: :func:`_decode_columns` normalises them as XML requires. Optional parts are
-    written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster in ``re``.
+    first, so a kept record starts with ``<Record type="KEPT"``; a record of another type is
+    passed over without producing a match. The optional group then captures the attributes in
+    Apple's order; when it does not match (another order, single quotes), the final group is
+    empty. A ``<Record`` not followed by ``type="`` matches with an empty type group. Either
+    empty group sends the block to the general path. Values are captured with ``[^"]*``
+    (much faster in Python's engine than a class excluding whitespace too), so they may hold
+    tabs or line breaks: :func:`_decode_columns` normalises them as XML requires. Optional
+    parts are written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
     parts = (
-        rb'<Record type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*"|)',
+        rb'<Record(?: type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*"|)',
         rb'(?: device=VALUE|)(?: unit=VALUE|)(?: creationDate="[^"]*"|)',
-        rb" startDate=VALUE endDate=VALUE(?: value=VALUE|)\s*(/?>)|)",
+        rb' startDate=VALUE endDate=VALUE(?: value=VALUE|)\s*(/?>)|)|(?! type="))',
     )
     pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"KEPT", kept)
     return re.compile(pattern)
@@ -282,11 +283,10 @@ def _records(
     total = block.count(b"<Record", 0, cut)
     if not total:
         return pl.DataFrame(), 0
-    fast = block.count(b'<Record type="', 0, cut) == total
-    rows = _fast_pattern(types).findall(block, 0, cut) if fast else []
+    rows = _fast_pattern(types).findall(block, 0, cut)
     columns = list(zip(*rows, strict=True))
-    if columns and b"" in columns[-1]:
-        fast = False  # a kept record written otherwise
+    # a record not starting with its type, or a kept one written otherwise
+    fast = not columns or (b"" not in columns[0] and b"" not in columns[-1])
     if fast:
         if not rows:
             return pl.DataFrame(), total
@@ -410,8 +410,7 @@ def scan_export(
             seen += count
             if frame.height:
                 frames.append(convert(frame) if convert is not None else frame)
-            if block.find(b"<Workout", 0, cut) >= 0:
-                workouts.extend(_workouts(block, cut, offset))
+            workouts.extend(_workouts(block, cut, offset))
             last = (last + block[max(0, cut - 64) : cut])[-64:]
             end = offset + cut
             if on_progress is not None:
