@@ -15,7 +15,7 @@ from toolkit.errors import IngestError
 from toolkit.ingest.apple_health import parse, read_export, to_parsed
 from toolkit.ingest.apple_health_lxml import scan_export_lxml
 from toolkit.ingest.apple_health_records import METRICS
-from toolkit.ingest.apple_health_scan import scan_export
+from toolkit.ingest.apple_health_scan import _fast_pattern, scan_export
 from toolkit.ingest.model import ParseContext
 
 UK_WINTER = timezone(timedelta(0))
@@ -286,6 +286,18 @@ def test_both_scanner_paths_normalise_whitespace_and_find_every_record(
     samples = fast.tables["raw_wearable_samples"]
     assert samples["source"].to_list()[:2] == ["tab here and a line break", "kept\nbreak"]
     assert samples["value"].sum() == steps
+
+
+def test_the_fast_pattern_reads_records_in_apple_order() -> None:
+    # the general path gives the same rows, so only this shows the fast path is really taken
+    block = APPLE_ORDER.replace("OTHER", "").encode("utf-8")
+    rows = _fast_pattern(tuple(sorted(METRICS))).findall(block)
+    assert [(row[0], row[-1]) for row in rows] == [
+        (b"HKQuantityTypeIdentifierStepCount", b"/>"),
+        (b"HKQuantityTypeIdentifierStepCount", b"/>"),
+    ]
+    assert rows[0][1].startswith(b' sourceName="tab') and rows[0][1].endswith(b' unit="count"')
+    assert rows[0][2:5] == (b"2025-03-06 10:00:00 +0000", b"2025-03-06 10:05:00 +0000", b"10")
 
 
 def test_the_scanner_matches_lxml_on_a_realistic_export(tmp_path: Path) -> None:

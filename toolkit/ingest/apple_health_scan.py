@@ -253,21 +253,24 @@ def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
 
     Apple writes every Record's attributes in one fixed order with double quotes and the type
     first, so a kept record starts with ``<Record type="KEPT"``; a record of another type is
-    passed over without producing a match. The optional group then captures the attributes in
-    Apple's order; when it does not match (another order, single quotes), the final group is
-    empty. A ``<Record`` not followed by ``type="`` matches with an empty type group. Either
-    empty group sends the block to the general path. Values are captured with ``[^"]*``
+    passed over without producing a match. The optional group then captures, in Apple's
+    order, the "head" (source, version, device, unit: a handful of distinct texts per export,
+    parsed once each by :func:`_heads`), the dates and the value; when it does not match
+    (another order, single quotes), the final group is empty. A ``<Record`` not followed by
+    ``type="`` matches with an empty type group. Either empty group sends the block to the
+    general path. Values are captured with ``[^"]*``
     (much faster in Python's engine than a class excluding whitespace too), so they may hold
     tabs or line breaks: :func:`_decode_columns` normalises them as XML requires. Optional
     parts are written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
     parts = (
-        rb'<Record(?: type="(KEPT)"(?: sourceName=VALUE(?: sourceVersion="[^"]*"|)',
-        rb'(?: device=VALUE|)(?: unit=VALUE|)(?: creationDate="[^"]*"|)',
-        rb' startDate=VALUE endDate=VALUE(?: value=VALUE|)\s*(/?>)|)|(?! type="))',
+        rb'<Record(?: type="(KEPT)"(?:( sourceName=ANY(?: sourceVersion=ANY|)(?: device=ANY|)',
+        rb"(?: unit=ANY|))(?: creationDate=ANY|) startDate=VALUE endDate=VALUE(?: value=VALUE|)",
+        rb'\s*(/?>)|)|(?! type="))',
     )
-    pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"KEPT", kept)
+    pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"ANY", rb'"[^"]*"')
+    pattern = pattern.replace(b"KEPT", kept)
     return re.compile(pattern)
 
 
@@ -287,18 +290,24 @@ def _records(
     columns = list(zip(*rows, strict=True))
     # a record not starting with its type, or a kept one written otherwise
     fast = not columns or (b"" not in columns[0] and b"" not in columns[-1])
+    raw: tuple[str, ...] = RECORD_ATTRIBUTES  # columns holding attribute text as written
     if fast:
         if not rows:
             return pl.DataFrame(), total
+        names = ("type", "_head", "startDate", "endDate", "value")
         try:
             frame = pl.DataFrame(
                 {
                     name: pl.Series(name, values, dtype=pl.Binary).cast(pl.String)
-                    for name, values in zip(RECORD_ATTRIBUTES, columns, strict=False)
+                    for name, values in zip(names, columns, strict=False)
                 }
             )
         except pl.exceptions.InvalidOperationError as exc:
             raise IngestError("the export is not valid UTF-8", f"near byte {offset}") from exc
+        heads = _heads(frame["_head"].unique(), f"block at byte {offset}")
+        frame = frame.join(heads, on="_head", how="left", maintain_order="left")
+        frame = frame.select(RECORD_ATTRIBUTES)
+        raw = ("startDate", "endDate", "value")
     else:
         tags = _record_tags(block[:cut], offset)
         total = tags.len()
@@ -313,17 +322,31 @@ def _records(
         if frame[c].is_null().any() or (frame[c] == "").any()
     )
     frame = frame.with_columns(pl.lit(offset, dtype=pl.Int64).alias("_byte"))
-    return _decode_columns(frame, offset), total
+    return _decode_columns(frame, offset, raw), total
 
 
-def _decode_columns(frame: pl.DataFrame, offset: int) -> pl.DataFrame:
+def _heads(heads: pl.Series, where: str) -> pl.DataFrame:
+    """Source, device and unit (decoded as XML requires) of each distinct record head."""
+    parsed = [_attributes(head.encode("utf-8"), where) for head in heads.to_list()]
+    return pl.DataFrame(
+        {
+            "_head": heads,
+            **{
+                name: pl.Series([attrs.get(name) for attrs in parsed], dtype=pl.String)
+                for name in ("sourceName", "device", "unit")
+            },
+        }
+    )
+
+
+def _decode_columns(frame: pl.DataFrame, offset: int, names: tuple[str, ...]) -> pl.DataFrame:
     """Decode entities and normalise whitespace in every kept attribute (XML's rules).
 
     Columns with few distinct values (type, source, device, unit: Apple escapes every device
     description) are decoded once per distinct value; others only in the rows that need it.
     """
     where = f"block at byte {offset}"
-    for name in RECORD_ATTRIBUTES:
+    for name in names:
         col = frame[name]
         needs = col.str.contains(r"[&\t\n\r]").fill_null(False)
         if not needs.any():
