@@ -55,6 +55,7 @@ _ATTR_SYNTAX = rf"""^<Record(?:\s+{_NAME}\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>$"""
 _FAST_TAG = r"<Record\s[^>]*>"
 _SLOW_TAG = re.compile(rb"""<Record\s(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _HIDDEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
+_MARKUP = re.compile(rb"<[!?]")  # one regex pass: far faster than two bytes.find on '<'
 _OPENERS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 _PY_ATTR = re.compile(rf"""({_NAME})\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _WORKOUT = re.compile(rb"<Workout[\s/>]")
@@ -424,9 +425,7 @@ def scan_export(
         last = b""
         end = base
         for offset, block, cut in iter_blocks(handle, base, block_bytes):
-            if (b"!" in block or b"?" in block) and (
-                block.find(b"<!", 0, cut) >= 0 or block.find(b"<?", 0, cut) >= 0
-            ):
+            if (b"!" in block or b"?" in block) and _MARKUP.search(block, 0, cut):
                 block = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), block[:cut])
                 cut = len(block)
             frame, count = _records(block, cut, offset, kept)
