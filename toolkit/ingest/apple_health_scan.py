@@ -3,11 +3,15 @@
 Apple Health exports are 1-5 GB of one flat ``<HealthData>`` element, so this is not a general
 XML parser: it reads the file in blocks of ``BLOCK_BYTES``, cuts each block just before its last
 ``<`` (so every tag before the cut is complete; ``<`` cannot occur inside an attribute value),
-and reads every ``<Record ...>`` start tag of the block with one regex pass that expects Apple's
-fixed attribute order (:func:`_fast_pattern`). A block holding any record written otherwise
-(other order, single quotes, line breaks in a tag) is read by a general path that extracts
-each attribute wherever it is (polars, in Rust). ``<Workout>`` elements, which are few, are
-read in Python with their ``MetadataEntry`` and ``WorkoutStatistics`` children.
+and reads the kept ``<Record ...>`` start tags of the block with one regex pass over the bytes
+that expects Apple's fixed attribute order (:func:`_fast_pattern`; records of other types are
+passed over inside the regex engine, repeated text such as source and device is parsed once
+per distinct value). A block holding any record written otherwise (type not first, other
+order, single quotes, line breaks between attributes) is read by a general path that extracts
+each attribute wherever it is (polars, in Rust). Two blocks are processed at a time in threads,
+so the polars work of one (which releases the GIL) overlaps the regex pass of the other.
+``<Workout>`` elements, which are few, are read in Python with their ``MetadataEntry`` and
+``WorkoutStatistics`` children.
 
 Safety and correctness rules, each tested against a reference reader built on lxml iterparse
 (:mod:`toolkit.ingest.apple_health_lxml`):
@@ -23,13 +27,16 @@ Safety and correctness rules, each tested against a reference reader built on lx
   that does not end with ``</HealthData>`` (truncated) raises :class:`IngestError` with a byte
   position; the caller then loads nothing.
 
-Memory is bounded by one block plus the rows kept (only the record types the caller asks for).
+Memory is bounded by three blocks (two in flight, one being read) plus the rows kept (only
+the record types the caller asks for).
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -396,6 +403,36 @@ def _workouts(block: bytes, cut: int, offset: int) -> list[Workout]:
     return found
 
 
+@dataclass
+class _Block:
+    """What one block holds (see :func:`_read_block`)."""
+
+    frame: pl.DataFrame | None
+    count: int
+    workouts: list[Workout]
+    tail: bytes
+    end: int
+
+
+def _read_block(
+    offset: int,
+    block: bytes,
+    cut: int,
+    kept: tuple[str, ...],
+    convert: Callable[[pl.DataFrame], pl.DataFrame] | None,
+) -> _Block:
+    """Records (converted) and Workouts of ``block[:cut]``, with its last bytes."""
+    if (b"!" in block or b"?" in block) and _MARKUP.search(block, 0, cut):
+        block = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), block[:cut])
+        cut = len(block)
+    frame, count = _records(block, cut, offset, kept)
+    converted = None
+    if frame.height:
+        converted = convert(frame) if convert is not None else frame
+    tail = block[max(0, cut - 64) : cut]
+    return _Block(converted, count, _workouts(block, cut, offset), tail, offset + cut)
+
+
 def scan_export(
     path: Path,
     types: Collection[str],
@@ -420,21 +457,29 @@ def scan_export(
     workouts: list[Workout] = []
     seen = 0
     kept = tuple(sorted(types))
-    with path.open("rb") as handle:
+    last = b""
+    # two blocks in flight: polars work on one (which releases the GIL) overlaps the regex
+    # pass on the other; results are taken in file order, so errors surface in file order
+    with ThreadPoolExecutor(max_workers=2) as pool, path.open("rb") as handle:
         base = len(read_prolog(handle))
-        last = b""
         end = base
-        for offset, block, cut in iter_blocks(handle, base, block_bytes):
-            if (b"!" in block or b"?" in block) and _MARKUP.search(block, 0, cut):
-                block = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), block[:cut])
-                cut = len(block)
-            frame, count = _records(block, cut, offset, kept)
-            seen += count
-            if frame.height:
-                frames.append(convert(frame) if convert is not None else frame)
-            workouts.extend(_workouts(block, cut, offset))
-            last = (last + block[max(0, cut - 64) : cut])[-64:]
-            end = offset + cut
+        pending: deque[Future[_Block]] = deque()
+        blocks = iter_blocks(handle, base, block_bytes)
+        while True:
+            while len(pending) < 2:
+                item = next(blocks, None)
+                if item is None:
+                    break
+                pending.append(pool.submit(_read_block, *item, kept, convert))
+            if not pending:
+                break
+            done = pending.popleft().result()
+            seen += done.count
+            if done.frame is not None:
+                frames.append(done.frame)
+            workouts.extend(done.workouts)
+            last = (last + done.tail)[-64:]
+            end = done.end
             if on_progress is not None:
                 on_progress(end)
         _check_end(last, end)
