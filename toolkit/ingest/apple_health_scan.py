@@ -39,6 +39,7 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -295,7 +296,8 @@ def _records(
     if not total:
         return pl.DataFrame(), 0
     rows = _fast_pattern(types).findall(block, 0, cut)
-    columns = list(zip(*rows, strict=True))
+    # one list per group (list(map(itemgetter)) is a third of the time of zip(*rows))
+    columns = [list(map(itemgetter(i), rows)) for i in range(len(rows[0]))] if rows else []
     # a record not starting with its type, or a kept one written otherwise
     fast = not columns or (b"" not in columns[0] and b"" not in columns[-1])
     raw: tuple[str, ...] = RECORD_ATTRIBUTES  # columns holding attribute text as written
