@@ -292,12 +292,10 @@ def test_the_fast_pattern_reads_records_in_apple_order() -> None:
     # the general path gives the same rows, so only this shows the fast path is really taken
     block = APPLE_ORDER.replace("OTHER", "").encode("utf-8")
     rows = _fast_pattern(tuple(sorted(METRICS))).findall(block)
-    assert [(row[0], row[-1]) for row in rows] == [
-        (b"HKQuantityTypeIdentifierStepCount", b"/>"),
-        (b"HKQuantityTypeIdentifierStepCount", b"/>"),
-    ]
-    assert rows[0][1].startswith(b' sourceName="tab') and rows[0][1].endswith(b' unit="count"')
-    assert rows[0][2:5] == (b"2025-03-06 10:00:00 +0000", b"2025-03-06 10:05:00 +0000", b"10")
+    assert [row[-1] for row in rows] == [b"/>", b"/>"]
+    assert rows[0][0].startswith(b' type="HKQuantityTypeIdentifierStepCount" sourceName="tab')
+    assert rows[0][0].endswith(b' unit="count"')
+    assert rows[0][1:4] == (b"2025-03-06 10:00:00 +0000", b"2025-03-06 10:05:00 +0000", b"10")
 
 
 def test_the_scanner_matches_lxml_on_a_realistic_export(tmp_path: Path) -> None:

@@ -262,21 +262,21 @@ def _fast_pattern(types: tuple[str, ...]) -> re.Pattern[bytes]:
 
     Apple writes every Record's attributes in one fixed order with double quotes and the type
     first, so a kept record starts with ``<Record type="KEPT"``; a record of another type is
-    passed over without producing a match. The optional group then captures, in Apple's
-    order, the "head" (source, version, device, unit: a handful of distinct texts per export,
-    parsed once each by :func:`_heads`), the dates and the value; when it does not match
-    (another order, single quotes), the final group is empty. A ``<Record`` not followed by
-    ``type="`` matches with an empty type group. Either empty group sends the block to the
-    general path. Values are captured with ``[^"]*``
-    (much faster in Python's engine than a class excluding whitespace too), so they may hold
-    tabs or line breaks: :func:`_decode_columns` normalises them as XML requires. Optional
-    parts are written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster.
+    passed over without producing a match. For a kept record the first branch captures, in
+    Apple's order, the "head" (type, source, version, device, unit: a handful of distinct texts
+    per export, parsed once each by :func:`_heads`), the dates and the value. A kept record
+    written otherwise (another order, single quotes) matches the second branch, and a
+    ``<Record`` not followed by ``type="`` the third, both with every group empty: an empty
+    final group sends the block to the general path. Values are captured with ``[^"]*`` (much
+    faster in Python's engine than a class excluding whitespace too), so they may hold tabs or
+    line breaks: :func:`_decode_columns` normalises them as XML requires. Optional parts are
+    written ``(?:X|)`` rather than ``(?:X)?``: the same language, a fifth faster.
     """
     kept = b"(?:" + b"|".join(re.escape(t.encode("utf-8")) for t in types) + b")"
     parts = (
-        rb'<Record(?: type="(KEPT)"(?:( sourceName=ANY(?: sourceVersion=ANY|)(?: device=ANY|)',
+        rb'<Record(?:( type="(?:KEPT)" sourceName=ANY(?: sourceVersion=ANY|)(?: device=ANY|)',
         rb"(?: unit=ANY|))(?: creationDate=ANY|) startDate=VALUE endDate=VALUE(?: value=VALUE|)",
-        rb'\s*(/?>)|)|(?! type="))',
+        rb'\s*(/?>)| type="(?=(?:KEPT)")|(?! type="))',
     )
     pattern = b"".join(parts).replace(b"VALUE", rb'"([^"]*)"').replace(b"ANY", rb'"[^"]*"')
     pattern = pattern.replace(b"KEPT", kept)
@@ -299,12 +299,12 @@ def _records(
     # one list per group (list(map(itemgetter)) is a third of the time of zip(*rows))
     columns = [list(map(itemgetter(i), rows)) for i in range(len(rows[0]))] if rows else []
     # a record not starting with its type, or a kept one written otherwise
-    fast = not columns or (b"" not in columns[0] and b"" not in columns[-1])
+    fast = not columns or b"" not in columns[-1]
     raw: tuple[str, ...] = RECORD_ATTRIBUTES  # columns holding attribute text as written
     if fast:
         if not rows:
             return pl.DataFrame(), total
-        names = ("type", "_head", "startDate", "endDate", "value")
+        names = ("_head", "startDate", "endDate", "value")
         try:
             frame = pl.DataFrame(
                 {
@@ -336,14 +336,14 @@ def _records(
 
 
 def _heads(heads: pl.Series, where: str) -> pl.DataFrame:
-    """Source, device and unit (decoded as XML requires) of each distinct record head."""
+    """Type, source, device and unit (decoded as XML requires) of each distinct record head."""
     parsed = [_attributes(head.encode("utf-8"), where) for head in heads.to_list()]
     return pl.DataFrame(
         {
             "_head": heads,
             **{
                 name: pl.Series([attrs.get(name) for attrs in parsed], dtype=pl.String)
-                for name in ("sourceName", "device", "unit")
+                for name in ("type", "sourceName", "device", "unit")
             },
         }
     )
