@@ -15,7 +15,7 @@ from toolkit.errors import IngestError
 from toolkit.ingest.apple_health import parse, read_export, to_parsed
 from toolkit.ingest.apple_health_lxml import scan_export_lxml
 from toolkit.ingest.apple_health_records import METRICS
-from toolkit.ingest.apple_health_scan import scan_export
+from toolkit.ingest.apple_health_scan import _fast_pattern, scan_export
 from toolkit.ingest.model import ParseContext
 
 UK_WINTER = timezone(timedelta(0))
@@ -239,6 +239,63 @@ def test_the_scanner_matches_lxml_on_unusual_but_valid_xml(tmp_path: Path, block
     assert samples.filter(samples["metric"] == "steps")["value"].to_list() == [10, 20, 30, 35, 40]
     assert samples["source"].to_list()[:3] == ['Bob&Co ’s "Watch"', 'It\'s "mine"', "a>b tab line"]
     assert fast.tables["raw_wearable_workouts"]["indoor"].to_list() == [True, None]
+
+
+APPLE_ORDER = """<?xml version="1.0" encoding="UTF-8"?>
+<HealthData locale="en_GB">
+ <Record type="HKQuantityTypeIdentifierStepCount" sourceName="tab	here and
+a line break" sourceVersion="1" device="&lt;&lt;HKDevice: 0x1&gt;, name:iPhone, hardware:iPhone12,1, software:17.0&gt;" unit="count" creationDate="2025-03-06 10:06:00 +0000" startDate="2025-03-06 10:00:00 +0000" endDate="2025-03-06 10:05:00 +0000" value="10"/>
+ <Record type="HKQuantityTypeIdentifierStepCount" sourceName="kept&#10;break" unit="count" startDate="2025-03-06 10:10:00 +0000" endDate="2025-03-06 10:15:00 +0000" value="20"/>
+ <Record type="HKQuantityTypeIdentifierActiveEnergyBurned" sourceName="W" unit="kcal" startDate="2025-03-06 10:10:00 +0000" endDate="2025-03-06 10:15:00 +0000" value="1.5"/>
+ OTHER
+</HealthData>
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("other", "steps"),
+    [
+        ("", 30),  # every record in Apple's order: the fast path reads the block
+        # a record whose type is not its first attribute: the general path reads the block
+        (
+            '<Record sourceName="S" type="HKQuantityTypeIdentifierStepCount" unit="count" '
+            'startDate="2025-03-06 11:00:00 +0000" endDate="2025-03-06 11:05:00 +0000" '
+            'value="5"/>',
+            35,
+        ),
+        # a kept record with its type first but other attributes out of Apple's order
+        (
+            '<Record type="HKQuantityTypeIdentifierStepCount" value="6" sourceName="S" '
+            'unit="count" startDate="2025-03-06 12:00:00 +0000" '
+            'endDate="2025-03-06 12:05:00 +0000"/>',
+            36,
+        ),
+    ],
+)
+def test_both_scanner_paths_normalise_whitespace_and_find_every_record(
+    tmp_path: Path, other: str, steps: int
+) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(APPLE_ORDER.replace("OTHER", other), encoding="utf-8")
+    fast = read_export(path, "P1")
+    reference = to_parsed(scan_export_lxml(path, METRICS), "P1")
+    for name, frame in fast.tables.items():
+        assert frame.equals(reference.tables[name]), name
+    assert fast.notes == reference.notes
+    assert fast.notes["apple_health_records_read"] == 3 + bool(other)
+    samples = fast.tables["raw_wearable_samples"]
+    assert samples["source"].to_list()[:2] == ["tab here and a line break", "kept\nbreak"]
+    assert samples["value"].sum() == steps
+
+
+def test_the_fast_pattern_reads_records_in_apple_order() -> None:
+    # the general path gives the same rows, so only this shows the fast path is really taken
+    block = APPLE_ORDER.replace("OTHER", "").encode("utf-8")
+    rows = _fast_pattern(tuple(sorted(METRICS))).findall(block)
+    assert [row[-1] for row in rows] == [b"/>", b"/>"]
+    assert rows[0][0].startswith(b' type="HKQuantityTypeIdentifierStepCount" sourceName="tab')
+    assert rows[0][0].endswith(b' unit="count"')
+    assert rows[0][1:4] == (b"2025-03-06 10:00:00 +0000", b"2025-03-06 10:05:00 +0000", b"10")
 
 
 def test_the_scanner_matches_lxml_on_a_realistic_export(tmp_path: Path) -> None:
