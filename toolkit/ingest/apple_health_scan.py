@@ -1,15 +1,15 @@
 """Stream the Record and Workout elements out of an Apple Health ``export.xml``, fast and safely.
 
-Apple Health exports are 1-5 GB of one flat ``<HealthData>`` element, so this is not a general
-XML parser: it reads the file in blocks of ``BLOCK_BYTES``, cuts each block just before its last
-``<`` (so every tag before the cut is complete; ``<`` cannot occur inside an attribute value),
-and reads the kept ``<Record ...>`` start tags of the block with one regex pass over the bytes
-that expects Apple's fixed attribute order (:func:`_fast_pattern`; records of other types are
-passed over inside the regex engine, repeated text such as source and device is parsed once
-per distinct value). A block holding any record written otherwise (type not first, other
-order, single quotes, line breaks between attributes) is read by a general path that extracts
-each attribute wherever it is (polars, in Rust). Two blocks are processed at a time in threads,
-so the polars work of one (which releases the GIL) overlaps the regex pass of the other.
+Apple Health exports are 1-5 GB of one flat ``<HealthData>`` element, so this is not a general XML
+parser: it reads the file in blocks of ``BLOCK_BYTES``, cut just before their last ``<`` by
+:mod:`toolkit.ingest.apple_health_blocks` (so every tag before the cut is complete; ``<`` cannot
+occur inside an attribute value), and reads the kept ``<Record ...>`` start tags of the block with
+one regex pass over the bytes that expects Apple's fixed attribute order (:func:`_fast_pattern`;
+records of other types are passed over inside the regex engine, repeated text such as source and
+device is parsed once per distinct value). A block holding any record written otherwise (type not
+first, other order, single quotes, line breaks between attributes) is read by a general path that
+extracts each attribute wherever it is (polars, in Rust). Two blocks are processed at a time in
+threads, so the polars work of one (which releases the GIL) overlaps the regex pass of the other.
 ``<Workout>`` elements, which are few, are read in Python with their ``MetadataEntry`` and
 ``WorkoutStatistics`` children.
 
@@ -35,25 +35,26 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
 
 import polars as pl
 
 from toolkit.errors import IngestError
-
-#: Bytes read per block. Large enough that per-block overhead is negligible, small enough to
-#: keep peak memory low.
-BLOCK_BYTES = 16 * 1024 * 1024
-#: A single Workout element (or comment) larger than this is refused rather than buffered.
-MAX_ELEMENT_BYTES = 256 * 1024 * 1024
-#: The prolog (XML declaration and DTD) must end within this many bytes.
-MAX_PROLOG_BYTES = 4 * 1024 * 1024
+from toolkit.ingest.apple_health_blocks import (
+    BLOCK_BYTES,
+    HIDDEN_MARKUP,
+    MARKUP_START,
+    WORKOUT_START,
+    check_end,
+    decode_value,
+    iter_blocks,
+    read_prolog,
+)
 
 #: Record attributes kept, in output column order.
 RECORD_ATTRIBUTES = ("type", "sourceName", "device", "unit", "startDate", "endDate", "value")
@@ -62,16 +63,9 @@ _NAME = r"[A-Za-z_:][-A-Za-z0-9._:]*"
 _ATTR_SYNTAX = rf"""^<Record(?:\s+{_NAME}\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>$"""
 _FAST_TAG = r"<Record\s[^>]*>"
 _SLOW_TAG = re.compile(rb"""<Record\s(?:[^>"']|"[^"]*"|'[^']*')*>""")
-_HIDDEN = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
-_MARKUP = re.compile(rb"<[!?]")  # one regex pass: far faster than two bytes.find on '<'
-_OPENERS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 _PY_ATTR = re.compile(rf"""({_NAME})\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_WORKOUT = re.compile(rb"<Workout[\s/>]")
 _WORKOUT_TAG = re.compile(rb"""<Workout((?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?/?)>""")
 _CHILD = re.compile(rb"""<(MetadataEntry|WorkoutStatistics)\s((?:[^>"']|"[^"]*"|'[^']*')*)>""")
-_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z_:][-A-Za-z0-9._:]*);|&")
-_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_WS = re.compile(r"\r\n|[\t\n\r]")
 
 
 @dataclass
@@ -102,131 +96,6 @@ class ScanResult:
     records: pl.DataFrame
     workouts: list[Workout]
     records_seen: int
-
-
-def decode_value(text: str, where: str) -> str:
-    """Normalise and decode an attribute value the way an XML parser does, expanding nothing.
-
-    Literal tabs and line breaks become spaces; ``&lt; &gt; &amp; &quot; &apos;`` and character
-    references are decoded; any other entity reference raises.
-    """
-    text = _WS.sub(" ", text)
-    if "&" not in text:
-        return text
-
-    def one(match: re.Match[str]) -> str:
-        ref = match.group(1)
-        if ref is None:
-            raise IngestError("a bare '&' in an attribute value is not XML", where)
-        if ref.startswith("#x"):
-            return chr(int(ref[2:], 16))
-        if ref.startswith("#"):
-            return chr(int(ref[1:]))
-        if ref in _PREDEFINED:
-            return _PREDEFINED[ref]
-        raise IngestError(
-            f"the entity reference &{ref}; is not expanded (Apple Health exports use none); "
-            "the file is refused",
-            where,
-        )
-
-    return _ENTITY.sub(one, text)
-
-
-def read_prolog(handle: BinaryIO) -> bytes:
-    """Read up to and including the ``<HealthData`` start tag's ``<``; check the DTD is safe."""
-    head = handle.read(MAX_PROLOG_BYTES)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:200]:
-        raise IngestError("the export is not UTF-8 encoded", "byte 0")
-    decl = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""", head)
-    if decl and decl.group(1).decode("ascii", "replace").lower().replace("_", "-") not in (
-        "utf-8",
-        "utf8",
-    ):
-        raise IngestError(f"the export's encoding {decl.group(1)!r} is not UTF-8", "byte 0")
-    visible = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), head)  # comments hide nothing
-    start = re.search(rb"<HealthData[\s>/]", visible)
-    if start is None:
-        raise IngestError(
-            f"no <HealthData> element in the first {MAX_PROLOG_BYTES // 1024**2} MB: "
-            "not an Apple Health export.xml",
-            "byte 0",
-        )
-    entity = visible.find(b"<!ENTITY", 0, start.start())
-    if entity >= 0:
-        raise IngestError(
-            "the export's DTD declares entities, which Apple Health exports never do and which "
-            "could expand without bound (billion laughs); the file is refused unread",
-            f"byte {entity}",
-        )
-    handle.seek(start.start())
-    return head[: start.start()]
-
-
-def _cut(block: bytes) -> int:
-    """Where to end a block: before its last ``<``, never inside a comment or a Workout.
-
-    Everything before the cut is then complete markup (``<`` cannot occur inside an attribute
-    value). Returns 0 when the block holds no complete element.
-    """
-    cut = block.rfind(b"<")
-    if cut <= 0:
-        return 0
-    if b"!" in block or b"?" in block:  # cheap hint before looking for comments and the like
-        for opener, closer in _OPENERS:
-            at = block.rfind(opener, 0, cut + len(opener))
-            if at >= 0 and block.find(closer, at + len(opener), cut) < 0:
-                cut = min(cut, at)
-    at = block.rfind(b"<Workout", 0, cut)
-    while at >= 0 and not _WORKOUT.match(block, at):  # skip <WorkoutStatistics> and the like
-        at = block.rfind(b"<Workout", 0, at)
-    if at >= 0 and block.find(b"</Workout>", at, cut) < 0:
-        tag_end = block.find(b">", at, cut)
-        if tag_end < 0 or block[tag_end - 1 : tag_end] != b"/":
-            cut = at
-    return cut
-
-
-def iter_blocks(
-    handle: BinaryIO, base: int, block_bytes: int = BLOCK_BYTES
-) -> Iterator[tuple[int, bytes, int]]:
-    """Yield ``(offset, block, cut)``: ``block[:cut]`` is complete markup at file ``offset``.
-
-    The next block is read from the cut (the few bytes after it are read twice), so no block
-    is ever copied; the last block of the file is yielded whole.
-    """
-    offset = base
-    size = block_bytes
-    while True:
-        handle.seek(offset)
-        block = handle.read(size)
-        if not block:
-            return
-        final = len(block) < size
-        cut = len(block) if final else _cut(block)
-        if cut == 0:
-            if size >= MAX_ELEMENT_BYTES:
-                raise IngestError(
-                    f"an element is larger than {MAX_ELEMENT_BYTES // 1024**2} MB; refused",
-                    f"byte {offset}",
-                )
-            size *= 2
-            continue
-        yield offset, block, cut
-        if final:
-            return
-        offset += cut
-        size = block_bytes
-
-
-def _check_end(tail: bytes, offset: int) -> None:
-    """Raise unless the file's last markup is the ``</HealthData>`` end tag."""
-    if not tail.rstrip().endswith(b"</HealthData>"):
-        raise IngestError(
-            "the export ends before </HealthData>: the file is truncated (an interrupted copy or "
-            "download?); nothing was loaded",
-            f"byte {offset}",
-        )
 
 
 def _column(tags: pl.Series, name: str) -> pl.Series:
@@ -385,7 +254,7 @@ def _workouts(block: bytes, cut: int, offset: int) -> list[Workout]:
         start, match = at, _WORKOUT_TAG.match(block, at, cut)
         at = block.find(b"<Workout", at + 8, cut)
         if match is None:
-            if _WORKOUT.match(block, start, cut):  # <Workout ...> but not a valid start tag
+            if WORKOUT_START.match(block, start, cut):  # <Workout ...> but not a valid start tag
                 raise IngestError("malformed Workout start tag", f"byte {offset + start}")
             continue  # <WorkoutStatistics>, <WorkoutEvent>, ...: children, read below
         where = f"byte {offset + match.start()}"
@@ -424,8 +293,8 @@ def _read_block(
     convert: Callable[[pl.DataFrame], pl.DataFrame] | None,
 ) -> _Block:
     """Records (converted) and Workouts of ``block[:cut]``, with its last bytes."""
-    if (b"!" in block or b"?" in block) and _MARKUP.search(block, 0, cut):
-        block = _HIDDEN.sub(lambda m: b" " * len(m.group(0)), block[:cut])
+    if (b"!" in block or b"?" in block) and MARKUP_START.search(block, 0, cut):
+        block = HIDDEN_MARKUP.sub(lambda m: b" " * len(m.group(0)), block[:cut])
         cut = len(block)
     frame, count = _records(block, cut, offset, kept)
     converted = None
@@ -484,7 +353,7 @@ def scan_export(
             end = done.end
             if on_progress is not None:
                 on_progress(end)
-        _check_end(last, end)
+        check_end(last, end)
     if frames:
         records = pl.concat(frames, rechunk=False)
     else:
