@@ -55,7 +55,6 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
     Waits up to ``runtime_timeout`` seconds for Streamlit's runtime before filling the data
     caches (``0`` skips the wait: in tests, where caches live without a runtime).
     """
-    from dashboard import data
     from dashboard.connection import snapshot_manager
     from toolkit.cohorts import Cohort
 
@@ -67,6 +66,10 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
         version = status.snapshot.version
         if runtime_timeout and not _runtime_ready(runtime_timeout):
             return WarmUp(version, None, None)
+        # Imported only now: its st.cache_data functions bind their storage when defined, and
+        # before the runtime exists that would be a private fallback store (and a warning each).
+        from dashboard import data
+
         options = data.filter_options(source, version)
         cohort_json = Cohort().to_json()
         instrument = data.default_instrument(options["instruments"])
