@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from retrowalk_demo.simulate import Participant, Score
+from toolkit.ingest.redcap_dictionary import DICTIONARY_HEADER
 from toolkit.instruments.scoring import Item, questionnaires
 
 #: Instruments whose scores the demo exports through REDCap (so not as totals elsewhere).
@@ -51,26 +52,6 @@ ITEM_WEIGHT = {
     "womac_function": 0.85,
 }
 BLANK_ITEM_SHARE = 0.02
-DICTIONARY_HEADER = (
-    "Variable / Field Name",
-    "Form Name",
-    "Section Header",
-    "Field Type",
-    "Field Label",
-    "Choices, Calculations, OR Slider Labels",
-    "Field Note",
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-    "Identifier?",
-    "Branching Logic (Show field only if...)",
-    "Required Field?",
-    "Custom Alignment",
-    "Question Number (surveys only)",
-    "Matrix Group Name",
-    "Matrix Ranking?",
-    "Field Annotation",
-)
 
 
 def leave_to_redcap(people: list[Participant]) -> list[Participant]:

@@ -11,28 +11,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from toolkit.ingest.redcap_dictionary import DICTIONARY_HEADER
 from toolkit.instruments.scoring import questionnaires
 
-DICT_HEADER = [
-    "Variable / Field Name",
-    "Form Name",
-    "Section Header",
-    "Field Type",
-    "Field Label",
-    "Choices, Calculations, OR Slider Labels",
-    "Field Note",
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-    "Identifier?",
-    "Branching Logic (Show field only if...)",
-    "Required Field?",
-    "Custom Alignment",
-    "Question Number (surveys only)",
-    "Matrix Group Name",
-    "Matrix Ranking?",
-    "Field Annotation",
-]
+DICT_HEADER = list(DICTIONARY_HEADER)
 EVENT_LABELS = {
     "baseline_arm_1": "Baseline (Arm 1: Knee)",
     "week_6_arm_1": "Week 6 (Arm 1: Knee)",

@@ -35,6 +35,29 @@ CHOICES = "choices, calculations, or slider labels"
 VALIDATION = "text validation type or show slider number"
 ANNOTATION = "field annotation"
 
+#: The full header REDCap writes for a data dictionary export, in order (for writers of test and
+#: demo projects; reading only needs the columns above, in any case and order).
+DICTIONARY_HEADER: tuple[str, ...] = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
+
 CHOICE_TYPES = ("radio", "dropdown", "checkbox", "yesno", "truefalse")
 _FIXED_CHOICES = {
     "yesno": (("1", "Yes"), ("0", "No")),
