@@ -35,6 +35,37 @@ def _axis_titles(layout: dict[str, Any], count: int, x: str, y: str | None = Non
         layout["yaxis"]["title"] = {"text": y}
 
 
+def _mean_with_band(
+    rows: pl.DataFrame,
+    *,
+    name: str,
+    group: str,
+    axis: int,
+    line: dict[str, Any],
+    customdata: list[Any],
+    hovertemplate: str,
+) -> list[Trace]:
+    """A weekly mean line (columns study_week, mean) over its CI band (ci_low, ci_high)."""
+    banded = rows.filter(pl.col("ci_low").is_not_null())
+    return [
+        band(banded["study_week"], banded["ci_low"], banded["ci_high"],
+             colour=line["color"], group=group, axis=axis),
+        {
+            "type": "scatter",
+            "x": rows["study_week"].to_list(),
+            "y": rows["mean"].to_list(),
+            "mode": "lines+markers",
+            "name": name,
+            "legendgroup": group,
+            "showlegend": axis == 1,
+            "line": line,
+            "customdata": customdata,
+            "hovertemplate": hovertemplate,
+            **on_axes(axis),
+        },
+    ]  # fmt: skip
+
+
 def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
     """Mean retro and forward minutes per study week by arm, with CI bands (from
     ``summaries.weekly_minutes``: columns arm, measure, study_week, mean, ci_low, ci_high, n;
@@ -55,28 +86,17 @@ def figure_weekly_minutes(summary: pl.DataFrame) -> go.Figure:
             )
             if rows.height == 0:
                 continue
-            banded = rows.filter(pl.col("ci_low").is_not_null())
-            traces.append(
-                band(banded["study_week"], banded["ci_low"], banded["ci_high"],
-                     colour=colour, group=arm, axis=axis)
-            )  # fmt: skip
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": rows["study_week"].to_list(),
-                    "y": rows["mean"].to_list(),
-                    "mode": "lines+markers",
-                    "name": label(arm),
-                    "legendgroup": arm,
-                    "showlegend": axis == 1,
-                    "line": {"color": colour},
-                    "customdata": rows.select("ci_low", "ci_high", "n").rows(),
-                    "hovertemplate": (
-                        "week %{x}: %{y:.1f} min (95% CI %{customdata[0]:.1f} to "
-                        "%{customdata[1]:.1f}; n=%{customdata[2]})<extra>" + label(arm) + "</extra>"
-                    ),
-                    **on_axes(axis),
-                }
+            traces += _mean_with_band(
+                rows,
+                name=label(arm),
+                group=arm,
+                axis=axis,
+                line={"color": colour},
+                customdata=rows.select("ci_low", "ci_high", "n").rows(),
+                hovertemplate=(
+                    "week %{x}: %{y:.1f} min (95% CI %{customdata[0]:.1f} to "
+                    "%{customdata[1]:.1f}; n=%{customdata[2]})<extra>" + label(arm) + "</extra>"
+                ),
             )
     _axis_titles(layout, len(measures), "study week", "minutes per participant (mean, 95% CI)")
     return make_figure(traces, layout, title="Minutes walked per week, by arm")
@@ -134,30 +154,16 @@ def figure_progression(progression: pl.DataFrame) -> go.Figure:
                 if rows.height == 0:
                     continue
                 name = f"{label(arm)}, {direction}"
-                banded = rows.filter(pl.col("ci_low").is_not_null())
-                traces.append(
-                    band(banded["study_week"], banded["ci_low"], banded["ci_high"],
-                         colour=colour, group=name, axis=axis)
-                )  # fmt: skip
-                traces.append(
-                    {
-                        "type": "scatter",
-                        "x": rows["study_week"].to_list(),
-                        "y": rows["mean"].to_list(),
-                        "mode": "lines+markers",
-                        "name": name,
-                        "legendgroup": name,
-                        "showlegend": axis == 1,
-                        "line": {
-                            "color": colour,
-                            "dash": "solid" if direction == "backward" else "dot",
-                        },
-                        "customdata": rows["n"].to_list(),
-                        "hovertemplate": "week %{x}: %{y:.2f} (n=%{customdata})<extra>"
-                        + name
-                        + "</extra>",
-                        **on_axes(axis),
-                    }
+                traces += _mean_with_band(
+                    rows,
+                    name=name,
+                    group=name,
+                    axis=axis,
+                    line={"color": colour, "dash": "solid" if direction == "backward" else "dot"},
+                    customdata=rows["n"].to_list(),
+                    hovertemplate="week %{x}: %{y:.2f} (n=%{customdata})<extra>"
+                    + name
+                    + "</extra>",
                 )
     _axis_titles(layout, 2, "study week")
     return make_figure(
