@@ -26,3 +26,21 @@ DEFAULT_ROSTER_ROWS = (
     "P1,retro,patellofemoral_pain,female,31,23.5,2025-03-05,leeds,Europe/London,backward,45",
     "P2,usual_care,knee_oa,male,60,29,2025-03-05,boston,America/New_York,,",
 )
+
+
+def questionnaire_tables(
+    study: Path,
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The study's scores and item answers, sorted, for comparing two ingests."""
+    from toolkit import open_study
+
+    with open_study(study, read_only=True) as opened:
+        scores = opened.sql(
+            "select participant_id, measured_at, instrument, score, visit from raw_pain_scores "
+            "order by all"
+        ).rows()
+        items = opened.sql(
+            "select participant_id, measured_at, instrument, item, value, visit "
+            "from raw_questionnaire_items order by all"
+        ).rows()
+    return scores, items

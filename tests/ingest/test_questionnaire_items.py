@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from tests.conftest import run_cli
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
+from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, questionnaire_tables, roster, write
 from toolkit import open_study
 
 WOMAC = [2, 1, 3, 2, 1] + [1, None] + [2] * 14 + [None, None, None]  # pain, stiffness, function
@@ -72,26 +72,13 @@ def ingest(tmp_path: Path, name: str, writer: object, rows: list[list[object]]) 
     return study
 
 
-def contents(study: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    with open_study(study, read_only=True) as s:
-        scores = s.sql(
-            "select participant_id, measured_at, instrument, score, visit from raw_pain_scores "
-            "order by all"
-        ).rows()
-        items = s.sql(
-            "select participant_id, measured_at, instrument, item, value "
-            "from raw_questionnaire_items order by all"
-        ).rows()
-    return scores, items
-
-
 @pytest.fixture(scope="module")
 def wide_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ingest(tmp_path_factory.mktemp("wide"), "items.csv", write_rows, wide_rows())
 
 
 def test_wide_csv_scores_by_the_rules(wide_csv: Path) -> None:
-    scores, items = contents(wide_csv)
+    scores, items = questionnaire_tables(wide_csv)
     by = {(r[0], r[2]): r[3] for r in scores}
     assert by["P2", "womac_pain"] == 9.0
     # 14 function items of 2 answered, 3 blank: mean substitution gives 17 x 2 = 34
@@ -107,12 +94,12 @@ def test_wide_csv_scores_by_the_rules(wide_csv: Path) -> None:
 
 def test_long_xlsx_and_wide_csv_hold_the_same_answers(wide_csv: Path, tmp_path: Path) -> None:
     study = ingest(tmp_path, "items.xlsx", write_xlsx, long_rows())
-    assert contents(study) == contents(wide_csv)
+    assert questionnaire_tables(study) == questionnaire_tables(wide_csv)
 
 
 def test_wide_xlsx_matches_wide_csv(wide_csv: Path, tmp_path: Path) -> None:
     study = ingest(tmp_path, "items.xlsx", write_xlsx, wide_rows())
-    assert contents(study) == contents(wide_csv)
+    assert questionnaire_tables(study) == questionnaire_tables(wide_csv)
 
 
 def test_answer_wording_is_accepted_for_a_value(tmp_path: Path) -> None:
@@ -122,7 +109,7 @@ def test_answer_wording_is_accepted_for_a_value(tmp_path: Path) -> None:
         ["P1", "2025-03-04", "womac_s2", "severe"],
     ]
     study = ingest(tmp_path, "long.csv", write_rows, rows)
-    scores, _ = contents(study)
+    scores, _ = questionnaire_tables(study)
     # a date alone is 12:00 local time (London, GMT)
     assert scores == [("P1", scores[0][1], "womac_stiffness", 5.0, None)]
     assert str(scores[0][1]) == "2025-03-04 12:00:00+00:00"

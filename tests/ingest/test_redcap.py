@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster
+from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, questionnaire_tables, roster
 from tests.ingest.redcap_project import (
     EVENT_MAP,
     export_header,
@@ -92,19 +92,6 @@ def project(root: Path, rows: list[list[str]], *, labels: bool = False) -> Path:
     return folder
 
 
-def tables(study: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    with open_study(study, read_only=True) as s:
-        scores = s.sql(
-            "select participant_id, measured_at, instrument, score, visit from raw_pain_scores "
-            "order by all"
-        ).rows()
-        items = s.sql(
-            "select participant_id, measured_at, instrument, item, value, visit "
-            "from raw_questionnaire_items order by all"
-        ).rows()
-    return scores, items
-
-
 @pytest.fixture(scope="module")
 def raw_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = project(tmp_path_factory.mktemp("raw"), export_rows())
@@ -128,7 +115,7 @@ def test_raw_and_label_exports_ingest_to_the_same_items_and_scores(
     assert report.exit_code == 0, report.to_json()
     export = next(f for f in report.files if "DATA" in f.path)
     assert export.notes["redcap_label_values"] == 1
-    assert tables(study) == tables(raw_study)
+    assert questionnaire_tables(study) == questionnaire_tables(raw_study)
 
 
 def test_scores_follow_the_instrument_rules(raw_study: Path) -> None:
@@ -290,7 +277,7 @@ def test_a_tagged_participant_field_replaces_numeric_record_ids(
     with open_study(study) as s:
         report = s.ingest([folder])
     assert report.exit_code == 0, report.to_json()
-    assert tables(study) == tables(raw_study)
+    assert questionnaire_tables(study) == questionnaire_tables(raw_study)
 
 
 def test_a_zip_of_the_project_ingests_like_the_folder(raw_study: Path, tmp_path: Path) -> None:
@@ -303,7 +290,7 @@ def test_a_zip_of_the_project_ingests_like_the_folder(raw_study: Path, tmp_path:
     with open_study(study) as s:
         report = s.ingest([folder / "roster.csv", archive])
     assert report.exit_code == 0, report.to_json()
-    assert tables(study) == tables(raw_study)
+    assert questionnaire_tables(study) == questionnaire_tables(raw_study)
 
 
 def test_a_scale_split_over_two_forms_of_one_date_is_scored_once(tmp_path: Path) -> None:
