@@ -11,7 +11,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def _shared_folder() -> Path:
+    """The shared folder beside the project: ``$RETROWALK_SHARED``, ``../shared`` or /work/shared.
+
+    A git worktree is not a sibling of the shared folder, so the environment variable and the
+    machine-wide location are tried too; the first that exists wins.
+    """
+    named = os.environ.get("RETROWALK_SHARED")
+    candidates = [Path(named)] if named else []
+    candidates += [ROOT.parent / "shared", Path("/work/shared")]
+    return next((c for c in candidates if c.exists()), candidates[0])
+
+
+SHARED_FIXTURES = _shared_folder() / "fixtures"
 
 
 def cli_env() -> dict[str, str]:

@@ -21,6 +21,7 @@ KEYS = {
     "wearable_daily": ("participant_id", "day"),
     "wearable_workouts": ("participant_id", "source", "activity", "started_at"),
     "ingest_log": ("attempt_id",),
+    "quarantine": ("source_sha256", "participant_id", "measure", "recorded_at"),
 }
 
 

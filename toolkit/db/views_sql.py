@@ -21,6 +21,7 @@ VIEW_ORDER: tuple[str, ...] = (
     "wearable_daily",
     "wearable_workouts",
     "ingest_log",
+    "quarantine",
 )
 
 #: The views researchers query; the ``int_`` ones are building blocks.
