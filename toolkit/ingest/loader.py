@@ -25,6 +25,7 @@ import pyarrow as pa
 from toolkit.errors import IngestError
 from toolkit.ingest.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.model import ParseContext, ParticipantInfo
+from toolkit.ingest.plausibility import apply_rules
 from toolkit.ingest.registry import FORMAT_MODULES, HEAD_BYTES, detect
 from toolkit.ingest.sources import SourceFile
 from toolkit.version import toolkit_version
@@ -43,6 +44,7 @@ TABLE_ORDER = (
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_quarantine",
 )
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
@@ -98,8 +100,9 @@ def ingest_file(
     ctx = ParseContext(source.name, sha, source.parts, participants)
     try:
         parsed = module.parse(source.path, ctx)
+        checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
-        ordered = sorted(parsed.tables.items(), key=lambda item: LINE not in item[1].columns)
+        ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
         _check_participants(frames, participants)
     except IngestError as exc:
@@ -107,7 +110,7 @@ def ingest_file(
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
-    result.notes = dict(parsed.notes)
+    result.notes = {**parsed.notes, **quarantined}
     try:
         _write(conn, frames, result, sha)
     except IngestError as exc:
@@ -127,14 +130,17 @@ def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
     row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status = 'loaded'", [sha]
+        "select count(*) from raw_ingest_log where sha256 = ? and status in ('loaded', 'salvaged')",
+        [sha],
     ).fetchone()
     return bool(row and row[0])
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = conn.execute(
-        "select format from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select format from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else None
 
@@ -248,7 +254,9 @@ def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -
 
 def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     row = conn.execute(
-        "select path from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select path from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else sha[:12]
 
