@@ -149,8 +149,15 @@ def _checked_values(rule: Rule, frame: pl.DataFrame) -> pl.Series:
     """The value the rule bounds: the column, per minute, or divided by another column."""
     values = frame[rule.column].cast(pl.Float64)
     if rule.per_minute and "end_at" in frame.columns:
+        # a rate needs an interval: a count stamped at one instant is not checked per minute
         minutes = (frame["end_at"] - frame[rule.time]).dt.total_seconds() / 60
-        values = values / minutes.clip(lower_bound=1.0)
+        values = pl.Series(
+            [
+                None if m is None or m <= 0 else v / max(m, 1.0)
+                for v, m in zip(values, minutes, strict=True)
+            ],
+            dtype=pl.Float64,
+        )
     if rule.divide_by:
         divisor = frame[rule.divide_by].cast(pl.Float64)
         values = pl.Series(
