@@ -12,20 +12,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _shared_folder() -> Path:
-    """The shared folder beside the project: ``$RETROWALK_SHARED``, ``../shared`` or /work/shared.
-
-    A git worktree is not a sibling of the shared folder, so the environment variable and the
-    machine-wide location are tried too; the first that exists wins.
-    """
-    named = os.environ.get("RETROWALK_SHARED")
-    candidates = [Path(named)] if named else []
-    candidates += [ROOT.parent / "shared", Path("/work/shared")]
-    return next((c for c in candidates if c.exists()), candidates[0])
+def _shared() -> Path:
+    """``$RETROWALK_SHARED``, else ``<repo>/../shared`` (a checkout), else ``/work/shared``."""
+    if os.environ.get("RETROWALK_SHARED"):
+        return Path(os.environ["RETROWALK_SHARED"])
+    beside = ROOT.parent / "shared"
+    return beside if beside.exists() else Path("/work/shared")
 
 
-SHARED_FIXTURES = _shared_folder() / "fixtures"
+SHARED_FIXTURES = _shared() / "fixtures"
 
 
 def cli_env() -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.ingest.helpers import write
 from toolkit import open_study
-from toolkit.ingest.plausibility import rules, violations
+from toolkit.ingest.core.plausibility import rules, violations
 
 
 def _ingest(study: Path, path: Path) -> object:

@@ -17,14 +17,14 @@ values (resting heart rate, active minutes) belong to a calendar day and are sto
 midnight of that day in the participant's roster time zone. A resting heart rate of 0 is
 Fitbit's "not computed" and is skipped (counted as ``fitbit_resting_hr_not_computed``), as is a
 day written with ``"date": null``; implausible values (a 1,021-step minute) are quarantined by
-the plausibility rules (:mod:`toolkit.ingest.plausibility`), the rest of the file loads. A file
+the plausibility rules (:mod:`toolkit.ingest.core.plausibility`), the rest of the file loads. A file
 may start with a UTF-8 byte-order mark. Current Google Takeout CSV files (``steps_2024-09-01.csv``
 ...) are read by :mod:`toolkit.ingest.fitbit_takeout`. Fitbit's "active minutes" are very plus
 moderately (fairly) active minutes; ``wearable_daily.active_minutes`` adds them.
 
 Other files below a folder named ``Fitbit`` (sleep, calories, profile, ...) are recognised as
 part of the export and logged as loaded with no rows (``fitbit_files_skipped``). Files are
-linked to a participant by their path (:mod:`toolkit.ingest.linkage`); the source is
+linked to a participant by their path (:mod:`toolkit.ingest.core.linkage`); the source is
 ``Fitbit``.
 """
 
@@ -39,14 +39,15 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import UTC_DATETIME
-from toolkit.ingest.csv_text import header_of
+from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.core.csv_text import header_of
+from toolkit.ingest.core.linkage import link_participant
+from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.fitbit_takeout import HEADERS, parse_takeout_csv, takeout_kind
-from toolkit.ingest.linkage import link_participant
-from toolkit.ingest.model import ParseContext, ParsedFile
 
 FORMAT = "fitbit"
 LOAD_ORDER = 30
+LOADS: tuple[str, ...] = ("raw_wearable_samples",)
 SOURCE = "Fitbit"
 _FILE = re.compile(
     r"^(steps|heart_rate|resting_heart_rate|very_active_minutes|moderately_active_minutes)"

@@ -23,8 +23,8 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.csv_text import as_float, as_utc_timestamp, read_text_csv, require_columns
-from toolkit.ingest.model import ParsedFile
+from toolkit.ingest.core.csv_text import as_float, as_utc_timestamp, read_text_csv, require_columns
+from toolkit.ingest.core.model import ParsedFile
 
 _FILE = re.compile(r"^(steps|heart_rate|active_minutes)_\d{4}-\d{2}-\d{2}\.csv$")
 #: kind -> the columns its header holds, in order

@@ -15,8 +15,8 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import UTC_DATETIME
-from toolkit.ingest.direction_label import label_session
+from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.direction.label import label_session
 
 #: ``raw_wearable_workouts.activity`` of a TCX ``Other`` activity that is not a walk
 UNCLASSIFIED = "unclassified"

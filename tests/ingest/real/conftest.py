@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import real_fixtures
 from tests.ingest.helpers import write
 from toolkit import open_study
-from toolkit.ingest.loader import FileResult
+from toolkit.ingest.core.loader import FileResult
 
 Ingested = tuple[dict[str, FileResult], Path]
 
