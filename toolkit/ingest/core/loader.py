@@ -80,8 +80,14 @@ def ingest_file(
     source: SourceFile,
     participants: Mapping[str, ParticipantInfo],
     module: FormatModule | None = None,
+    *,
+    salvage: bool = False,
 ) -> FileResult:
-    """Load ``source`` (or log it as duplicate or rejected); bad input never raises."""
+    """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
+
+    With ``salvage``, a damaged device file keeps its complete records and is logged as
+    ``salvaged`` with what was wrong and the byte where it is.
+    """
     sha = source.sha256()
     if _already_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
@@ -96,7 +102,7 @@ def ingest_file(
             IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants)
+    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
     try:
         parsed = module.parse(source.path, ctx)
         checked, quarantined = apply_rules(parsed.tables)
@@ -110,6 +116,10 @@ def ingest_file(
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
     result.notes = {**parsed.notes, **quarantined}
+    if parsed.damage is not None:
+        result.status = "salvaged"
+        result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
+        result.position = parsed.damage[1]
     try:
         _write(conn, frames, result, sha)
     except IngestError as exc:
