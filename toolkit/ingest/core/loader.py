@@ -116,6 +116,17 @@ def ingest_file(
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
     result.notes = {**parsed.notes, **quarantined}
+    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+        # an accepted file never loads 0 rows without saying why (issue 11): a companion file
+        # says so in its notes; anything else is rejected
+        return reject(
+            conn,
+            result,
+            IngestError(
+                f"the file was read as {module.FORMAT} but holds no rows to load and is not a "
+                "known companion file of an export"
+            ),
+        )
     if parsed.damage is not None:
         result.status = "salvaged"
         result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"

@@ -110,6 +110,25 @@ def is_dictionary(head: bytes) -> bool:
     return normalise_label(text.split(",", 1)[0].strip('"')) == FIELD_NAME
 
 
+def record_id_names(head: bytes) -> set[str]:
+    """The record id field (a dictionary's first field) as a raw and as a label header would
+    name it (normalised), read from the dictionary's first bytes; empty if unreadable."""
+    text = head.decode("utf-8-sig", errors="replace")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error:
+        return set()
+    if len(rows) < 2:
+        return set()
+    header = [normalise_label(h) for h in rows[0]]
+    first = dict(zip(header, rows[1], strict=False))
+    names = {
+        normalise_label(first.get(FIELD_NAME, "")),
+        normalise_label(first.get(FIELD_LABEL, "")),
+    }
+    return names - {""}
+
+
 def _parse_choices(text: str, where: str) -> tuple[tuple[str, str], ...]:
     out = []
     for part in (p for p in text.split("|") if p.strip()):
