@@ -29,6 +29,7 @@ from toolkit.stats._common import (
     complete_cases,
     result_frame,
     t_interval,
+    with_notes,
 )
 from toolkit.stats._design import build_design
 from toolkit.stats.ancova import ols
@@ -160,6 +161,7 @@ def _method(fit: _Fit, outcome: str, exposure: str, covariates: Iterable[str], a
     )
 
 
+@with_notes
 def dose_response(
     data: pl.DataFrame,
     *,

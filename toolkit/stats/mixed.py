@@ -33,6 +33,7 @@ from toolkit.stats._common import (
     group_levels,
     result_frame,
     t_interval,
+    with_notes,
     z_interval,
 )
 from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
@@ -239,6 +240,7 @@ def prepare_lmm(
     return PreparedLMM(kept, excluded, x, z, y, codes, n_subjects, names, levels)
 
 
+@with_notes
 def mixed_model(
     data: pl.DataFrame,
     *,

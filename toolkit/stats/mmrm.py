@@ -36,6 +36,7 @@ from toolkit.stats._common import (
     group_levels,
     result_frame,
     t_interval,
+    with_notes,
 )
 from toolkit.stats._design import build_design
 from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
@@ -149,6 +150,7 @@ def fit_mmrm(
     }
 
 
+@with_notes
 def mmrm(
     data: pl.DataFrame,
     *,

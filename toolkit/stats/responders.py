@@ -25,6 +25,7 @@ from toolkit.stats._common import (
     complete_cases,
     group_levels,
     result_frame,
+    with_notes,
     z_interval,
 )
 
@@ -53,6 +54,7 @@ def newcombe_difference(
     return diff, low, high
 
 
+@with_notes
 def responders(
     data: pl.DataFrame,
     *,
