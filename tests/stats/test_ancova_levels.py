@@ -41,7 +41,9 @@ def ols_difference(data: pl.DataFrame, level: str, reference: str) -> float:
 
 def test_an_arm_without_follow_up_is_refused_by_name() -> None:
     data = trial().with_columns(
-        pl.when(pl.col("arm") == "forward").then(None).otherwise(pl.col("follow_up"))
+        pl.when(pl.col("arm") == "forward")
+        .then(None)
+        .otherwise(pl.col("follow_up"))
         .alias("follow_up")
     )
     with pytest.raises(UsageError, match=r"'forward'.*no complete row"):
@@ -50,7 +52,9 @@ def test_an_arm_without_follow_up_is_refused_by_name() -> None:
 
 def test_reference_arm_without_follow_up_is_refused_by_name() -> None:
     data = trial().with_columns(
-        pl.when(pl.col("arm") == "usual_care").then(None).otherwise(pl.col("follow_up"))
+        pl.when(pl.col("arm") == "usual_care")
+        .then(None)
+        .otherwise(pl.col("follow_up"))
         .alias("follow_up")
     )
     with pytest.raises(UsageError, match=r"'usual_care'.*no complete row"):
