@@ -213,6 +213,11 @@ def prepare_lmm(
     needed = [outcome, time, subject] + ([group] if group else [])
     kept, excluded = complete_cases(frame, needed, func)
     y = kept[outcome].cast(pl.Float64).to_numpy()
+    if y.size and np.ptp(y) == 0:
+        raise UsageError(
+            f"{func}: the outcome {outcome!r} is constant ({y[0]:g}) in the rows used; there "
+            "is no variation to model."
+        )
     t = kept[time].cast(pl.Float64).to_numpy()
     names = ["(Intercept)", time]
     columns = [np.ones(kept.height), t]

@@ -215,7 +215,30 @@ def mmrm(
     kept, excluded = complete_cases(
         frame, needed, func, reason="subjects keep their other visits: valid under MAR"
     )
+    if group is not None:
+        used = {str(v) for v in kept[group].unique().to_list()}
+        empty = sorted(
+            str(v) for v in frame[group].drop_nulls().unique().to_list() if str(v) not in used
+        )
+        if empty:
+            raise UsageError(
+                f"{func}: arm(s) {', '.join(repr(v) for v in empty)} of {group!r} have no "
+                f"complete row in {', '.join(needed)}; drop the arm or analyse it another way."
+            )
     kept = kept.with_columns(pl.col(visit).cast(pl.String))
+    flat = (
+        kept.group_by(visit)
+        .agg((pl.col(outcome).max() - pl.col(outcome).min()).alias("range"))
+        .filter(pl.col("range") == 0)[visit]
+        .sort()
+        .to_list()
+    )
+    if flat:
+        raise UsageError(
+            f"{func}: the outcome {outcome!r} has no variance at visit "
+            f"{', '.join(repr(v) for v in flat)}; its covariance cannot be estimated (drop "
+            "the visit or check the data)."
+        )
     present = sorted(set(kept[visit].to_list()), key=natural_key)
     if visits is not None:
         order = [str(v) for v in visits]
