@@ -105,3 +105,38 @@ def ddf(adjusted: Adjusted, contrast: np.ndarray) -> float:
     ratio = 1.0 if abs(x) < 1e-14 and abs(v1) < 1e-14 else x / v1
     rho = ratio**2 * v0 / v2 / q
     return float(4 + (q + 2) / (q * rho - 1))
+
+
+def mixed_model_groups(
+    subject_codes: np.ndarray, x: np.ndarray, z: np.ndarray, psi: np.ndarray, sigma2: float
+) -> list[Group]:
+    """Groups for a random-effects model ``V_i = Z_i Psi Z_i' + sigma2 I``.
+
+    The variance parameters are pbkrtest's: the distinct entries of ``Psi`` (a symmetric unit
+    matrix each, ``G = Z E Z'``) and the residual variance (``G = I``). Subjects with the same
+    ``Z`` rows share a block.
+    """
+    q = z.shape[1]
+    order = np.argsort(subject_codes, kind="stable")
+    codes, x, z = subject_codes[order], x[order], z[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], codes.size]
+    units = []
+    for i, j in zip(*np.tril_indices(q), strict=True):
+        e = np.zeros((q, q))
+        e[i, j] = e[j, i] = 1.0
+        units.append(e)
+    by_z: dict[bytes, list[int]] = {}
+    for s, e in zip(starts, ends, strict=True):
+        key = np.ascontiguousarray(z[s:e]).tobytes() + bytes([e - s])
+        by_z.setdefault(key, []).append(int(s))
+    groups = []
+    for members in by_z.values():
+        s0 = members[0]
+        k = int(ends[np.searchsorted(starts, s0)] - s0)
+        zi = z[s0 : s0 + k]
+        v = zi @ psi @ zi.T + sigma2 * np.eye(k)
+        gs = np.stack([zi @ u @ zi.T for u in units] + [np.eye(k)])
+        rows = np.asarray(members)[:, None] + np.arange(k)[None, :]
+        groups.append(Group(x[rows], np.linalg.inv(v), gs))
+    return groups
