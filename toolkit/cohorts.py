@@ -85,7 +85,7 @@ class Cohort:
         if self.min_adherence is not None:
             where.append(
                 "(p.prescribed_direction is null or p.participant_id in (select participant_id "
-                "from weekly_exposure group by participant_id having avg(adherence) >= ?))"
+                "from participant_exposure where mean_adherence >= ?))"
             )
             params.append(self.min_adherence)
         if self.complete_for is not None:

@@ -12,6 +12,7 @@ import click
 
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
+from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.core.batch import IngestReport
@@ -159,6 +160,7 @@ def dashboard(study: Path | None) -> None:
 
 cli.add_command(report)
 cli.add_command(stats)
+cli.add_command(settings)
 
 
 def main() -> None:
