@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from toolkit.cli.messages import database_errors, user_message
-from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
+from toolkit.cli.params import bind_params
 from toolkit.cli.report_command import report
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
@@ -157,19 +158,37 @@ def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("sql")
 @click.option(
-    "--param", "params", multiple=True, help="a value bound to the next ? in SQL (repeat in order)"
+    "--param",
+    "params",
+    multiple=True,
+    metavar="VALUE or NAME=VALUE",
+    help="a value bound to the next ? in SQL (repeat in order), or NAME=VALUE for $NAME",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="print at most N rows (0: all); a table on a terminal stops at 50 unless given",
 )
 @FORMAT_OPTION
-def query(study: Path, sql: str, params: tuple[str, ...], fmt: str) -> None:
-    """Run read-only SQL over STUDY's tables and views."""
+def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """Run read-only SQL over STUDY's tables and views.
+
+    SQL that does not run is an error (exit 1) with DuckDB's message; parameters are bound,
+    never formatted into the SQL: --param knee_oa for ?, --param cond=knee_oa for $cond.
+    """
     import duckdb
 
+    bound = bind_params(sql, params)
     with open_study(study, read_only=True) as opened:
         try:
-            frame = opened.sql(sql, list(params) if params else None)
+            frame = opened.sql(sql, bound)
         except duckdb.Error as exc:
-            raise click.UsageError(str(exc).splitlines()[0]) from exc
-    write_frame(frame, fmt)
+            if "read-only" in str(exc):  # a write: the command is read-only by design
+                raise click.UsageError(str(exc).splitlines()[0]) from exc
+            raise
+    shown = default_limit(fmt) if limit is None else limit
+    write_frame(frame, fmt, sys.stdout, width=terminal_width(), limit=shown)
 
 
 @cli.command()

@@ -38,8 +38,9 @@ def user_message(exc: BaseException) -> str:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             hint = " (choose a folder you can write to)"
         return f"{reason}: {where}{hint}" if where else f"{reason}{hint}"
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    # DuckDB's first paragraph: the error and its "Did you mean ...?" (not the SQL excerpt)
+    paragraph = str(exc).strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()) or type(exc).__name__
 
 
 def check_writable(path: Path, what: str = "output file") -> None:

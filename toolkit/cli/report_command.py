@@ -11,7 +11,11 @@ from typing import Any
 
 import click
 
-from toolkit.cli.cohort_options import cohort_from_options, cohort_options
+from toolkit.cli.cohort_options import (
+    check_cohort_levels,
+    cohort_from_options,
+    cohort_options,
+)
 from toolkit.cli.messages import check_writable
 from toolkit.cohorts import load_cohort
 from toolkit.study import open_study
@@ -72,6 +76,7 @@ def report(
     with open_study(study, read_only=True) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work
+        check_cohort_levels(opened, chosen, (outcome,))
         result = build_report(
             opened,
             chosen,
