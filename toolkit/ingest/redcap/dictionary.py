@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.instruments.scoring import Item, item_columns, normalise_label
 
 #: Column headers of a REDCap data dictionary export (the first is enough to recognise it).
@@ -145,6 +146,7 @@ def read_dictionary(path: Path) -> Dictionary:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(f"the REDCap data dictionary {path.name} is not UTF-8 text") from exc
+    check_csv(path, file_name=True)
     reader = csv.reader(io.StringIO(text))
     header = [normalise_label(h) for h in next(reader, [])]
     missing = [c for c in (FIELD_NAME, FORM_NAME, FIELD_TYPE, FIELD_LABEL) if c not in header]

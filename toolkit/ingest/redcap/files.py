@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.instruments.scoring import normalise_label
 
 EVENT, INSTRUMENT, INSTANCE = (
@@ -69,6 +70,7 @@ def read_event_export(path: Path) -> dict[str, EventInfo]:
     its name, and ``name (Arm N: arm name)`` when an ``arm.csv`` lies beside it. An event
     listed twice with different names is rejected (it would relabel every form of that event).
     """
+    check_csv(path, file_name=True)
     rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
     arms = _arm_names(path.parent)
     out: dict[str, EventInfo] = {}
@@ -155,6 +157,7 @@ class EventInfo:
 
 def read_event_map(path: Path) -> dict[str, EventInfo]:
     """Event (unique name or label, normalised) -> what the map says about it."""
+    check_csv(path, file_name=True)
     rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
     header = [normalise_label(h) for h in rows[0]]
     out: dict[str, EventInfo] = {}

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.questionnaires.rows import Response, nominal_day, parse_local, to_tables
 from toolkit.ingest.redcap.dictionary import (
@@ -170,6 +171,8 @@ class _Export:
         }
 
     def parse(self) -> ParsedFile:
+        # a label export repeats "Complete?": repeated header names are allowed here
+        check_csv(self.path, unique_header=False)
         text = self.path.read_text("utf-8-sig")
         reader = csv.reader(io.StringIO(text))
         header = next(reader, [])
