@@ -18,9 +18,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from toolkit.format import ARM_ORDER, LEVEL_LABELS, column_label, level_label, order_arms
+
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-KNOWN_ARMS = ("retro", "forward", "usual_care")
+KNOWN_ARMS = ARM_ORDER
+#: One colour per arm everywhere (dashboard, report, exports), whichever arms a figure shows.
+ARM_COLOURS = {"retro": PALETTE[0], "forward": PALETTE[1], "usual_care": PALETTE[2]}
 DIRECTION_COLOURS = {"backward": "#0072B2", "forward": "#E69F00", "unknown": "#999999"}
 TEMPLATE = "plotly_white"
 
@@ -28,17 +32,29 @@ Trace = dict[str, Any]
 
 
 def colour_map(values: Iterable[str | None] | pl.Series) -> dict[str, str]:
-    """A stable colour per value: the known arms first in their fixed order, others sorted."""
+    """A stable colour per value, in the arms' fixed order (:data:`toolkit.format.ARM_ORDER`):
+    the known arms always get their own colour (:data:`ARM_COLOURS`), so usual care is the same
+    green in a figure of two arms as in one of three; other values take the remaining colours
+    in sorted order."""
     if isinstance(values, pl.Series):
         values = values.unique().to_list()  # not a Python loop over every row
-    distinct = {str(v) for v in values if v is not None}
-    ordered = [a for a in KNOWN_ARMS if a in distinct] + sorted(distinct - set(KNOWN_ARMS))
-    return {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(ordered)}
+    ordered = order_arms(str(v) for v in values if v is not None)
+    spare = [c for c in PALETTE if c not in ARM_COLOURS.values()]
+    out: dict[str, str] = {}
+    others = 0
+    for value in ordered:
+        if value in ARM_COLOURS:
+            out[value] = ARM_COLOURS[value]
+        else:
+            out[value] = spare[others % len(spare)]
+            others += 1
+    return out
 
 
 def label(name: str) -> str:
-    """A column or category name as people read it: ``usual_care`` -> ``usual care``."""
-    return name.replace("_", " ")
+    """A column or category name as people read it: ``usual_care`` -> ``Usual care``,
+    ``retro_minutes`` -> ``Retro minutes per week`` (:mod:`toolkit.format`)."""
+    return level_label(name) if name in LEVEL_LABELS else column_label(name)
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
