@@ -15,6 +15,7 @@ from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
 from toolkit.cli.report_command import report
+from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.core.batch import IngestReport
@@ -221,6 +222,7 @@ def dashboard(study: Path | None) -> None:
 
 cli.add_command(report)
 cli.add_command(stats)
+cli.add_command(settings)
 
 
 def main() -> None:
