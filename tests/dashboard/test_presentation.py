@@ -5,6 +5,7 @@ AppTest runs the entry script on real demo studies (nothing mocked).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,3 +104,75 @@ def test_report_tables_use_the_same_order_labels_and_p_values(demo_study: Path) 
     assert "Post-ACL reconstruction" in tables and "post_acl_reconstruction" not in tables
     assert ">None<" not in tables and ">nan<" not in tables
     assert "&lt;0.001" in tables
+
+
+def _panel_pixels(fig: object) -> list[tuple[float, float]]:
+    """Each y axis's (bottom, top) in pixels from the figure's bottom edge of the plot area."""
+    layout = fig.layout  # type: ignore[attr-defined]
+    plot = layout.height - layout.margin.t - layout.margin.b
+    domains = [
+        layout[name].domain for name in sorted(layout.to_plotly_json()) if name.startswith("yaxis")
+    ]
+    return sorted((d[0] * plot, d[1] * plot) for d in domains if layout is not None)
+
+
+def test_eleven_questionnaires_get_readable_separate_panels(demo_study: Path) -> None:
+    import plotly.graph_objects as go
+
+    from toolkit import open_study
+    from toolkit.figures import figure_pain_diary, figure_session_samples
+    from toolkit.summaries import participant_samples
+
+    with open_study(demo_study, read_only=True) as study:
+        # one knee-OA and one patellofemoral participant together answered all 11 instruments
+        pid = study.sql(
+            "select participant_id from pain_scores group by 1 order by "
+            "count(distinct instrument) desc, 1 limit 1"
+        ).item()
+        pain = study.sql(
+            "select * from pain_scores where participant_id = ? or participant_id = "
+            "(select min(participant_id) from pain_scores where instrument = 'kujala')",
+            [pid],
+        )
+        assert pain["instrument"].n_unique() == 11
+        sampled = study.sql("select participant_id, session_id from treadmill_samples limit 1").row(
+            0
+        )
+        samples = participant_samples(study, sampled[0], sampled[1])
+    fig = go.Figure(figure_pain_diary(pain, participant_id=pid).to_dict())  # validated
+    panels = [p for p in _panel_pixels(fig) if p[1] > p[0]]
+    assert len(panels) >= 6  # 11 panels in two columns: six rows
+    assert min(top - bottom for bottom, top in panels) >= 150
+    rows = sorted(set(panels))
+    assert all(upper[0] - lower[1] >= 60 for lower, upper in itertools.pairwise(rows))
+    titles = {a.text for a in fig.layout.annotations}
+    assert {"KOOS Pain", "WOMAC Function", "NRS pain"} <= titles
+    session = figure_session_samples(samples, session_id=sampled[1])
+    stacked = _panel_pixels(session)
+    assert all(b[0] - a[1] >= 50 for a, b in itertools.pairwise(stacked))
+
+
+def test_participant_page_opens_on_complete_data_and_chooses_questionnaires(
+    app: Callable[..., AppTest], demo_study: Path
+) -> None:
+    from toolkit import open_study
+
+    at = app(demo_study)
+    at.switch_page("views/participant.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    chosen = at.selectbox(key="participant_id").value
+    with open_study(demo_study, read_only=True) as study:
+        missing = study.sql(
+            "select count(*) from outcomes where participant_id = ? "
+            "and (baseline is null or follow_up is null)",
+            [chosen],
+        ).item()
+        answered = study.sql(
+            "select count(distinct instrument) from pain_scores where participant_id = ?",
+            [chosen],
+        ).item()
+    assert missing == 0
+    picker = at.multiselect(key="participant_instruments")
+    assert len(picker.value) == min(4, answered)
+    picker.set_value(picker.options).run()
+    assert not at.exception

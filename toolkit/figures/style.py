@@ -151,6 +151,43 @@ def grid(
     return layout
 
 
+#: Pixels around a figure's plot area (:func:`make_figure`'s margins, top includes the legend).
+MARGIN_TOP, MARGIN_BOTTOM = 110, 50
+
+
+def stacked_panels(
+    count: int,
+    *,
+    cols: int = 1,
+    panel_px: int = 170,
+    gap_px: int = 64,
+    titles: Sequence[str] = (),
+    shared_x: bool = True,
+) -> tuple[dict[str, Any], int]:
+    """A grid of ``count`` small multiples, each ``panel_px`` tall with ``gap_px`` between rows
+    (room for a panel's title), whatever their number: the figure grows (and the page scrolls)
+    instead of the panels shrinking. Returns the layout axes and the figure height."""
+    rows = max(1, -(-count // cols))
+    plot_px = rows * panel_px + (rows - 1) * gap_px
+    layout = grid(rows, cols, titles=titles, shared_x=shared_x, spacing=0.08)
+    row_spacing = gap_px / plot_px
+    height = (1 - row_spacing * (rows - 1)) / rows
+    for n in range(1, rows * cols + 1):
+        r = (n - 1) // cols
+        top = 1 - r * (height + row_spacing)
+        suffix = "" if n == 1 else str(n)
+        layout[f"yaxis{suffix}"]["domain"] = [_unit(top - height), _unit(top)]
+        if n <= len(titles):
+            layout["annotations"][n - 1]["y"] = _unit(top)
+        if shared_x and cols > 1 and r < rows - 1 and n + cols > count:
+            layout[f"xaxis{suffix}"]["showticklabels"] = True  # last panel of its column
+    for n in range(count + 1, rows * cols + 1):  # empty cells of the last row
+        suffix = "" if n == 1 else str(n)
+        layout[f"xaxis{suffix}"]["visible"] = False
+        layout[f"yaxis{suffix}"]["visible"] = False
+    return layout, MARGIN_TOP + MARGIN_BOTTOM + plot_px
+
+
 def _unit(value: float) -> float:
     """A paper coordinate clipped to [0, 1] (float rounding can leave -1e-17)."""
     return min(max(round(value, 6), 0.0), 1.0)
@@ -185,7 +222,7 @@ def make_figure(
         "template": _template(),
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 110, "b": 50},
+        "margin": {"l": 60, "r": 20, "t": MARGIN_TOP, "b": MARGIN_BOTTOM},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
         "hovermode": "closest",
         **layout,
