@@ -176,3 +176,27 @@ def test_participant_page_opens_on_complete_data_and_chooses_questionnaires(
     assert len(picker.value) == min(4, answered)
     picker.set_value(picker.options).run()
     assert not at.exception
+
+
+def test_dose_response_spreads_zero_exposure_and_counts_in_the_legend(demo_study: Path) -> None:
+    import plotly.graph_objects as go
+
+    from toolkit import open_study
+    from toolkit.analysis_frames import outcome_frame
+    from toolkit.figures import figure_dose_response
+
+    with open_study(demo_study, read_only=True) as study:
+        frame = outcome_frame(study, None, "nrs")
+    fig = go.Figure(figure_dose_response(frame, frame.clear()).to_dict())  # validated
+    shown = frame.filter(frame["change"].is_not_null() & frame["retro_minutes"].is_not_null())
+    points = [t for t in fig.data if t.mode == "markers"]
+    assert sum(len(t.x) for t in points) == shown.height
+    usual = next(t for t in points if t.name.startswith("Usual care"))
+    n_usual = shown.filter(shown["arm"] == "usual_care").height
+    assert usual.name == f"Usual care (n={n_usual}, {n_usual} at 0 min)"
+    assert all(x < 0 for x in usual.x) and len(set(usual.x)) == len(usual.x)  # a strip
+    assert len({(x, y) for x, y in zip(usual.x, usual.y, strict=True)}) == n_usual
+    assert all(row[4] == 0 for row in usual.customdata)  # hover keeps the true values
+    assert 0 < usual.marker.opacity < 1
+    again = figure_dose_response(frame, frame.clear())
+    assert list(again.data[0].x) == list(fig.data[0].x)  # seeded: the same every time
