@@ -200,3 +200,53 @@ def test_dose_response_spreads_zero_exposure_and_counts_in_the_legend(demo_study
     assert 0 < usual.marker.opacity < 1
     again = figure_dose_response(frame, frame.clear())
     assert list(again.data[0].x) == list(fig.data[0].x)  # seeded: the same every time
+
+
+def test_adherence_in_usual_care_is_not_applicable_not_missing(
+    app: Callable[..., AppTest], demo_study: Path
+) -> None:
+    from toolkit import open_study
+    from toolkit.figures import figure_completeness, figure_missingness
+    from toolkit.summaries import arms_without_prescription
+
+    with open_study(demo_study, read_only=True) as study:
+        people = study.sql("select * from participants")
+    assert arms_without_prescription(people) == ["usual_care"]
+
+    at = app(demo_study)
+    at.switch_page("views/data_quality.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Adherence is not applicable for Usual care" in c.value for c in at.caption)
+    table = at.dataframe[-1].value  # the missing-values table
+    adherence = table[table["variable"] == "adherence"].set_index("group")
+    assert adherence.loc["Usual care", "percent_missing"] == ""  # not "100"
+    assert (
+        adherence.loc["All", "n"] == adherence.loc[["Retro walking", "Forward walking"], "n"].sum()
+    )
+
+    import polars as pl
+
+    missing = pl.DataFrame(
+        {
+            "variable": ["adherence"] * 3,
+            "group": ["retro", "usual_care", "all"],
+            "n": [10, 10, 20],
+            "missing": [1, 10, 11],
+            "percent_missing": [10.0, 100.0, 55.0],
+        }
+    )
+    fig = figure_missingness(missing, not_applicable={("adherence", "usual_care")})
+    cells = dict(zip(fig.data[0].x, fig.data[0].text[0], strict=True))
+    assert cells == {"Retro walking": "10%", "Usual care": "not applicable", "All": "10%"}
+    completeness = pl.DataFrame(
+        {
+            "item": ["treadmill sessions"] * 2,
+            "arm": ["retro", "usual_care"],
+            "participants_with_data": [10, 0],
+            "participants": [10, 10],
+            "percent": [100.0, 0.0],
+        }
+    )
+    fig = figure_completeness(completeness, not_applicable={("treadmill sessions", "usual_care")})
+    assert list(fig.data[0].text[0]) == ["100% (10/10)", "not applicable"]
+    assert fig.data[0].z[0][1] is None

@@ -123,7 +123,7 @@ def test_participant_and_quality_figures(frames: dict[str, Any]) -> None:
     rejected = next(t for t in status.data if t.name == "rejected")
     assert sum(rejected.x) == 1
     missing = stats.missing_summary(frames["outcome"], columns=["baseline", "follow_up"])
-    assert valid(figures.figure_missingness(missing)).data[0].y == ("baseline", "follow_up")
+    assert valid(figures.figure_missingness(missing)).data[0].y == ("Baseline", "Follow-up")
 
 
 def test_empty_inputs_say_why(frames: dict[str, Any]) -> None:
