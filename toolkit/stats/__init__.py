@@ -14,7 +14,7 @@ from toolkit.stats.dose_response import dose_response, dose_response_curve
 from toolkit.stats.mixed import mixed_model
 from toolkit.stats.mixed_curve import mixed_model_curve
 from toolkit.stats.mmrm import mmrm
-from toolkit.stats.multiplicity import adjust_pvalues
+from toolkit.stats.multiplicity import adjust_pvalues, fixed_sequence
 from toolkit.stats.responders import responders
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "dose_response",
     "dose_response_curve",
     "exposure_summary",
+    "fixed_sequence",
     "missing_summary",
     "mixed_model",
     "mixed_model_curve",
