@@ -15,6 +15,7 @@ from toolkit.stats.mixed import mixed_model
 from toolkit.stats.mixed_curve import mixed_model_curve
 from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues, fixed_sequence
+from toolkit.stats.responder_models import responder_tiers, responders_logistic
 from toolkit.stats.responders import responders
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "mixed_model",
     "mixed_model_curve",
     "mmrm",
+    "responder_tiers",
     "responders",
+    "responders_logistic",
     "table1",
 ]
