@@ -8,6 +8,7 @@ Each method is tested against a published reference (see ``tests/stats``).
 
 from toolkit.stats._common import RESULT_COLUMNS
 from toolkit.stats.ancova import ancova
+from toolkit.stats.causal_dose import complier_average_effect
 from toolkit.stats.change import change_from_baseline
 from toolkit.stats.descriptives import exposure_summary, missing_summary, table1
 from toolkit.stats.dose_response import dose_response, dose_response_curve
@@ -23,6 +24,7 @@ __all__ = [
     "adjust_pvalues",
     "ancova",
     "change_from_baseline",
+    "complier_average_effect",
     "dose_response",
     "dose_response_curve",
     "exposure_summary",
