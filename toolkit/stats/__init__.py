@@ -18,6 +18,7 @@ from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues, fixed_sequence
 from toolkit.stats.responder_models import responder_tiers, responders_logistic
 from toolkit.stats.responders import responders
+from toolkit.stats.sensitivity import reference_based, tipping_point
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -33,8 +34,10 @@ __all__ = [
     "mixed_model",
     "mixed_model_curve",
     "mmrm",
+    "reference_based",
     "responder_tiers",
     "responders",
     "responders_logistic",
     "table1",
+    "tipping_point",
 ]

@@ -176,6 +176,8 @@ def ancova(
     pairs: Sequence[tuple[str, str]] = (),
     adjust: str | None = None,
     family: str = "contrasts",
+    delta: float = 0.0,
+    delta_arms: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Adjusted between-arm differences in ``outcome`` versus the ``reference`` arm.
 
@@ -210,6 +212,11 @@ def ancova(
     pairs
         Contrasts on demand: ``(arm, other)`` pairs reported as ``"arm - other"`` rows with
         role ``"contrast"`` (any two arms, not only versus the reference).
+    delta, delta_arms
+        Delta-adjusted multiple imputation (a missing-not-at-random sensitivity analysis, as
+        mice's ``post`` shift): ``delta`` is added to every imputed ``outcome`` in
+        ``delta_arms`` (default: every arm but the reference) after imputation under MAR;
+        :func:`toolkit.stats.tipping_point` searches the delta that overturns the result.
     adjust, family
         Multiplicity adjustment of the ``"contrast"`` rows only, as one family named
         ``family`` (``"holm"``, ``"bonferroni"``, ``"fdr_bh"``, ``"hommel"``).
@@ -237,6 +244,8 @@ def ancova(
     check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
     if adjust is not None:
         check_choice(adjust, "adjust", ("holm", "bonferroni", "fdr_bh", "hommel"), func)
+    if (delta != 0.0 or delta_arms is not None) and missing != "mice":
+        raise UsageError("The 'delta' parameter of ancova is used only with missing='mice'.")
     if aux and missing != "mice":
         raise UsageError("The 'auxiliary' parameter of ancova is used only with missing='mice'.")
     frame = frame.filter(pl.col(group).is_not_null())
@@ -297,6 +306,12 @@ def ancova(
         seed=seed,
         func=func,
     )
+    shifted = _delta_arms(delta, delta_arms, levels, func)
+    if delta != 0.0:
+        was_missing = frame[outcome].is_null() | frame[outcome].cast(pl.Float64).is_nan()
+        in_arm = frame[group].cast(pl.String).is_in(shifted)
+        shift = pl.Series((was_missing & in_arm).cast(pl.Float64) * delta)
+        completed = [c.with_columns(pl.col(outcome).cast(pl.Float64) + shift) for c in completed]
     collected: dict[tuple[str, str], list[tuple[float, float]]] = {}
     df_complete = 0.0
     for imputed in completed:
@@ -313,6 +328,11 @@ def ancova(
         f"categories{'; auxiliary ' + ', '.join(aux) if aux else ''}), {n_imputations} "
         f"imputations x {iterations} iterations, Rubin's rules, Barnard-Rubin df; "
         f"{n_missing} participant(s) with imputed values"
+        + (
+            f"; delta-adjusted: {delta:+g} added to imputed {outcome} in {', '.join(shifted)}"
+            if delta != 0.0
+            else ""
+        )
     )
     for (role, term), values in collected.items():
         arr = np.asarray(values)
@@ -338,6 +358,22 @@ def ancova(
         )
     adjust_family(rows, "contrast", adjust, family)
     return result_frame(rows)
+
+
+def _delta_arms(
+    delta: object, arms: Sequence[str] | None, levels: list[str], func: str
+) -> list[str]:
+    """The arms whose imputed outcomes are shifted (default: all but the reference)."""
+    if isinstance(delta, bool) or not isinstance(delta, int | float) or not np.isfinite(delta):
+        raise UsageError(f"The 'delta' parameter of {func} must be a number. Got {delta!r}.")
+    chosen = list(levels[1:]) if arms is None else [str(a) for a in arms]
+    unknown = [a for a in chosen if a not in levels]
+    if unknown:
+        raise UsageError(
+            f"The 'delta_arms' parameter of {func} must list arms of the data "
+            f"({', '.join(levels)}). Got {unknown} instead."
+        )
+    return chosen
 
 
 def _levels(rows: pl.DataFrame, group: str, reference: str | None) -> list[str]:
