@@ -115,7 +115,8 @@ def test_kill_mid_batch_then_rerun_equals_a_clean_run(tmp_path: Path) -> None:
     crashed = tmp_path / "crashed.duckdb"
     proc = subprocess.Popen(
         [sys.executable, "-m", "toolkit", "ingest", str(crashed), str(raw)],
-        env=cli_env(),
+        # small groups of files per transaction, so that the kill lands between two of them
+        env={**cli_env(), "RETROWALK_INGEST_GROUP_FILES": "8"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -1,18 +1,31 @@
-"""Ingest a batch of paths: expand, order (rosters first), load each file, report."""
+"""Ingest a batch of paths: expand, order (rosters first), validate, load in groups, report."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from tqdm import tqdm
 
-from toolkit.ingest.core.loader import FileResult, ingest_file, load_participants, reject
+from toolkit.ingest.core.group import load_group
+from toolkit.ingest.core.loader import (
+    FileResult,
+    Validated,
+    ingest_file,
+    load_participants,
+    loaded_formats,
+    reject,
+)
+from toolkit.ingest.core.parallel import Validator, default_workers
 from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.sources import SourceFile, Unreadable, expand, remove_tree
 
@@ -51,9 +64,13 @@ def ingest_paths(
     *,
     progress: bool | None = None,
     salvage: bool = False,
+    workers: int | None = None,
 ) -> IngestReport:
-    """Ingest every file under ``paths`` into the open study; one transaction per file.
+    """Ingest every file under ``paths`` into the open study; each file all-or-nothing.
 
+    Files are validated completely first (in ``workers`` processes; default: see
+    :func:`~toolkit.ingest.core.parallel.default_workers`), then written many per transaction
+    (:mod:`toolkit.ingest.core.group`) with the same outcome as one transaction per file.
     ``progress`` shows a progress bar (default: when stderr is a terminal).
     """
     report = IngestReport()
@@ -70,14 +87,106 @@ def ingest_paths(
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
         planned.sort(key=lambda p: (p[0], p[1]))
-        participants = load_participants(conn)
-        bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
-        for _, _, source, module in bar:
-            bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module, salvage=salvage)
-            report.files.append(result)
-            if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
-                participants = load_participants(conn)
+        count = default_workers(len(planned)) if workers is None else workers
+        bar = tqdm(
+            total=len(planned), desc="ingest", unit="file", disable=not show, file=sys.stderr
+        )
+        with Validator(count, workdir, salvage=salvage) as validator:
+            _run(conn, [(s, m) for _, _, s, m in planned], validator, _Writer(conn, report, bar))
+        bar.close()
     finally:
         remove_tree(workdir)
     return report
+
+
+def _run(
+    conn: duckdb.DuckDBPyConnection,
+    planned: list[tuple[SourceFile, FormatModule | None]],
+    validator: Validator,
+    writer: _Writer,
+) -> None:
+    """Validate ahead (a bounded window) and write in load order; rosters alone, in between."""
+    validator.set_participants(participants := load_participants(conn))
+    window: deque[tuple[Future[Any], SourceFile, str, FormatModule | None, int]] = deque()
+    ahead_bytes = 0
+
+    def take_one() -> None:
+        nonlocal ahead_bytes
+        future, source, sha, module, size = window.popleft()
+        ahead_bytes -= size
+        writer.add(validator.result(future, source, sha, module))
+
+    for source, module in planned:
+        if module is not None and "raw_participants" in module.LOADS:
+            # later files are parsed knowing this file's participants: finish what is ahead
+            while window:
+                take_one()
+            writer.flush()
+            result = ingest_file(conn, source, participants, module, salvage=validator.salvage)
+            writer.done([result])
+            if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
+                validator.set_participants(participants := load_participants(conn))
+            continue
+        sha = source.sha256()
+        if sha in writer.loaded:
+            writer.add(Validated(FileResult(source.name, sha, writer.loaded[sha], "duplicate")))
+            continue
+        size = source.path.stat().st_size
+        window.append((validator.submit(source, sha, module), source, sha, module, size))
+        ahead_bytes += size
+        while len(window) > AHEAD_FILES or (len(window) > 1 and ahead_bytes > AHEAD_BYTES):
+            take_one()
+    while window:
+        take_one()
+    writer.flush()
+
+
+#: Files validated ahead of the writer at most, and their bytes on disk at most.
+AHEAD_FILES = 320
+AHEAD_BYTES = 256 * 1024**2
+#: A group is written when it holds this many files (``$RETROWALK_INGEST_GROUP_FILES``) or rows.
+GROUP_FILES = 256
+GROUP_ROWS = 1_000_000
+GROUP_FILES_ENV = "RETROWALK_INGEST_GROUP_FILES"
+
+
+class _Writer:
+    """Collects validated files into groups and writes each group in one transaction."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, report: IngestReport, bar: tqdm) -> None:
+        self.conn = conn
+        self.report = report
+        self.bar = bar
+        #: sha256 -> format of every file loaded (before this batch, or by it so far)
+        self.loaded = loaded_formats(conn)
+        self.group: list[Validated] = []
+        self.rows = 0
+        self.max_files = max(1, int(os.environ.get(GROUP_FILES_ENV) or GROUP_FILES))
+
+    def add(self, item: Validated) -> None:
+        """Queue ``item``; write the group when it is full."""
+        sha = item.result.sha256
+        if any(queued.result.sha256 == sha for queued in self.group):
+            self.flush()  # the same content twice: the second is a duplicate of the first
+        if sha in self.loaded and item.result.status != "duplicate":
+            item = Validated(FileResult(item.result.path, sha, self.loaded[sha], "duplicate"))
+        self.group.append(item)
+        self.rows += item.rows()
+        if len(self.group) >= self.max_files or self.rows >= GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued group."""
+        if self.group:
+            group, self.group, self.rows = self.group, [], 0
+            self.done(load_group(self.conn, group))
+
+    def done(self, results: list[FileResult]) -> None:
+        """Record written files in the report, the progress bar and the loaded set."""
+        for result in results:
+            self.report.files.append(result)
+            if result.status in ("loaded", "salvaged"):
+                self.loaded[result.sha256] = result.format
+        if results:
+            self.bar.set_postfix_str(Path(results[-1].path).name[-30:])
+            self.bar.update(len(results))

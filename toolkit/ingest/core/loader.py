@@ -75,6 +75,33 @@ def load_participants(conn: duckdb.DuckDBPyConnection) -> dict[str, ParticipantI
     return {r[0]: ParticipantInfo(r[0], r[1], r[2]) for r in rows}
 
 
+@dataclass
+class Validated:
+    """A file read and checked completely, not yet written: its frames, or why it is refused.
+
+    What :func:`validate_file` returns (in a worker process, too: every field pickles), and
+    what :func:`load_validated` or :func:`toolkit.ingest.core.group.load_group` writes.
+    """
+
+    result: FileResult
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: (message, position) of the problem that refuses the file, or None
+    error: tuple[str, str | None] | None = None
+
+    def rows(self) -> int:
+        """Rows the file would write, in all tables."""
+        return sum(frame.height for frame in self.frames.values())
+
+
+def loaded_formats(conn: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """sha256 -> format of every file the study holds (status loaded or salvaged)."""
+    rows = conn.execute(
+        "select sha256, any_value(format) from raw_ingest_log "
+        "where status in ('loaded', 'salvaged') group by sha256"
+    ).fetchall()
+    return {sha: fmt for sha, fmt in rows}
+
+
 def ingest_file(
     conn: duckdb.DuckDBPyConnection,
     source: SourceFile,
@@ -93,13 +120,29 @@ def ingest_file(
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
         _log(conn, result)
         return result
+    return load_validated(conn, validate_file(source, sha, participants, module, salvage=salvage))
+
+
+def validate_file(
+    source: SourceFile,
+    sha: str,
+    participants: Mapping[str, ParticipantInfo],
+    module: FormatModule | None = None,
+    *,
+    salvage: bool = False,
+) -> Validated:
+    """Read and check ``source`` completely without touching the study.
+
+    Everything that can refuse a file on its own content happens here (format, parse,
+    plausibility, canonical shape and ranges, keys repeated within the file, roster linkage);
+    what remains for the write is only the comparison with rows already in the study.
+    """
     module = module or detect(source.head(HEAD_BYTES), source.name)
     if module is None:
         names = ", ".join(m.FORMAT for m in FORMAT_MODULES)
-        return reject(
-            conn,
+        return Validated(
             FileResult(source.name, sha, None, "rejected"),
-            IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
+            error=(f"the file's format is not recognised (this toolkit reads: {names})", None),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
     ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
@@ -111,28 +154,39 @@ def ingest_file(
         frames = {name: conform(name, frame) for name, frame in ordered}
         _check_participants(frames, participants)
     except IngestError as exc:
-        return reject(conn, result, exc)
+        return Validated(result, error=(exc.message, exc.position))
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
+        return Validated(result, error=(f"unexpected error while reading: {detail}", None))
     result.notes = {**parsed.notes, **quarantined}
     if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
         # says so in its notes; anything else is rejected
-        return reject(
-            conn,
+        return Validated(
             result,
-            IngestError(
+            error=(
                 f"the file was read as {module.FORMAT} but holds no rows to load and is not a "
-                "known companion file of an export"
+                "known companion file of an export",
+                None,
             ),
         )
     if parsed.damage is not None:
         result.status = "salvaged"
         result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
         result.position = parsed.damage[1]
+    return Validated(result, frames)
+
+
+def load_validated(conn: duckdb.DuckDBPyConnection, checked: Validated) -> FileResult:
+    """Write one validated file in its own transaction, or log why it is rejected."""
+    result = checked.result
+    if result.status == "duplicate":
+        _log(conn, result)
+        return result
+    if checked.error is not None:
+        return reject(conn, result, IngestError(*checked.error))
     try:
-        _write(conn, frames, result, sha)
+        _write(conn, checked.frames, result, result.sha256)
     except IngestError as exc:
         return reject(conn, result, exc)
     return result
@@ -140,12 +194,17 @@ def ingest_file(
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
     """Record ``result`` as rejected with the error's message and position."""
+    mark_rejected(result, exc)
+    _log(conn, result)
+    return result
+
+
+def mark_rejected(result: FileResult, exc: IngestError) -> None:
+    """Set ``result`` to rejected with the error's message and position (not logged yet)."""
     result.status = "rejected"
     result.rows = {}
     result.error = exc.message
     result.position = exc.position
-    _log(conn, result)
-    return result
 
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
@@ -236,17 +295,12 @@ def _merge(
             )
             return frame.height, pl.DataFrame()
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
-        differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in cols if c not in table.key)
         clash = conn.execute(
             f"select i.{LINE}, t.source_sha256 from _incoming i join {name} t on {on} "
-            f"where {differs or 'false'} order by i.{LINE} limit 1"
+            f"where {differs(name)} order by i.{LINE} limit 1"
         ).fetchone()
         if clash:
-            raise IngestError(
-                f"this row's key ({', '.join(table.key)}) is already in the study with different "
-                f"values, from file {_path_of(conn, clash[1])}",
-                f"line {clash[0]}" if LINE in frame.columns else f"row {clash[0]}",
-            )
+            raise key_clash(table.key, path_of(conn, clash[1]), clash[0], LINE in frame.columns)
         present = conn.execute(
             f"select {', '.join('i.' + k for k in table.key)} from _incoming i "
             f"semi join {name} t on {on}"
@@ -261,6 +315,22 @@ def _merge(
         conn.unregister("_incoming")
 
 
+def key_clash(key: tuple[str, ...], other: str, line: int, has_lines: bool) -> IngestError:
+    """The error for a row whose key is stored already, from file ``other``, with other values."""
+    return IngestError(
+        f"this row's key ({', '.join(key)}) is already in the study with different "
+        f"values, from file {other}",
+        f"line {line}" if has_lines else f"row {line}",
+    )
+
+
+def differs(table_name: str, left: str = "t", right: str = "i") -> str:
+    """SQL that is true when rows ``left`` and ``right`` (same key) differ in a value."""
+    table = TABLES[table_name]
+    cols = [c for c in table.column_names if c not in table.key]
+    return " or ".join(f"{left}.{c} is distinct from {right}.{c}" for c in cols) or "false"
+
+
 def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -> pa.Table:
     """``frame`` as an Arrow table of many record batches.
 
@@ -272,7 +342,7 @@ def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -
     return pa.Table.from_batches(table.to_batches(max_chunksize=rows_per_batch), table.schema)
 
 
-def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
+def path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     row = conn.execute(
         "select path from raw_ingest_log "
         "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
@@ -281,9 +351,23 @@ def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     return row[0] if row else sha[:12]
 
 
-def _log(conn: duckdb.DuckDBPyConnection, result: FileResult) -> None:
-    """Append the attempt to ``raw_ingest_log`` (inside the caller's transaction, if any)."""
-    params = [
+#: ``raw_ingest_log`` columns :func:`log_row` fills, in its order.
+LOG_COLUMNS = (
+    "path",
+    "sha256",
+    "format",
+    "status",
+    "rows_json",
+    "error",
+    "error_position",
+    "toolkit_version",
+    "ingested_at",
+)
+
+
+def log_row(result: FileResult) -> list[object]:
+    """``result`` as the values of :data:`LOG_COLUMNS`."""
+    return [
         result.path,
         result.sha256,
         result.format,
@@ -294,8 +378,10 @@ def _log(conn: duckdb.DuckDBPyConnection, result: FileResult) -> None:
         toolkit_version(),
         datetime.now(UTC),
     ]
-    sql = (
-        "insert into raw_ingest_log (path, sha256, format, status, rows_json, error, "
-        "error_position, toolkit_version, ingested_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-    conn.execute(sql, params)
+
+
+def _log(conn: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+    """Append the attempt to ``raw_ingest_log`` (inside the caller's transaction, if any)."""
+    marks = ", ".join("?" for _ in LOG_COLUMNS)
+    sql = f"insert into raw_ingest_log ({', '.join(LOG_COLUMNS)}) values ({marks})"
+    conn.execute(sql, log_row(result))
