@@ -152,3 +152,22 @@ def visit_frame(
     """
     args: list[Any] = [*params, instrument, baseline_visit, baseline_visit]
     return study.sql(sql, args)
+
+
+def gait_frame(study: Study, cohort: Cohort | str | None, measure: str) -> pl.DataFrame:
+    """One row per cohort participant with the wearable gait measure in the ``gait_outcomes``
+    view: participant_id, arm, condition, sex, age, bmi, site, baseline, follow_up, change
+    (nulls where a window has no day with data), baseline_days, follow_up_days."""
+    chosen = resolve_cohort(study, cohort)
+    members_sql, params = chosen.to_sql()
+    sql = f"""
+        with members as ({members_sql}),
+        chosen as (select * from gait_outcomes where measure = ?)
+        select p.participant_id, p.arm, p.condition, p.sex, p.age, p.bmi, p.site,
+            g.baseline, g.follow_up, g.change, g.baseline_days, g.follow_up_days
+        from participants p
+        join members m using (participant_id)
+        left join chosen g using (participant_id)
+        order by p.participant_id
+    """
+    return study.sql(sql, [*params, measure])

@@ -20,6 +20,7 @@ KEYS = {
     "outcomes": ("participant_id", "instrument"),
     "wearable_daily": ("participant_id", "day"),
     "wearable_workouts": ("participant_id", "source", "activity", "started_at"),
+    "gait_outcomes": ("participant_id", "measure"),
     "ingest_log": ("attempt_id",),
 }
 

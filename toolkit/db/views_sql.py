@@ -20,6 +20,7 @@ VIEW_ORDER: tuple[str, ...] = (
     "int_wearable_sample_days",
     "wearable_daily",
     "wearable_workouts",
+    "gait_outcomes",
     "ingest_log",
 )
 
