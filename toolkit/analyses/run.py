@@ -129,6 +129,10 @@ class PlanRun:
         if not parts:
             return pl.DataFrame(schema={c: pl.String for c in FRONT})
         table = pl.concat(parts, how="diagonal_relaxed")
+        from toolkit.stats._common import _RESULT_SCHEMA
+
+        missing = [c for c in _RESULT_SCHEMA if c not in table.columns]
+        table = table.with_columns(pl.lit(None, dtype=_RESULT_SCHEMA[c]).alias(c) for c in missing)
         return _adjust(table, self.plan)
 
 

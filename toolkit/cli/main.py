@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.analyse_command import analyse
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
 from toolkit.cli.stats_command import stats
@@ -157,6 +158,7 @@ def dashboard(study: Path | None) -> None:
     serve(app, study)
 
 
+cli.add_command(analyse)
 cli.add_command(report)
 cli.add_command(stats)
 
