@@ -80,6 +80,26 @@ def _range_and_mcid(outcome: str) -> tuple[tuple[float, float], str | None, tupl
     return (known.scale_min, known.scale_max), mcid, known.conditions
 
 
+def mcid_words(outcome: str) -> str:
+    """What counts as a response on ``outcome``, with the source (or that none is defined)."""
+    return _range_and_mcid(outcome)[1] or "no published MCID defined"
+
+
+def retarget(plan: Plan, outcome: str, *, source: str = "nrs") -> Plan:
+    """``plan`` with every analysis of ``source`` (NRS pain) run on ``outcome`` instead: how a
+    report's ``--outcome`` or the dashboard's outcome box applies the default plan."""
+    if outcome == source:
+        return plan
+    if outcome not in (*instruments(), *gait_measures()):
+        known = ", ".join(sorted((*instruments(), *gait_measures())))
+        raise UsageError(f"The 'outcome' must be one of {known}. Got {outcome!r} instead.")
+    analyses = tuple(
+        replace(spec, outcome=outcome) if spec.outcome == source else spec
+        for spec in plan.analyses
+    )
+    return replace(plan, analyses=analyses)
+
+
 @dataclass
 class PlanRun:
     """A plan run on a cohort: every analysis's :class:`AnalysisResult`, and the tidy table."""
