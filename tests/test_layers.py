@@ -47,6 +47,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "dashboard",
     ),
     "toolkit.figures": ("duckdb", "toolkit.study", "toolkit.report", "toolkit.cli", "dashboard"),
+    # the analysis layer reads studies only through their .sql (any engine), draws nothing
+    "toolkit.analyses": (
+        "duckdb",
+        "toolkit.study",
+        "toolkit.ingest",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
     "toolkit.report": ("toolkit.cli", "dashboard"),
     "toolkit": ("dashboard",),
 }
