@@ -1,64 +1,9 @@
-"""Statistical caveats as data: collect a call's :class:`~toolkit.errors.StatsWarning` messages.
+"""Caveats as data for the analysis layer: :func:`collect_notes` (thread-safe, no lock).
 
-The statistics functions announce caveats (rows excluded, singular fits) as ``StatsWarning``.
-``warnings.catch_warnings`` swaps process-wide state, so callers on several threads (the
-dashboard's sessions) used to take a lock around every analysis. Here the messages go to a
-per-thread, per-context list instead (a :class:`~contextvars.ContextVar`): a hook in front of
-``warnings.showwarning`` files each ``StatsWarning`` raised inside :func:`collect_notes` under
-the context that raised it, so concurrent analyses never see each other's notes and never wait.
-Warnings outside a collector, and every other warning, go where they went before.
+The mechanism lives with the statistics functions (:mod:`toolkit.stats._caveats`), which use
+it for their ``notes`` column; the layer uses the same collector around each analysis.
 """
 
-from __future__ import annotations
+from toolkit.stats._caveats import collect_notes
 
-import warnings
-from collections.abc import Callable
-from contextvars import ContextVar
-from typing import Any, TextIO, TypeVar
-
-from toolkit.errors import StatsWarning
-
-T = TypeVar("T")
-
-_BUCKET: ContextVar[list[str] | None] = ContextVar("retrowalk_stats_notes", default=None)
-_previous: list[Callable[..., Any]] = []
-
-
-def _hook(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-) -> None:
-    bucket = _BUCKET.get()
-    if bucket is not None and issubclass(category, StatsWarning):
-        bucket.append(str(message))
-        return
-    if _previous:
-        _previous[-1](message, category, filename, lineno, file, line)
-
-
-def _install() -> None:
-    """Put the hook in front of ``warnings.showwarning`` (again, if something replaced it) and
-    let every StatsWarning through the filters (the default shows one per place only once)."""
-    if warnings.showwarning is not _hook:
-        _previous.append(warnings.showwarning)
-        del _previous[:-1]
-        warnings.showwarning = _hook
-    first = warnings.filters[0] if warnings.filters else None
-    if not (first and first[0] == "always" and first[2] is StatsWarning):
-        warnings.filterwarnings("always", category=StatsWarning)
-
-
-def collect_notes(func: Callable[[], T]) -> tuple[T, list[str]]:
-    """Run ``func``; return its result and the distinct StatsWarning messages it raised."""
-    _install()
-    bucket: list[str] = []
-    token = _BUCKET.set(bucket)
-    try:
-        result = func()
-    finally:
-        _BUCKET.reset(token)
-    return result, list(dict.fromkeys(bucket))
+__all__ = ["collect_notes"]

@@ -191,6 +191,8 @@ def run_mmrm(inputs: Inputs) -> AnalysisResult:
             covariates=covariates,
             reference=inputs.reference if group else None,
             alpha=inputs.alpha,
+            covariance=inputs.spec.covariance,
+            df_method=inputs.spec.df_method,
         ),
     )
     return _result(inputs, table, why, data=visits, covariates=("baseline", *covariates))
@@ -213,6 +215,7 @@ def run_mixed_model(inputs: Inputs, *, curve: bool = True) -> AnalysisResult:
             reference=reference,
             random_slope=slope,
             alpha=inputs.alpha,
+            df_method=spec.df_method,
         )
 
     slope = spec.random_slope != "no"

@@ -28,6 +28,10 @@ MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni")
 MISSING = ("complete_case", "mice")
 RANDOM_SLOPE = ("auto", "yes", "no")
 COLLINEAR = ("drop", "refuse")
+#: Degrees of freedom of mixed models and MMRMs (toolkit.stats: Satterthwaite by default).
+DF_METHODS = ("satterthwaite", "kenward-roger")
+#: MMRM covariance structures; the others are tried in this order when one fails to fit.
+COVARIANCES = ("unstructured", "toeplitz", "ar1", "cs")
 EXPOSURES = ("retro_minutes", "forward_minutes")
 #: Columns of the outcome frame a plan may adjust for.
 COVARIATES = ("baseline", "condition", "sex", "site", "age", "bmi", *EXPOSURES)
@@ -61,6 +65,8 @@ _ANALYSIS_KEYS = (
     "reference_arm",
     "sensitivity_of",
     "observational",
+    "df_method",
+    "covariance",
 )
 
 
@@ -98,6 +104,8 @@ class AnalysisSpec:
     reference_arm: str | None = None
     sensitivity_of: str | None = None
     observational: bool = False
+    df_method: str = "satterthwaite"
+    covariance: str = "unstructured"
 
     @property
     def is_gait(self) -> bool:
@@ -292,6 +300,18 @@ def _analysis(
             "role" if role in ("primary", "secondary") else "observational",
             index,
         )
+    df_method = check.choice(
+        data.get("df_method", "satterthwaite"),
+        DF_METHODS,
+        f"'df_method' of {what}",
+        where("df_method"),
+    )
+    covariance = check.choice(
+        data.get("covariance", "unstructured"),
+        COVARIANCES,
+        f"'covariance' of {what}",
+        where("covariance"),
+    )
     sensitivity_of = data.get("sensitivity_of")
     if sensitivity_of is not None:
         sensitivity_of = check.text_value(
@@ -314,6 +334,8 @@ def _analysis(
         reference_arm=reference,
         sensitivity_of=sensitivity_of,
         observational=observational,
+        df_method=df_method,
+        covariance=covariance,
     )
 
 

@@ -19,7 +19,7 @@ import polars as pl
 from toolkit import analysis_frames as frames
 from toolkit.analyses.models import RUNNERS, AnalysisResult, Inputs
 from toolkit.analyses.plan import AnalysisSpec, Plan, default_plan
-from toolkit.cohorts import _LISTS, Cohort
+from toolkit.cohorts import _LISTS, Cohort, resolve_cohort
 from toolkit.errors import UsageError
 from toolkit.instruments import gait_measures, instruments
 
@@ -94,8 +94,7 @@ def retarget(plan: Plan, outcome: str, *, source: str = "nrs") -> Plan:
         known = ", ".join(sorted((*instruments(), *gait_measures())))
         raise UsageError(f"The 'outcome' must be one of {known}. Got {outcome!r} instead.")
     analyses = tuple(
-        replace(spec, outcome=outcome) if spec.outcome == source else spec
-        for spec in plan.analyses
+        replace(spec, outcome=outcome) if spec.outcome == source else spec for spec in plan.analyses
     )
     return replace(plan, analyses=analyses)
 
@@ -132,19 +131,13 @@ class PlanRun:
             }
             body = item.table if item.table.height else pl.DataFrame({"term": [spec.outcome]})
             body = body.drop([c for c in FRONT if c in body.columns])
-            notes = "; ".join(item.notes)
-            own = body["notes"] if "notes" in body.columns else None
             body = body.with_columns(
                 [pl.lit(v, dtype=pl.String).alias(k) for k, v in front.items()]
             )
-            if own is not None:
-                body = body.with_columns(
-                    pl.concat_str([own, pl.lit(notes)], separator="; ", ignore_nulls=True)
-                    .str.strip_chars("; ")
-                    .alias("notes")
-                )
-            else:
-                body = body.with_columns(pl.lit(notes or None, dtype=pl.String).alias("notes"))
+            own = body["notes"].to_list() if "notes" in body.columns else [None] * body.height
+            body = body.with_columns(
+                pl.Series("notes", [_notes(row, item.notes) for row in own], dtype=pl.String)
+            )
             parts.append(body.select(*FRONT, pl.exclude(*FRONT)))
         if not parts:
             return pl.DataFrame(schema={c: pl.String for c in FRONT})
@@ -154,6 +147,14 @@ class PlanRun:
         missing = [c for c in _RESULT_SCHEMA if c not in table.columns]
         table = table.with_columns(pl.lit(None, dtype=_RESULT_SCHEMA[c]).alias(c) for c in missing)
         return _adjust(table, self.plan)
+
+
+def _notes(row: str | None, analysis: list[str]) -> str | None:
+    """A row's notes: the statistics function's own (``" | "``-separated) and the analysis's,
+    each once, joined with ``"; "``."""
+    parts = [p.strip() for p in (row or "").split(" | ") if p.strip()]
+    parts += [n for n in analysis if n not in parts]
+    return "; ".join(dict.fromkeys(parts)) or None
 
 
 def comparison_rows(frame: pl.DataFrame) -> pl.Expr:
@@ -206,21 +207,28 @@ class _Frames:
     def __init__(self, study: Any) -> None:
         self.study = study
 
+    @cache  # noqa: B019
+    def intervention_weeks(self) -> int | None:
+        """The study's intervention length setting (None when the study has none)."""
+        found = self.study.sql(
+            "select value from study_settings where key in ('intervention_weeks', 'study_weeks') "
+            "order by key"
+        )
+        return int(found["value"][0]) if found.height else None
+
     @cache  # noqa: B019 - one instance per run, dropped with it
     def wide(self, cohort: Cohort, outcome: str) -> pl.DataFrame:
         if outcome in gait_measures():
-            gait = frames.gait_frame(self.study, cohort, outcome)
-            mid = gait_measures()[outcome].mid
-            better = 1.0 if gait_measures()[outcome].higher_is_better else -1.0
+            measure = gait_measures()[outcome]
+            better = 1.0 if measure.higher_is_better else -1.0
+            # responder at the published MID (none where no MID is published)
             responder = (
-                (pl.col("change") * better >= mid) if mid is not None else pl.lit(None, pl.Boolean)
+                (pl.col("change") * better >= measure.mid)
+                if measure.mid is not None
+                else pl.lit(None, pl.Boolean)
             )
-            exposure = frames.outcome_frame(self.study, cohort, "nrs").select(
-                "participant_id", "retro_minutes", "forward_minutes", "adherence"
-            )
-            return gait.with_columns(responder.alias("responder")).join(
-                exposure, on="participant_id", how="left"
-            )
+            gait = frames.gait_frame(self.study, cohort, outcome)
+            return gait.with_columns(responder.alias("responder"))
         return frames.outcome_frame(self.study, cohort, outcome)
 
     @cache  # noqa: B019
@@ -283,6 +291,21 @@ def run_analysis(
         reference, moved = resolve_reference(spec.reference_arm or plan.reference_arm, arms)
     if moved:
         notes.append(moved)
+    uses_exposure = (
+        spec.model == "dose_response"
+        or plan.populations[spec.population].filters.min_adherence is not None
+    )
+    weeks = reads.intervention_weeks() if uses_exposure else None
+    if weeks is not None:
+        notes.append(
+            f"exposure and adherence are weekly means over the study's {weeks} intervention weeks"
+        )
+        if plan.intervention_weeks is not None and plan.intervention_weeks != weeks:
+            notes.append(
+                f"the plan's intervention length ({plan.intervention_weeks} weeks) differs from "
+                f"the study's setting ({weeks} weeks): set it with retrowalk settings STUDY "
+                f"--intervention-weeks {plan.intervention_weeks}"
+            )
     applicable_ids = frame["participant_id"]
 
     def long() -> pl.DataFrame:
@@ -309,7 +332,7 @@ def execute_plan(
     ``only`` restricts the run to the named analyses (the dashboard runs a page's analyses).
     """
     plan = plan or default_plan()
-    chosen = frames.resolve_cohort(study, cohort)
+    chosen = resolve_cohort(study, cohort)
     reads = _Frames(study)
     run = PlanRun(plan, chosen)
     for spec in plan.analyses:

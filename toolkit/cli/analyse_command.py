@@ -18,7 +18,7 @@ import click
 import polars as pl
 
 from toolkit.cli.cohort_options import cohort_from_options, cohort_options
-from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.output import FORMATS, terminal_width, write_frame
 
 #: The columns the human table shows (CSV and JSON carry every column).
 TABLE_COLUMNS = (
@@ -81,7 +81,8 @@ def analyse(study: Path, plan: Path | None, lock: bool, fmt: str, **cohort_param
             click.echo(f"plan {chosen_plan.sha256} {locked.describe()}", err=True)
         table = run_plan(opened, chosen_plan, cohort)
     if fmt == "table":
-        write_frame(table.select([c for c in TABLE_COLUMNS if c in table.columns]), fmt, sys.stdout)
+        shown = table.select([c for c in TABLE_COLUMNS if c in table.columns])
+        write_frame(shown, fmt, out=sys.stdout, width=terminal_width())
         print_notes(table)
     else:
         write_frame(table, fmt, out=sys.stdout)

@@ -16,8 +16,12 @@ from typing import Any
 import click
 import polars as pl
 
-from toolkit.cli.cohort_options import cohort_from_options, cohort_options
-from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.cohort_options import (
+    check_cohort_levels,
+    cohort_from_options,
+    cohort_options,
+)
+from toolkit.cli.output import FORMATS, terminal_width, write_frame
 from toolkit.errors import UsageError
 
 ANALYSES = ("table1", "change", "ancova", "mixed-model", "mmrm", "dose-response", "responders")
@@ -76,7 +80,8 @@ def run_analysis(
     front = ("analysis", "analysis_role", "model", "population", "outcome", "notes", "p_adjusted")
     rest = [c for c in table.columns if c not in (*RESULT_COLUMNS, *front)]
     extra = ["p_adjusted"] if adjust is not None else []
-    return table.select(*RESULT_COLUMNS, *rest, "outcome", *extra, "notes")
+    first = [c for c in RESULT_COLUMNS if c != "notes"]
+    return table.select(*first, *rest, "outcome", *extra, "notes")
 
 
 @click.command()
@@ -150,6 +155,7 @@ def stats(
     if adjust is not None and analysis == "table1":
         raise UsageError("--adjust needs an analysis with p-values, not table1.")
     with open_study(study, read_only=True) as opened:
+        check_cohort_levels(opened, cohort, outcomes)
         result = run_analysis(
             opened,
             analysis,
@@ -167,4 +173,5 @@ def stats(
         for notes in result["notes"].drop_nulls().unique(maintain_order=True):
             for note in dict.fromkeys(str(notes).split("; ")):
                 click.echo(f"note: {note}", err=True)
-    write_frame(result, fmt, out=sys.stdout)  # the current stdout (click runners swap it)
+    # the current stdout (click runners swap it)
+    write_frame(result, fmt, out=sys.stdout, width=terminal_width())

@@ -7,15 +7,19 @@ whose first columns are :data:`RESULT_COLUMNS`.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ParamSpec
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats._caveats import collect_notes
+
+_P = ParamSpec("_P")
 
 #: The fixed vocabulary every analysis result starts with.
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -28,6 +32,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "p_value",
     "n",
     "method",
+    "notes",
 )
 
 _RESULT_SCHEMA: dict[str, Any] = {
@@ -40,6 +45,7 @@ _RESULT_SCHEMA: dict[str, Any] = {
     "p_value": pl.Float64,
     "n": pl.Int64,
     "method": pl.String,
+    "notes": pl.String,
 }
 
 
@@ -206,3 +212,32 @@ def group_levels(data: pl.DataFrame, group: str, reference: str | None, func: st
         levels.remove(reference)
         levels.insert(0, reference)
     return levels
+
+
+def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
+    """Record the :class:`StatsWarning` caveats a statistics function raises in its ``notes``.
+
+    The caveats are still raised as warnings afterwards (callers filtering them keep working;
+    only StatsWarnings are collected, others pass straight through), and each one's text is
+    appended to every row's ``notes`` (after any row-specific note), so a caller reading only
+    the frame sees the caveats too.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pl.DataFrame:
+        # Per-context collection (toolkit.stats._caveats), not warnings.catch_warnings: that
+        # swaps process-wide state, so concurrent analyses on threads would swap caveats.
+        result, texts = collect_notes(lambda: func(*args, **kwargs))
+        for text in texts:
+            warnings.warn(text, StatsWarning, stacklevel=2)
+        if not texts or "notes" not in result.columns:
+            return result
+        joined = " | ".join(texts)
+        return result.with_columns(
+            pl.when(pl.col("notes").is_null() | (pl.col("notes") == ""))
+            .then(pl.lit(joined))
+            .otherwise(pl.col("notes") + pl.lit(" | " + joined))
+            .alias("notes")
+        )
+
+    return wrapper

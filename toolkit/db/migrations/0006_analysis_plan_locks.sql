@@ -1,4 +1,4 @@
--- 0004: statistical analysis plans locked in the study (`retrowalk analyse --lock`).
+-- 0006: statistical analysis plans locked in the study (`retrowalk analyse --lock`).
 -- One row per lock: the plan's sha256 and full text, when it was locked, and when outcome data
 -- (questionnaire and pain files) had first been loaded at that moment (null: none yet), so a
 -- report can show whether the plan was fixed before the outcome data were loaded.
