@@ -80,8 +80,7 @@ def run_analysis(
     front = ("analysis", "analysis_role", "model", "population", "outcome", "notes", "p_adjusted")
     rest = [c for c in table.columns if c not in (*RESULT_COLUMNS, *front)]
     extra = ["p_adjusted"] if adjust is not None else []
-    first = [c for c in RESULT_COLUMNS if c != "notes"]
-    return table.select(*first, *rest, "outcome", *extra, "notes")
+    return table.select(*RESULT_COLUMNS, *rest, "outcome", *extra)
 
 
 @click.command()
