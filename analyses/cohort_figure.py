@@ -2,8 +2,9 @@
 
     python analyses/cohort_figure.py [STUDY] [OUT.html]    (default: the demo study, ./)
 
-Selects knee-OA participants of the walking arms with SQL over the study's public views
-(``participants``, ``outcomes``, ``weekly_exposure``; values bound as parameters), and draws
+Selects knee-OA participants of the walking arms with SQL over the study's public
+``participant_outcomes`` view (one row per participant and instrument, with mean weekly
+minutes; values bound as parameters, never formatted into the SQL), and draws
 their change in NRS pain against mean weekly retro minutes, one colour per arm, as a
 self-contained HTML figure (plotly.js inlined; opens offline).
 """
@@ -20,16 +21,10 @@ import toolkit
 from toolkit.figures.export import to_html
 
 QUERY = """
-    with exposure as (
-        select participant_id, avg(retro_minutes) as retro_minutes
-        from weekly_exposure group by participant_id
-    )
-    select p.participant_id, p.arm, p.age, o.baseline, o.change, e.retro_minutes
-    from participants p
-    join outcomes o on o.participant_id = p.participant_id and o.instrument = ?
-    join exposure e on e.participant_id = p.participant_id
-    where p.condition = ? and p.arm in (?, ?) and o.change is not null
-    order by p.participant_id
+    select participant_id, arm, age, baseline, change, retro_minutes
+    from participant_outcomes
+    where instrument = ? and condition = ? and arm in (?, ?) and change is not null
+    order by participant_id
 """
 
 

@@ -48,11 +48,11 @@ class PlanLock:
 def _first_outcome_load(study: Any) -> datetime | None:
     marks = ", ".join("?" for _ in OUTCOME_FORMATS)
     found = study.sql(
-        f"select min(ingested_at) as first from ingest_log where status in ('loaded', 'salvaged') "
-        f"and format in ({marks})",
+        f"select ingested_at from ingest_log where status in ('loaded', 'salvaged') "
+        f"and format in ({marks}) order by ingested_at limit 1",
         list(OUTCOME_FORMATS),
     )
-    value = found["first"][0] if found.height else None
+    value = found["ingested_at"][0] if found.height else None
     return value if isinstance(value, datetime) else None
 
 
