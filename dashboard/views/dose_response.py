@@ -48,23 +48,22 @@ results = data.dose_response_results(
 )
 covariates = results["covariates"]
 curve = results["curve"]
-downloads.figure(
-    figure_dose_response(
-        results["frame"],
-        curve if curve is not None else results["frame"].clear(),
-        exposure=exposure,
-        colour_by=colour_by,
-        instrument=instrument,
-    ),
-    f"{instrument}_dose_response",
-    key="dose_figure",
+dose_figure = figure_dose_response(
+    results["frame"],
+    curve if curve is not None else results["frame"].clear(),
+    exposure=exposure,
+    colour_by=colour_by,
+    instrument=instrument,
 )
+downloads.figure(dose_figure, f"{instrument}_dose_response", key="dose_figure")
+jitter_note = (dose_figure.layout.meta or {}).get("jitter_note", "")
 st.caption(
     "Observational and exploratory: minutes walked are not randomised (participants who "
     "respond may walk more), so the curve is an association, not the effect of walking more. "
-    "One point per participant (hover for who). The curve is the regression's fitted change "
-    f"with covariates ({', '.join(covariates) or 'none'}) held at their cohort means, drawn only "
-    "inside the outcome's range; band: 95% CI."
+    "One point per participant (hover for who and the exact values; the legend counts them). "
+    f"{jitter_note} The curve is the regression's fitted change with covariates "
+    f"({', '.join(covariates) or 'none'}) held at their cohort means, drawn only inside the "
+    "outcome's range; band: 95% CI."
 )
 coefficients = results["coefficients"]
 if coefficients is not None:
