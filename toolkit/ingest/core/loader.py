@@ -29,6 +29,8 @@ from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModul
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
+#: The position given for problems of the file as a whole (format, participant, checksum).
+WHOLE_FILE = "the whole file"
 #: Rows per Arrow record batch handed to DuckDB (its own vector-group size).
 ARROW_BATCH_ROWS = 122_880
 
@@ -119,7 +121,12 @@ def ingest_file(
         return reject(conn, result, exc)
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
+        message = (
+            f"the {module.FORMAT} reader failed on this file in a way it does not foresee, so "
+            "the file is left out; this is a retrowalk defect, please report it with the file "
+            f"(internal detail: {detail})"
+        )
+        return reject(conn, result, IngestError(message, "unknown (reader failure)"))
     result.notes = {**parsed.notes, **quarantined}
     if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
@@ -144,11 +151,15 @@ def ingest_file(
 
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
-    """Record ``result`` as rejected with the error's message and position."""
+    """Record ``result`` as rejected with the error's message and position.
+
+    Every rejection names a position in words: a problem of the file as a whole (its format,
+    its participant) says so rather than leaving the position empty.
+    """
     result.status = "rejected"
     result.rows = {}
     result.error = exc.message
-    result.position = exc.position
+    result.position = exc.position or WHOLE_FILE
     _log(conn, result)
     return result
 
