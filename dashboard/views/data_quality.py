@@ -9,6 +9,9 @@ import streamlit as st
 
 from dashboard import context, data, downloads
 from toolkit.figures import figure_ingest_status, figure_missingness
+from toolkit.figures.quality import applicable_totals
+from toolkit.format import level_label
+from toolkit.summaries import arms_without_prescription
 
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
@@ -80,7 +83,20 @@ else:
     st.success("Every segment in this cohort has a walking direction.")
 
 st.subheader("Missing values")
-missing = tables["missing"]
-downloads.figure(figure_missingness(missing), "missing_values", key="quality_missing")
+no_prescription = arms_without_prescription(
+    data.cohort_view(ctx.source, ctx.version, ctx.cohort_json, "participants")
+)
+not_applicable = {("adherence", arm) for arm in no_prescription}
+missing = applicable_totals(tables["missing"], not_applicable)
+downloads.figure(
+    figure_missingness(tables["missing"], not_applicable=not_applicable),
+    "missing_values",
+    key="quality_missing",
+)
+if no_prescription:
+    st.caption(
+        f"Adherence is not applicable for {', '.join(map(level_label, no_prescription))} (no "
+        'walking prescription): shown as such, and left out of the "all" column.'
+    )
 with st.expander("Missing values table"):
     downloads.table(missing, "missing_values", key="quality_missing_table")

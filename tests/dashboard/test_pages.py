@@ -149,7 +149,7 @@ def test_outcomes_and_dose_response_choices(app: Callable[..., AppTest]) -> None
     no_exception(at)
     mmrm = at.dataframe[-1].value
     assert {"difference", "adjusted_mean"} <= set(mmrm["role"])
-    assert any("retro - usual_care" in term for term in mmrm["term"])
+    assert any("Retro walking - Usual care" in term for term in mmrm["term"])  # as words
     at.switch_page("views/dose_response.py").run()
     at.selectbox(key="dose_shape").set_value("spline, 3 df")
     at.radio(key="dose_colour").set_value("condition").run()

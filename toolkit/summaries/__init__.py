@@ -15,6 +15,8 @@ from toolkit.summaries.exposure import (
 )
 from toolkit.summaries.flow import (
     FLOW_STAGES,
+    PRESCRIPTION_ITEMS,
+    arms_without_prescription,
     data_completeness,
     enrolment_by_arm,
     participant_flow,
@@ -38,7 +40,9 @@ from toolkit.summaries.quality import quarantined_values, salvaged_files, unclas
 __all__ = [
     "DATA_VIEWS",
     "FLOW_STAGES",
+    "PRESCRIPTION_ITEMS",
     "adherence_by_participant",
+    "arms_without_prescription",
     "data_completeness",
     "enrolment_by_arm",
     "ingest_attempts",
