@@ -282,6 +282,5 @@ def adjust_family(rows: list[dict[str, Any]], role: str, method: str | None, fam
         r["p_adjusted"] = value
         r["family"] = family
         r["notes"] = (
-            (str(r["notes"]) + "; " if r.get("notes") else "")
-            + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"
-        )
+            str(r["notes"]) + "; " if r.get("notes") else ""
+        ) + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"
