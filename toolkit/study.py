@@ -33,14 +33,19 @@ class Study:
         self.conn = conn
         self.read_only = read_only
 
-    def ingest(self, paths: Sequence[Path | str], *, progress: bool | None = None) -> IngestReport:
-        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``."""
+    def ingest(
+        self, paths: Sequence[Path | str], *, progress: bool | None = None, salvage: bool = False
+    ) -> IngestReport:
+        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
+
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress)
+        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""

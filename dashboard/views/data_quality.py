@@ -48,6 +48,19 @@ else:
             "`retrowalk demo --with-bad-file`). Nothing from a rejected file is loaded."
         )
 
+st.subheader("Values kept out and files partly kept")
+kept_out = data.kept_out(ctx.source, ctx.version)
+for name, title, note in (
+    ("quarantined", "Quarantined values", "Sensor glitches and future-dated records, in no view."),
+    ("salvaged", "Salvaged files", "Damaged device files: records before the damage kept."),
+    ("unclassified", "Unclassified activities", "TCX 'Other' activities not known to be walks."),
+):
+    if kept_out[name].height:
+        st.caption(f"{title}: {kept_out[name].height}. {note}")
+        downloads.table(kept_out[name], name, key=f"quality_{name}")
+if not any(frame.height for frame in kept_out.values()):
+    st.success("No value was quarantined and no file was salvaged.")
+
 st.caption(f"Below, for the cohort: {ctx.cohort.describe()}")
 choices = options["instruments"] or ["nrs"]
 instrument = st.selectbox(

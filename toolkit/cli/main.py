@@ -144,13 +144,18 @@ def demo(
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option(
+    "--salvage",
+    is_flag=True,
+    help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
+)
+def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, salvage: bool) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
     With no PATH, only creates or upgrades the study file.
     """
     with open_study(study) as opened:
-        report = opened.ingest(list(paths))
+        report = opened.ingest(list(paths), salvage=salvage)
     print_report(report, as_json)
     sys.exit(report.exit_code)
 

@@ -244,3 +244,44 @@ def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
         )
 
     return wrapper
+
+
+def check_pairs(pairs: object, levels: Sequence[str], func: str) -> list[tuple[str, str]]:
+    """``pairs`` as a list of (arm, arm) tuples of known, different levels."""
+    out: list[tuple[str, str]] = []
+    try:
+        items = list(pairs)  # type: ignore[call-overload,unused-ignore]
+    except TypeError:
+        items = [None]
+    for item in items:
+        ok = (
+            isinstance(item, Sequence)
+            and not isinstance(item, str)
+            and len(item) == 2
+            and all(isinstance(v, str) and v in levels for v in item)
+            and item[0] != item[1]
+        )
+        if not ok:
+            raise UsageError(
+                f"The 'pairs' parameter of {func} must be a sequence of (arm, other arm) pairs "
+                f"of levels {', '.join(levels)}. Got {item!r} instead."
+            )
+        out.append((str(item[0]), str(item[1])))
+    return out
+
+
+def adjust_family(rows: list[dict[str, Any]], role: str, method: str | None, family: str) -> None:
+    """Adjust the p-values of the rows with ``role`` together (one family), in place."""
+    if method is None:
+        return
+    from toolkit.stats.multiplicity import adjusted
+
+    chosen = [r for r in rows if r.get("role") == role and r.get("p_value") is not None]
+    chosen = [r for r in chosen if np.isfinite(r["p_value"])]
+    for r, value in zip(chosen, adjusted([r["p_value"] for r in chosen], method), strict=True):
+        r["p_adjusted"] = value
+        r["family"] = family
+        r["notes"] = (
+            (str(r["notes"]) + "; " if r.get("notes") else "")
+            + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"
+        )

@@ -35,6 +35,7 @@ from toolkit.summaries.frames import (
     weekly_speed_incline,
 )
 from toolkit.summaries.outcomes import table1_wide, trajectory_means
+from toolkit.summaries.quality import quarantined_values, salvaged_files, unclassified_activities
 
 __all__ = [
     "DATA_VIEWS",
@@ -53,10 +54,13 @@ __all__ = [
     "participant_view",
     "participants_with",
     "progression",
+    "quarantined_values",
+    "salvaged_files",
     "sample_participants",
     "segment_weeks",
     "table1_wide",
     "trajectory_means",
+    "unclassified_activities",
     "unlabelled_segments",
     "weekly_minutes",
     "weekly_speed_incline",
