@@ -22,7 +22,7 @@ final as (
         segments.duration_s,
         segments.distance_m,
         cast(
-            date_trunc('week', timezone(participants.timezone, session_headers.session_started_at))
+            date_trunc('week', session_headers.session_started_at at time zone participants.timezone)
             as date
         ) as week_start
     from segments

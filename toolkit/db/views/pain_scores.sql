@@ -25,7 +25,7 @@ final as (
         scores.visit,
         cast(
             date_diff('day', participants.enrolled_on,
-                cast(timezone(participants.timezone, scores.measured_at) as date))
+                cast(scores.measured_at at time zone participants.timezone as date))
             as integer
         ) as study_day
     from scores
