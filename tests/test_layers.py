@@ -48,6 +48,21 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
     "toolkit.figures": ("duckdb", "toolkit.study", "toolkit.report", "toolkit.cli", "dashboard"),
     "toolkit.report": ("toolkit.cli", "dashboard"),
+    # the lake and the Spark engine serve tables and views: nothing downstream of them
+    "toolkit.lake": (
+        "toolkit.stats",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
+    "toolkit.spark": (
+        "toolkit.stats",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
     "toolkit": ("dashboard",),
 }
 #: Entry points compose every layer (the CLI starts the dashboard app by its path).

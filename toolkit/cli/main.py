@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
 from toolkit.cli.stats_command import stats
@@ -99,11 +100,43 @@ def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> Non
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option(
+    "--lake",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="write a shard of this Parquet lake instead of a study file (STUDY is then a PATH)",
+)
+@click.option("--shard", default=None, help="--lake: shard name (default: from the paths)")
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="--lake: a file loaded only to link others (e.g. the roster), not written (repeat)",
+)
+@BUCKETS_OPTION
+def ingest(
+    study: Path,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    lake: Path | None,
+    shard: str | None,
+    context: tuple[Path, ...],
+    buckets: int,
+) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
-    With no PATH, only creates or upgrades the study file.
+    With no PATH, only creates or upgrades the study file. With --lake DIR, every argument is
+    a PATH and the files are written as one shard of the lake (see README, Large cohorts).
     """
+    if lake is not None:
+        from toolkit.lake.shard import ingest_shard
+
+        sharded, _ = ingest_shard(
+            lake, [study, *paths], shard=shard, context=list(context), buckets=buckets
+        )
+        print_report(sharded, as_json)
+        sys.exit(sharded.exit_code)
     with open_study(study) as opened:
         report = opened.ingest(list(paths))
     print_report(report, as_json)
@@ -158,6 +191,7 @@ def dashboard(study: Path | None) -> None:
 
 
 cli.add_command(report)
+cli.add_command(export_lake)
 cli.add_command(stats)
 
 
