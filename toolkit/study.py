@@ -19,7 +19,7 @@ from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
-from toolkit.ingest.batch import IngestReport, ingest_paths
+from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
