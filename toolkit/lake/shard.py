@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from toolkit.ingest.batch import IngestReport
+from toolkit.ingest.core.batch import IngestReport
 from toolkit.lake.write import DEFAULT_BUCKETS, check_shard_name, export_connection
 from toolkit.study import open_study
 
