@@ -119,8 +119,7 @@ def _data_files(root: Path) -> set[str]:
     return {
         p.relative_to(root).as_posix()
         for p in root.rglob("*.parquet")
-        if not p.relative_to(root).as_posix().startswith(("_", "."))
-        and p.name != "study.parquet"
+        if not p.relative_to(root).as_posix().startswith(("_", ".")) and p.name != "study.parquet"
     }
 
 

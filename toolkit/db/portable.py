@@ -10,7 +10,8 @@ those when it analyses the view, so the allow-list makes such a view fail a fast
 
 Portable DuckDB spellings that sqlglot translates: ``ts at time zone tz`` (not ``timezone``),
 ``arg_min(x, struct_pack(...))`` (not an ordered ``first``), date plus an integer day count (not
-``to_days``), JSON kept as text (not ``cast(... as json)``).
+``to_days``), JSON kept as text (not ``cast(... as json)``). Decimal literals become DOUBLE on
+Spark, as DuckDB computes ``x / 7.0`` in double precision.
 """
 
 from __future__ import annotations
@@ -90,9 +91,11 @@ def to_spark_sql(duckdb_sql: str) -> str:
     Placeholders (``?``) stay placeholders, to be bound by ``SparkSession.sql(text, args=[...])``.
     """
     try:
-        statements = sqlglot.transpile(
-            duckdb_sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
-        )
+        statements = [
+            tree.transform(_double_literal).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
+            for tree in sqlglot.parse(duckdb_sql, read="duckdb")
+            if tree is not None
+        ]
     except sqlglot.errors.SqlglotError as exc:
         raise NotPortableError(f"not portable to Spark SQL: {exc}") from exc
     if len(statements) != 1:
@@ -105,6 +108,14 @@ def to_spark_sql(duckdb_sql: str) -> str:
             "built-ins (toolkit.db.portable.SPARK_FUNCTIONS); use a portable DuckDB spelling"
         )
     return spark_sql
+
+
+def _double_literal(node: exp.Expression) -> exp.Expression:
+    """A decimal literal (``7.0``) as a DOUBLE: DuckDB divides ``int / 7.0`` in double
+    precision, Spark would keep a DECIMAL of six digits' scale (and differ from the 7th digit)."""
+    if isinstance(node, exp.Literal) and not node.is_string and not node.is_int:
+        return exp.cast(node.copy(), exp.DataType.build("double"))
+    return node
 
 
 def spark_functions(spark_sql: str) -> set[str]:
