@@ -154,6 +154,17 @@ def ingest_attempts(source: str, version: str) -> pl.DataFrame:
     return summaries.ingest_attempts(snapshot_study(source))
 
 
+@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+def kept_out(source: str, version: str) -> dict[str, pl.DataFrame]:
+    """Quarantined values, salvaged files and unclassified activities (study-wide)."""
+    study = snapshot_study(source)
+    return {
+        "quarantined": summaries.quarantined_values(study),
+        "salvaged": summaries.salvaged_files(study),
+        "unclassified": summaries.unclassified_activities(study),
+    }
+
+
 # --- per cohort ------------------------------------------------------------------------------
 
 
@@ -223,10 +234,11 @@ def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl
     ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
     weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
+    exposure = cohort_view(source, version, cohort_json, "participant_exposure")
     person_weeks = in_cohort(study_person_weeks(source, version), ids)
     return {
         "weekly_minutes": summaries.weekly_minutes(weekly, people),
-        "adherence": summaries.adherence_by_participant(weekly, people),
+        "adherence": summaries.adherence_by_participant(exposure, people),
         "progression": summaries.progression(person_weeks, people),
     }
 

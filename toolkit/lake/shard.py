@@ -41,18 +41,20 @@ def ingest_shard(
     context: Sequence[Path | str] = (),
     buckets: int = DEFAULT_BUCKETS,
     progress: bool | None = None,
+    salvage: bool = False,
 ) -> tuple[IngestReport, dict[str, Any]]:
     """Ingest ``paths`` and write them to ``lake`` as shard ``shard``; the report and manifest.
 
     Re-running with the same shard name replaces the shard (idempotent). The lake's study-level
     tables (reference data, settings) must match the temporary study's, else a LakeError.
+    ``salvage`` is ``retrowalk ingest --salvage``: complete records of damaged device files.
     """
     name = check_shard_name(shard or default_shard_name(paths))
     workdir = Path(tempfile.mkdtemp(prefix="retrowalk-shard-"))  # mode 0700: private
     try:
         with open_study(workdir / "shard.duckdb") as study:
             context_report = study.ingest(list(context), progress=False) if context else None
-            report = study.ingest(list(paths), progress=progress)
+            report = study.ingest(list(paths), progress=progress, salvage=salvage)
             own = {f.sha256 for f in report.files}
             skip = (
                 {f.sha256 for f in context_report.files if f.status == "loaded"} - own

@@ -100,12 +100,12 @@ class SparkStudy:
         from toolkit.cohorts import Cohort, load_cohort, members
 
         if isinstance(definition, str):
-            chosen = load_cohort(self, definition)  # type: ignore[arg-type]
+            chosen = load_cohort(self, definition)
         elif definition is None:
             chosen = Cohort.from_dict(filters)
         else:
             chosen = definition
-        return members(self, chosen)  # type: ignore[arg-type]
+        return members(self, chosen)
 
     def close(self) -> None:
         """Drop the study's temporary views; stop the session if this study started it."""

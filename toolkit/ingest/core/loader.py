@@ -24,6 +24,7 @@ import pyarrow as pa
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
@@ -42,6 +43,7 @@ TABLE_ORDER = (
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_quarantine",
 )
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
@@ -78,8 +80,14 @@ def ingest_file(
     source: SourceFile,
     participants: Mapping[str, ParticipantInfo],
     module: FormatModule | None = None,
+    *,
+    salvage: bool = False,
 ) -> FileResult:
-    """Load ``source`` (or log it as duplicate or rejected); bad input never raises."""
+    """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
+
+    With ``salvage``, a damaged device file keeps its complete records and is logged as
+    ``salvaged`` with what was wrong and the byte where it is.
+    """
     sha = source.sha256()
     if _already_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
@@ -94,11 +102,12 @@ def ingest_file(
             IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants)
+    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
     try:
         parsed = module.parse(source.path, ctx)
+        checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
-        ordered = sorted(parsed.tables.items(), key=lambda item: LINE not in item[1].columns)
+        ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
         _check_participants(frames, participants)
     except IngestError as exc:
@@ -106,7 +115,22 @@ def ingest_file(
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
-    result.notes = dict(parsed.notes)
+    result.notes = {**parsed.notes, **quarantined}
+    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+        # an accepted file never loads 0 rows without saying why (issue 11): a companion file
+        # says so in its notes; anything else is rejected
+        return reject(
+            conn,
+            result,
+            IngestError(
+                f"the file was read as {module.FORMAT} but holds no rows to load and is not a "
+                "known companion file of an export"
+            ),
+        )
+    if parsed.damage is not None:
+        result.status = "salvaged"
+        result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
+        result.position = parsed.damage[1]
     try:
         _write(conn, frames, result, sha)
     except IngestError as exc:
@@ -126,14 +150,17 @@ def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
     row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status = 'loaded'", [sha]
+        "select count(*) from raw_ingest_log where sha256 = ? and status in ('loaded', 'salvaged')",
+        [sha],
     ).fetchone()
     return bool(row and row[0])
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = conn.execute(
-        "select format from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select format from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else None
 
@@ -247,7 +274,9 @@ def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -
 
 def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     row = conn.execute(
-        "select path from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select path from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else sha[:12]
 
