@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.analyse_command import analyse
 from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
@@ -238,11 +239,24 @@ def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
-def dashboard(study: Path | None) -> None:
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="statistical analysis plan (TOML) whose analyses the pages show; default: built-in",
+)
+def dashboard(study: Path | None, plan: Path | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
     Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
     """
+    if plan is not None:
+        import os
+
+        from toolkit.analyses import load_plan
+
+        load_plan(plan)  # a bad plan fails here, with its line, not in the browser
+        os.environ["RETROWALK_PLAN"] = str(plan.resolve())
     if study is None:
         study = _demo_default()
         if not study.exists():
@@ -264,6 +278,7 @@ def dashboard(study: Path | None) -> None:
     serve(app, study)
 
 
+cli.add_command(analyse)
 cli.add_command(report)
 cli.add_command(export_lake)
 cli.add_command(stats)
