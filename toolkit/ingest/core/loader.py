@@ -34,6 +34,7 @@ ARROW_BATCH_ROWS = 122_880
 #: Insert order: parents before the rows that refer to them.
 TABLE_ORDER = (
     "raw_participants",
+    "raw_direction_rules",
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
@@ -97,6 +98,7 @@ def ingest_file(
     ctx = ParseContext(source.name, sha, source.parts, participants)
     try:
         parsed = module.parse(source.path, ctx)
+        _with_location(parsed.tables, ctx)
         # rows that map to file lines are checked first, so errors point into the file
         ordered = sorted(parsed.tables.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
@@ -111,7 +113,32 @@ def ingest_file(
         _write(conn, frames, result, sha)
     except IngestError as exc:
         return reject(conn, result, exc)
+    if "unknown_direction_segments" in result.notes:
+        result.notes["unknown_direction_segments"] = unknown_segments(conn, sha)
     return result
+
+
+def _with_location(tables: dict[str, pl.DataFrame], ctx: ParseContext) -> None:
+    """Sessions record where their file lives (lineage the direction views match manifests
+    against), unless the parser said otherwise."""
+    sessions = tables.get("raw_treadmill_sessions")
+    if sessions is not None and "source_path" not in sessions.columns:
+        tables["raw_treadmill_sessions"] = sessions.with_columns(
+            pl.lit(ctx.location, dtype=pl.String).alias("source_path")
+        )
+
+
+def unknown_segments(conn: duckdb.DuckDBPyConnection, sha: str) -> int:
+    """Segments the file stored whose walking direction the ``sessions`` view (manifests
+    applied) still leaves unknown, for the ingest report."""
+    row = conn.execute(
+        "select count(*) from sessions s where s.direction = 'unknown' and exists ("
+        "select 1 from raw_treadmill_segments r where r.source_sha256 = ? "
+        "and r.participant_id = s.participant_id and r.session_id = s.session_id "
+        "and r.segment = s.segment)",
+        [sha],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
@@ -209,7 +236,8 @@ def _merge(
             )
             return frame.height, pl.DataFrame()
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
-        differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in cols if c not in table.key)
+        compared = [c.name for c in table.columns if c.compared and c.name not in table.key]
+        differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in compared)
         clash = conn.execute(
             f"select i.{LINE}, t.source_sha256 from _incoming i join {name} t on {on} "
             f"where {differs or 'false'} order by i.{LINE} limit 1"
