@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.remove_command import remove
 from toolkit.cli.report_command import report
 from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
@@ -61,6 +62,8 @@ def print_report(report: IngestReport, as_json: bool) -> None:
         line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
         if f.error:
             line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+        for earlier in f.replaced:
+            line += f"\n          replaces {earlier} (its rows were removed)"
         unknown = f.notes.get("unknown_direction_segments")
         if unknown:
             line += f"\n          {unknown} segment(s) with unknown walking direction"
@@ -100,13 +103,18 @@ def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> Non
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="a file at the same path as a loaded one (a newer export) replaces it",
+)
+def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, replace: bool) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
     With no PATH, only creates or upgrades the study file.
     """
     with open_study(study) as opened:
-        report = opened.ingest(list(paths))
+        report = opened.ingest(list(paths), replace=replace)
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -161,6 +169,7 @@ def dashboard(study: Path | None) -> None:
 cli.add_command(report)
 cli.add_command(stats)
 cli.add_command(settings)
+cli.add_command(remove)
 
 
 def main() -> None:

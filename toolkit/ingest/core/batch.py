@@ -76,11 +76,17 @@ def _manifests_beside(
 
 
 def ingest_paths(
-    conn: duckdb.DuckDBPyConnection, paths: Sequence[Path | str], *, progress: bool | None = None
+    conn: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path | str],
+    *,
+    progress: bool | None = None,
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
-    ``progress`` shows a progress bar (default: when stderr is a terminal).
+    ``progress`` shows a progress bar (default: when stderr is a terminal). ``replace``: a file
+    ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
@@ -101,7 +107,7 @@ def ingest_paths(
         bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module)
+            result = ingest_file(conn, source, participants, module, replace=replace)
             report.files.append(result)
             if result.status == "loaded" and result.rows.get("raw_participants"):
                 participants = load_participants(conn)

@@ -23,8 +23,15 @@ import pyarrow as pa
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
-from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
+from toolkit.ingest.core.remove import (
+    LoadedFile,
+    delete_contributions,
+    is_loaded,
+    loaded_files,
+    source_tables,
+)
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
@@ -60,6 +67,8 @@ class FileResult:
     error: str | None = None
     position: str | None = None
     notes: dict[str, int] = field(default_factory=dict)
+    #: files this one replaced (``ingest --replace``), as ``ingest_log`` paths
+    replaced: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for JSON output."""
@@ -79,10 +88,17 @@ def ingest_file(
     source: SourceFile,
     participants: Mapping[str, ParticipantInfo],
     module: FormatModule | None = None,
+    *,
+    replace: bool = False,
 ) -> FileResult:
-    """Load ``source`` (or log it as duplicate or rejected); bad input never raises."""
+    """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
+
+    With ``replace``, a loaded file from the same location (an earlier export at this path,
+    :attr:`ParseContext.location`) is removed in the same transaction as this one loads, and
+    the result names it; if this file is rejected, the earlier one stays.
+    """
     sha = source.sha256()
-    if _already_loaded(conn, sha):
+    if is_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
         _log(conn, result)
         return result
@@ -109,8 +125,9 @@ def ingest_file(
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
     result.notes = dict(parsed.notes)
+    earlier = superseded(conn, ctx.location, sha)
     try:
-        _write(conn, frames, result, sha)
+        _write(conn, frames, result, sha, earlier if replace else [])
     except IngestError as exc:
         return reject(conn, result, exc)
     if "unknown_direction_segments" in result.notes:
@@ -145,17 +162,18 @@ def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError
     """Record ``result`` as rejected with the error's message and position."""
     result.status = "rejected"
     result.rows = {}
+    result.replaced = []
     result.error = exc.message
     result.position = exc.position
     _log(conn, result)
     return result
 
 
-def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
-    row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status = 'loaded'", [sha]
-    ).fetchone()
-    return bool(row and row[0])
+def superseded(conn: duckdb.DuckDBPyConnection, location: str, sha: str) -> list[LoadedFile]:
+    """Loaded files (other than ``sha``) that were ingested from ``location``."""
+    return [
+        f for f in loaded_files(conn) if f.sha256 != sha and stable_location(f.path) == location
+    ]
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
@@ -189,10 +207,14 @@ def _write(
     frames: dict[str, pl.DataFrame],
     result: FileResult,
     sha: str,
+    replaced: list[LoadedFile],
 ) -> None:
-    """Insert every frame and the log row in one transaction."""
+    """Remove the replaced files, insert every frame and the log row, in one transaction."""
     conn.execute("begin transaction")
     try:
+        if replaced:
+            delete_contributions(conn, replaced, check_dependants=False)
+            result.replaced = [f.path for f in replaced]
         existing_parents: dict[str, pl.DataFrame] = {}
         for name in sorted(frames, key=TABLE_ORDER.index):
             frame = frames[name]
@@ -205,6 +227,8 @@ def _write(
             result.rows[name] = inserted
             if frame.height - inserted:
                 result.notes[f"{name}_rows_already_present"] = frame.height - inserted
+        if replaced:
+            _check_no_orphans(conn)
         _log(conn, result)
         conn.execute("commit")
     except IngestError:
@@ -216,6 +240,24 @@ def _write(
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _check_no_orphans(conn: duckdb.DuckDBPyConnection) -> None:
+    """After a replacement: every stored row still belongs to an enrolled participant."""
+    for table in source_tables(conn):
+        if table == "raw_participants" or table not in TABLES:
+            continue
+        if "participant_id" not in TABLES[table].column_names:
+            continue
+        row = conn.execute(
+            f"select participant_id from {table} anti join raw_participants "
+            "using (participant_id) limit 1"
+        ).fetchone()
+        if row:
+            raise IngestError(
+                f"replacing the earlier file would leave participant {row[0]!r} with rows "
+                f"({table}) but no roster entry; the earlier file stays"
+            )
 
 
 def _merge(
@@ -245,7 +287,8 @@ def _merge(
         if clash:
             raise IngestError(
                 f"this row's key ({', '.join(table.key)}) is already in the study with different "
-                f"values, from file {_path_of(conn, clash[1])}",
+                f"values, from file {_path_of(conn, clash[1])} (if this file is a newer export "
+                "of it, ingest with --replace, or `retrowalk remove` the older one first)",
                 f"line {clash[0]}" if LINE in frame.columns else f"row {clash[0]}",
             )
         present = conn.execute(
