@@ -15,22 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.cohorts import Cohort, load_cohort
+from toolkit.cohorts import Cohort, resolve_cohort
 from toolkit.errors import UsageError
 from toolkit.study import Study
-
-
-def resolve_cohort(study: Study, cohort: Cohort | str | None) -> Cohort:
-    """A cohort object from a definition, a saved cohort's name, or ``None`` (everyone)."""
-    if cohort is None:
-        return Cohort()
-    if isinstance(cohort, str):
-        return load_cohort(study, cohort)
-    if isinstance(cohort, Cohort):
-        return cohort
-    raise UsageError(
-        f"The 'cohort' must be a Cohort, a saved cohort's name or None. Got {cohort!r} instead."
-    )
 
 
 def _check_instrument(study: Study, instrument: str) -> None:

@@ -19,10 +19,10 @@ from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
-from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
+    from toolkit.ingest.core.batch import IngestReport
     from toolkit.ingest.core.remove import Removed
 
 
@@ -39,16 +39,21 @@ class Study:
         paths: Sequence[Path | str],
         *,
         progress: bool | None = None,
+        salvage: bool = False,
         replace: bool = False,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
         ``replace``: a file from the same location as a loaded one (a newer export written
         over it) replaces it, in the same transaction; the report names what it replaced.
         """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
-        return ingest_paths(self.conn, paths, progress=progress, replace=replace)
+        # imported here: reading a study must not load the parsers (or the FIT SDK)
+        from toolkit.ingest.core.batch import ingest_paths
+
+        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage, replace=replace)
 
     def remove(self, sources: Sequence[Path | str]) -> list[Removed]:
         """Remove everything the named files contributed (a path or sha256 each, as
@@ -74,15 +79,9 @@ class Study:
     def cohort(self, definition: Cohort | str | None = None, **filters: Any) -> pl.DataFrame:
         """Participants in a cohort: a :class:`~toolkit.cohorts.Cohort`, a saved cohort's name,
         or filters such as ``arms=("retro",), age_min=40`` (see ``Cohort``)."""
-        from toolkit.cohorts import Cohort, load_cohort, members
+        from toolkit.cohorts import members, resolve_cohort
 
-        if isinstance(definition, str):
-            chosen = load_cohort(self, definition)
-        elif definition is None:
-            chosen = Cohort.from_dict(filters)
-        else:
-            chosen = definition
-        return members(self, chosen)
+        return members(self, resolve_cohort(self, definition, **filters))
 
     def close(self) -> None:
         """Close the connection (commits nothing: every write commits as it happens)."""

@@ -41,20 +41,19 @@ results = data.dose_response_results(
     ctx.source, ctx.version, ctx.cohort_json, instrument, exposure, covariates, SHAPES[shape]
 )
 curve = results["curve"]
-downloads.figure(
-    figure_dose_response(
-        results["frame"],
-        curve if curve is not None else results["frame"].clear(),
-        exposure=exposure,
-        colour_by=colour_by,
-        instrument=instrument,
-    ),
-    f"{instrument}_dose_response",
-    key="dose_figure",
+dose_figure = figure_dose_response(
+    results["frame"],
+    curve if curve is not None else results["frame"].clear(),
+    exposure=exposure,
+    colour_by=colour_by,
+    instrument=instrument,
 )
+downloads.figure(dose_figure, f"{instrument}_dose_response", key="dose_figure")
+jitter_note = (dose_figure.layout.meta or {}).get("jitter_note", "")
 st.caption(
-    "One point per participant (hover for who). The curve is the regression's fitted change "
-    f"with covariates ({', '.join(covariates)}) held at their cohort means; band: 95% CI."
+    "One point per participant (hover for who and the exact values; the legend counts them). "
+    f"{jitter_note} The curve is the regression's fitted change with covariates "
+    f"({', '.join(covariates)}) held at their cohort means; band: 95% CI."
 )
 coefficients = results["coefficients"]
 if coefficients is not None:

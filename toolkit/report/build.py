@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from toolkit.analysis_frames import outcome_frame, resolve_cohort, trajectory_frame, visit_frame
-from toolkit.cohorts import Cohort, members, select_view
+from toolkit.analysis_frames import outcome_frame, trajectory_frame, visit_frame
+from toolkit.cohorts import Cohort, members, resolve_cohort, select_view
 from toolkit.errors import UsageError
 from toolkit.report.cohort_sections import cohort_section, cohort_text, consort_section
 from toolkit.report.exposure_sections import exposure_section, table1_section

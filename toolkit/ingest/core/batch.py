@@ -80,6 +80,7 @@ def ingest_paths(
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
+    salvage: bool = False,
     replace: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
@@ -107,9 +108,11 @@ def ingest_paths(
         bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module, replace=replace)
+            result = ingest_file(
+                conn, source, participants, module, salvage=salvage, replace=replace
+            )
             report.files.append(result)
-            if result.status == "loaded" and result.rows.get("raw_participants"):
+            if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)
     finally:
         remove_tree(workdir)

@@ -24,6 +24,7 @@ import pyarrow as pa
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
+from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.remove import (
     LoadedFile,
@@ -50,6 +51,7 @@ TABLE_ORDER = (
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_quarantine",
 )
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
@@ -89,13 +91,16 @@ def ingest_file(
     participants: Mapping[str, ParticipantInfo],
     module: FormatModule | None = None,
     *,
+    salvage: bool = False,
     replace: bool = False,
 ) -> FileResult:
     """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
 
-    With ``replace``, a loaded file from the same location (an earlier export at this path,
-    :attr:`ParseContext.location`) is removed in the same transaction as this one loads, and
-    the result names it; if this file is rejected, the earlier one stays.
+    With ``salvage``, a damaged device file keeps its complete records and is logged as
+    ``salvaged`` with what was wrong and the byte where it is. With ``replace``, a loaded file
+    from the same location (an earlier export at this path, :attr:`ParseContext.location`) is
+    removed in the same transaction as this one loads, and the result names it; if this file
+    is rejected, the earlier one stays.
     """
     sha = source.sha256()
     if is_loaded(conn, sha):
@@ -111,12 +116,13 @@ def ingest_file(
             IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants)
+    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
     try:
         parsed = module.parse(source.path, ctx)
         _with_location(parsed.tables, ctx)
+        checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
-        ordered = sorted(parsed.tables.items(), key=lambda item: LINE not in item[1].columns)
+        ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
         _check_participants(frames, participants)
     except IngestError as exc:
@@ -124,7 +130,22 @@ def ingest_file(
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
-    result.notes = dict(parsed.notes)
+    result.notes = {**parsed.notes, **quarantined}
+    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+        # an accepted file never loads 0 rows without saying why (issue 11): a companion file
+        # says so in its notes; anything else is rejected
+        return reject(
+            conn,
+            result,
+            IngestError(
+                f"the file was read as {module.FORMAT} but holds no rows to load and is not a "
+                "known companion file of an export"
+            ),
+        )
+    if parsed.damage is not None:
+        result.status = "salvaged"
+        result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
+        result.position = parsed.damage[1]
     earlier = superseded(conn, ctx.location, sha)
     try:
         _write(conn, frames, result, sha, earlier if replace else [])
@@ -178,7 +199,9 @@ def superseded(conn: duckdb.DuckDBPyConnection, location: str, sha: str) -> list
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = conn.execute(
-        "select format from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select format from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else None
 
@@ -318,7 +341,9 @@ def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -
 
 def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     row = conn.execute(
-        "select path from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select path from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else sha[:12]
 

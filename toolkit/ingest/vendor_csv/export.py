@@ -100,6 +100,9 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         .cast(pl.Int32)
         .alias("segment"),
     )
+    frame, unknown_duration = _unknown_durations(frame)
+    if unknown_duration:
+        notes.update(unknown_duration)
     segments = _directions(frame)
     sessions = (
         segments.group_by("participant_id", "session_id", maintain_order=True)
@@ -117,6 +120,33 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         {"raw_treadmill_sessions": sessions, "raw_treadmill_segments": segments.drop("device")},
         notes=notes,
     )
+
+
+def _unknown_durations(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Rows whose duration is unknown (Peloton writes ``None`` for distance-based classes).
+
+    The duration is distance / mean speed where the row has both (counted as
+    ``duration_from_distance_and_speed``); otherwise the row cannot be a segment and is left
+    out, counted as ``rows_unknown_duration``.
+    """
+    missing = frame["duration_s"].is_null()
+    if not missing.any():
+        return frame, {}
+    derivable = missing & frame["distance_m"].is_not_null() & (frame["mean_speed_mps"] > 0)
+    derivable = derivable.fill_null(False)
+    out = frame.with_columns(
+        pl.when(pl.Series(derivable))
+        .then(pl.col("distance_m") / pl.col("mean_speed_mps"))
+        .otherwise(pl.col("duration_s"))
+        .alias("duration_s")
+    )
+    dropped = missing & ~derivable
+    notes = {}
+    if derivable.any():
+        notes["duration_from_distance_and_speed"] = int(derivable.sum())
+    if dropped.any():
+        notes["rows_unknown_duration"] = int(dropped.sum())
+    return out.filter(~pl.Series(dropped)), notes
 
 
 def _directions(frame: pl.DataFrame) -> pl.DataFrame:
