@@ -36,7 +36,7 @@ def questionnaire_tables(
 
     with open_study(study, read_only=True) as opened:
         scores = opened.sql(
-            "select participant_id, measured_at, instrument, score, visit from raw_pain_scores "
+            "select participant_id, measured_at, instrument, score, visit from pain_scores "
             "order by all"
         ).rows()
         items = opened.sql(
