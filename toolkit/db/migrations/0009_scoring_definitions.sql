@@ -1,4 +1,4 @@
--- 0008: questionnaire scores are derived from the stored item answers in the views
+-- 0009: questionnaire scores are derived from the stored item answers in the views
 -- (int_item_scores), by the scoring rules the study holds as reference data (synced from the
 -- toolkit's instrument definitions on every read-write open, like ref_instruments), so a
 -- changed definition re-scores every stored answer.

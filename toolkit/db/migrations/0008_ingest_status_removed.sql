@@ -1,8 +1,8 @@
--- 0007: the ingest status `removed` (`retrowalk remove`, `ingest --replace`): an attempt that
+-- 0008: the ingest status `removed` (`retrowalk remove`, `ingest --replace`): an attempt that
 -- took out everything a loaded file had contributed. DuckDB cannot alter a check constraint,
 -- so the table is rebuilt with its rows (`salvaged` is the status of a damaged device file
 -- whose complete records were kept).
-create table raw_ingest_log_v7 (
+create table raw_ingest_log_v8 (
     attempt_id bigint primary key default nextval('ingest_attempt_seq'),
     path varchar not null,
     sha256 varchar not null,
@@ -15,6 +15,6 @@ create table raw_ingest_log_v7 (
     toolkit_version varchar not null,
     ingested_at timestamptz not null
 );
-insert into raw_ingest_log_v7 select * from raw_ingest_log;
+insert into raw_ingest_log_v8 select * from raw_ingest_log;
 drop table raw_ingest_log;
-alter table raw_ingest_log_v7 rename to raw_ingest_log;
+alter table raw_ingest_log_v8 rename to raw_ingest_log;

@@ -1,4 +1,4 @@
--- 0006: direction manifests are raw data, and walking directions of device laps are derived
+-- 0007: direction manifests are raw data, and walking directions of device laps are derived
 -- from them in the views (sessions, treadmill_samples), so a corrected manifest relabels what
 -- is already stored.
 -- raw_direction_rules: one row per manifest row, as written (directions normalised to
