@@ -7,6 +7,7 @@ progression). Figures for them live in :mod:`toolkit.figures`.
 
 from __future__ import annotations
 
+from toolkit.summaries.consort import consort_flow
 from toolkit.summaries.exposure import (
     adherence_by_participant,
     mean_ci,
@@ -38,6 +39,7 @@ __all__ = [
     "DATA_VIEWS",
     "FLOW_STAGES",
     "adherence_by_participant",
+    "consort_flow",
     "data_completeness",
     "enrolment_by_arm",
     "ingest_attempts",
