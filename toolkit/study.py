@@ -19,10 +19,10 @@ from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
-from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
+    from toolkit.ingest.core.batch import IngestReport
 
 
 class Study:
@@ -33,11 +33,19 @@ class Study:
         self.conn = conn
         self.read_only = read_only
 
-    def ingest(self, paths: Sequence[Path | str], *, progress: bool | None = None) -> IngestReport:
-        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``."""
+    def ingest(
+        self, paths: Sequence[Path | str], *, progress: bool | None = None, salvage: bool = False
+    ) -> IngestReport:
+        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
+
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
-        return ingest_paths(self.conn, paths, progress=progress)
+        # imported here: reading a study must not load the parsers (or the FIT SDK)
+        from toolkit.ingest.core.batch import ingest_paths
+
+        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""
@@ -53,15 +61,9 @@ class Study:
     def cohort(self, definition: Cohort | str | None = None, **filters: Any) -> pl.DataFrame:
         """Participants in a cohort: a :class:`~toolkit.cohorts.Cohort`, a saved cohort's name,
         or filters such as ``arms=("retro",), age_min=40`` (see ``Cohort``)."""
-        from toolkit.cohorts import Cohort, load_cohort, members
+        from toolkit.cohorts import members, resolve_cohort
 
-        if isinstance(definition, str):
-            chosen = load_cohort(self, definition)
-        elif definition is None:
-            chosen = Cohort.from_dict(filters)
-        else:
-            chosen = definition
-        return members(self, chosen)
+        return members(self, resolve_cohort(self, definition, **filters))
 
     def close(self) -> None:
         """Close the connection (commits nothing: every write commits as it happens)."""

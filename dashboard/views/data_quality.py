@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
 from toolkit.figures import figure_ingest_status, figure_missingness
+from toolkit.figures.quality import applicable_totals
+from toolkit.format import level_label
+from toolkit.summaries import arms_without_prescription
 
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
@@ -34,6 +39,27 @@ if rejected.height:
     st.caption("A rejected file loaded nothing; fix it and ingest it again.")
 else:
     st.success("No file has been rejected.")
+    bad_file = Path(ctx.source).parent / "quality" / "late_entries.csv"
+    if bad_file.exists():
+        st.info(
+            "This study's `quality/` folder holds a file with a deliberate error (an NRS score "
+            "of 12 on a 0-10 scale). To see how a rejection looks here, ingest it: "
+            f"`retrowalk ingest {ctx.source} {bad_file.parent}` (or build the demo with "
+            "`retrowalk demo --with-bad-file`). Nothing from a rejected file is loaded."
+        )
+
+st.subheader("Values kept out and files partly kept")
+kept_out = data.kept_out(ctx.source, ctx.version)
+for name, title, note in (
+    ("quarantined", "Quarantined values", "Sensor glitches and future-dated records, in no view."),
+    ("salvaged", "Salvaged files", "Damaged device files: records before the damage kept."),
+    ("unclassified", "Unclassified activities", "TCX 'Other' activities not known to be walks."),
+):
+    if kept_out[name].height:
+        st.caption(f"{title}: {kept_out[name].height}. {note}")
+        downloads.table(kept_out[name], name, key=f"quality_{name}")
+if not any(frame.height for frame in kept_out.values()):
+    st.success("No value was quarantined and no file was salvaged.")
 
 st.caption(f"Below, for the cohort: {ctx.cohort.describe()}")
 choices = options["instruments"] or ["nrs"]
@@ -57,7 +83,20 @@ else:
     st.success("Every segment in this cohort has a walking direction.")
 
 st.subheader("Missing values")
-missing = tables["missing"]
-downloads.figure(figure_missingness(missing), "missing_values", key="quality_missing")
+no_prescription = arms_without_prescription(
+    data.cohort_view(ctx.source, ctx.version, ctx.cohort_json, "participants")
+)
+not_applicable = {("adherence", arm) for arm in no_prescription}
+missing = applicable_totals(tables["missing"], not_applicable)
+downloads.figure(
+    figure_missingness(tables["missing"], not_applicable=not_applicable),
+    "missing_values",
+    key="quality_missing",
+)
+if no_prescription:
+    st.caption(
+        f"Adherence is not applicable for {', '.join(map(level_label, no_prescription))} (no "
+        'walking prescription): shown as such, and left out of the "all" column.'
+    )
 with st.expander("Missing values table"):
     downloads.table(missing, "missing_values", key="quality_missing_table")

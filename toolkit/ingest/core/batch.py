@@ -46,7 +46,11 @@ class IngestReport:
 
 
 def ingest_paths(
-    conn: duckdb.DuckDBPyConnection, paths: Sequence[Path | str], *, progress: bool | None = None
+    conn: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path | str],
+    *,
+    progress: bool | None = None,
+    salvage: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
@@ -70,9 +74,9 @@ def ingest_paths(
         bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module)
+            result = ingest_file(conn, source, participants, module, salvage=salvage)
             report.files.append(result)
-            if result.status == "loaded" and result.rows.get("raw_participants"):
+            if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)
     finally:
         remove_tree(workdir)
