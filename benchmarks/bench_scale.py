@@ -7,15 +7,24 @@ treadmill CSV goal (>= 70% of DuckDB ``read_csv`` rows/s) is measured by
 ``bench_ingest_treadmill_csv.py``. Load average is printed beside the figures: on a shared
 machine they are noisy, the ratios less so.
 
-Usage: ``python benchmarks/bench_scale.py [PARTICIPANTS] [--workers N]``.
+With ``--lake N``: the demo's raw files for N participants are written, ingested as a Parquet
+lake by independent shard jobs (``retrowalk ingest --lake``; one per export folder, two at a
+time, the roster as ``--context``), and the built-in analysis plan runs on Spark over the lake;
+wall times and the peak RSS of the largest process are printed.
+
+Usage: ``python benchmarks/bench_scale.py [PARTICIPANTS] [--workers N] [--lake N]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from retrowalk_demo.build import write_raw
@@ -42,11 +51,70 @@ def ingest_demo(folder: Path, participants: int, workers: int | None) -> tuple[i
     return files, written, ingested
 
 
+SPARK_PLAN = """
+import sys, time
+from toolkit.analyses import default_plan, run_plan
+from toolkit.spark import open_spark_study
+t0 = time.perf_counter()
+with open_spark_study(sys.argv[1]) as study:
+    n = study.sql("select count(*) as n from participants")["n"][0]
+    table = run_plan(study, default_plan())
+print(f"spark: {n} participants, {table.height} result rows, {time.perf_counter() - t0:.1f} s")
+"""
+
+
+def _peak_child_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def lake_run(folder: Path, participants: int) -> None:
+    """Sharded lake ingest, then the built-in plan on Spark; prints wall times and peak RSS."""
+    raw, lake = folder / "lake_raw", folder / "lake"
+    t0 = time.perf_counter()
+    write_raw(raw, participants, seed=20261125)
+    written = time.perf_counter() - t0
+    roster = raw / "roster.csv"
+    jobs = [["--shard", "roster", str(roster)]] + [
+        ["--shard", d.name, "--context", str(roster), str(d)]
+        for d in sorted(raw.iterdir())
+        if d.is_dir()
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def shard(args: list[str]) -> int:
+        cmd = [sys.executable, "-m", "toolkit", "ingest", "--lake", str(lake), *args]
+        return subprocess.run(cmd, env=env, capture_output=True, check=False).returncode
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(shard, jobs))
+    ingested = time.perf_counter() - t0
+    ingest_peak = _peak_child_mb()
+    t0 = time.perf_counter()
+    spark = subprocess.run(
+        [sys.executable, "-c", SPARK_PLAN, str(lake)], env=env, capture_output=True, text=True
+    )
+    analysed = time.perf_counter() - t0
+    print(f"lake: {participants:,} participants, {len(jobs)} shard jobs (exit codes {codes})")
+    print(f"  write raw files      {written:8.1f} s")
+    print(f"  sharded lake ingest  {ingested:8.1f} s   peak RSS {ingest_peak:,.0f} MB")
+    peak = _peak_child_mb()
+    print(f"  Spark plan           {analysed:8.1f} s   peak RSS {peak:,.0f} MB (any process)")
+    print(f"  end to end           {written + ingested + analysed:8.1f} s")
+    print("  " + (spark.stdout.strip() or spark.stderr.strip().splitlines()[-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("participants", type=int, nargs="?", default=10_000)
     parser.add_argument("--workers", type=int, default=None, help="parse workers (default auto)")
+    parser.add_argument("--lake", type=int, default=None, help="sharded lake + Spark run of N")
     args = parser.parse_args()
+    if args.lake:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            lake_run(Path(tmp), args.lake)
+        return
     small = max(20, args.participants // 10)
     with tempfile.TemporaryDirectory() as tmp:
         rows = []

@@ -58,12 +58,43 @@ class IngestReport:
         return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
 
 
+#: Formats whose files take their walking direction from the direction manifests beside them.
+_LABELLED_FORMATS = ("fit", "tcx", "vendor_csv")
+
+
+def _manifests_beside(
+    planned: list[tuple[int, int, SourceFile, FormatModule | None]],
+) -> list[tuple[int, int, SourceFile, FormatModule | None]]:
+    """The direction manifests that device exports in the batch see on disk but that the batch
+    does not name (a FIT file ingested on its own beside its ``directions.csv``): they are
+    ingested too, since the views label laps from the stored manifests (an already stored
+    manifest is logged as a duplicate, which keeps it the current version)."""
+    from toolkit.ingest.direction import manifest as direction_manifest
+    from toolkit.ingest.direction.label import visible_manifests
+
+    named = {source.path.resolve() for _, _, source, _ in planned}
+    extra: dict[Path, SourceFile] = {}
+    for _, _, source, module in planned:
+        if module is None or module.FORMAT not in _LABELLED_FORMATS:
+            continue
+        for candidate in visible_manifests(source.path, source.parts):
+            resolved = candidate.resolve()
+            if resolved not in named and resolved not in extra:
+                extra[resolved] = SourceFile(str(candidate), candidate, (candidate.name,))
+    start = len(planned)
+    return [
+        (direction_manifest.LOAD_ORDER, start + i, source, direction_manifest)
+        for i, source in enumerate(extra.values())
+    ]
+
+
 def ingest_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
     salvage: bool = False,
+    replace: bool = False,
     workers: int | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; each file all-or-nothing.
@@ -72,6 +103,9 @@ def ingest_paths(
     :func:`~toolkit.ingest.core.parallel.default_workers`), then written many per transaction
     (:mod:`toolkit.ingest.core.group`) with the same outcome as one transaction per file.
     ``progress`` shows a progress bar (default: when stderr is a terminal).
+    ``replace``: a file
+    ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
@@ -86,13 +120,19 @@ def ingest_paths(
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
+        planned.extend(_manifests_beside(planned))
         planned.sort(key=lambda p: (p[0], p[1]))
         count = default_workers(len(planned)) if workers is None else workers
         bar = tqdm(
             total=len(planned), desc="ingest", unit="file", disable=not show, file=sys.stderr
         )
         with Validator(count, workdir, salvage=salvage) as validator:
-            _run(conn, [(s, m) for _, _, s, m in planned], validator, _Writer(conn, report, bar))
+            _run(
+                conn,
+                [(s, m) for _, _, s, m in planned],
+                validator,
+                _Writer(conn, report, bar, replace),
+            )
         bar.close()
     finally:
         remove_tree(workdir)
@@ -122,7 +162,14 @@ def _run(
             while window:
                 take_one()
             writer.flush()
-            result = ingest_file(conn, source, participants, module, salvage=validator.salvage)
+            result = ingest_file(
+                conn,
+                source,
+                participants,
+                module,
+                salvage=validator.salvage,
+                replace=writer.replace,
+            )
             writer.done([result])
             if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 validator.set_participants(participants := load_participants(conn))
@@ -153,8 +200,12 @@ GROUP_FILES_ENV = "RETROWALK_INGEST_GROUP_FILES"
 class _Writer:
     """Collects validated files into groups and writes each group in one transaction."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, report: IngestReport, bar: tqdm) -> None:
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, report: IngestReport, bar: tqdm, replace: bool
+    ) -> None:
         self.conn = conn
+        #: ``ingest --replace``: files are written one per transaction (see ``load_group``)
+        self.replace = replace
         self.report = report
         self.bar = bar
         #: sha256 -> format of every file loaded (before this batch, or by it so far)
@@ -179,7 +230,7 @@ class _Writer:
         """Write the queued group."""
         if self.group:
             group, self.group, self.rows = self.group, [], 0
-            self.done(load_group(self.conn, group))
+            self.done(load_group(self.conn, group, replace=self.replace))
 
     def done(self, results: list[FileResult]) -> None:
         """Record written files in the report, the progress bar and the loaded set."""

@@ -32,6 +32,7 @@ from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES
 from toolkit.ingest.core.loader import (
     CHILD_OF,
+    CONFLICT_KEYS,
     LOG_COLUMNS,
     TABLE_ORDER,
     FileResult,
@@ -43,6 +44,7 @@ from toolkit.ingest.core.loader import (
     log_row,
     mark_rejected,
     path_of,
+    sample_conflict,
 )
 
 #: Which file of the group (its index) and which row of that file a staged row is.
@@ -58,10 +60,16 @@ class _Staged:
     with_lines: set[int]
 
 
-def load_group(conn: duckdb.DuckDBPyConnection, items: Sequence[Validated]) -> list[FileResult]:
-    """Write ``items`` (validated files and duplicates, in load order); one result per item."""
-    if len(items) <= 1:
-        return [load_validated(conn, item) for item in items]
+def load_group(
+    conn: duckdb.DuckDBPyConnection, items: Sequence[Validated], *, replace: bool = False
+) -> list[FileResult]:
+    """Write ``items`` (validated files and duplicates, in load order); one result per item.
+
+    With ``replace`` (``ingest --replace``: a file removes the earlier export from its
+    location in its own transaction) the files are written one transaction each.
+    """
+    if len(items) <= 1 or replace:
+        return [load_validated(conn, item, replace=replace) for item in items]
     attempt = [_fresh(item) for item in items]
     conn.execute("begin transaction")
     try:
@@ -76,7 +84,32 @@ def load_group(conn: duckdb.DuckDBPyConnection, items: Sequence[Validated]) -> l
     except BaseException:
         _rollback(conn)
         raise
+    _count_unknown_directions(conn, [item.result for item in attempt])
     return [item.result for item in attempt]
+
+
+def _count_unknown_directions(conn: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
+    """Fill the ``unknown_direction_segments`` note of the group's files with one query (what
+    :func:`~toolkit.ingest.core.loader.unknown_segments` counts per file)."""
+    noted = [
+        r
+        for r in results
+        if r.status in ("loaded", "salvaged") and "unknown_direction_segments" in r.notes
+    ]
+    if not noted:
+        return
+    counts = dict(
+        conn.execute(
+            "select r.source_sha256, count(*) from sessions s join (select distinct "
+            "source_sha256, participant_id, session_id, segment from raw_treadmill_segments "
+            "where source_sha256 in (select unnest(?::varchar[]))) r "
+            "using (participant_id, session_id, segment) where s.direction = 'unknown' "
+            "group by r.source_sha256",
+            [[r.sha256 for r in noted]],
+        ).fetchall()
+    )
+    for result in noted:
+        result.notes["unknown_direction_segments"] = int(counts.get(result.sha256, 0))
 
 
 def log_many(conn: duckdb.DuckDBPyConnection, results: Sequence[FileResult]) -> None:
@@ -147,38 +180,76 @@ def _stage(items: list[Validated], live: list[int]) -> dict[str, _Staged]:
     }
 
 
+def _checks(name: str) -> list[tuple[tuple[str, ...], str]]:
+    """The clash checks of a table in the order the one-file load runs them: a sample given
+    another value (:data:`CONFLICT_KEYS`), then a key given other values."""
+    table = TABLES[name]
+    checks: list[tuple[tuple[str, ...], str]] = []
+    if name in CONFLICT_KEYS:
+        key = CONFLICT_KEYS[name]
+        values = [c for c in table.key if c not in key]
+        checks.append((key, " or ".join(f"t.{c} is distinct from i.{c}" for c in values)))
+    if table.key:
+        checks.append((table.key, differs(name)))
+    return checks
+
+
 def _first_clash(
     conn: duckdb.DuckDBPyConnection, staged: dict[str, _Staged], items: list[Validated]
 ) -> tuple[int, IngestError] | None:
-    """The earliest file (in load order) that would be rejected for a key clash, and why."""
-    found: list[tuple[int, int, int, str]] = []  # file, table order, line, other file's path
+    """The earliest file (in load order) that would be rejected for a clash, and why."""
+    found: list[tuple[int, int, int]] = []  # file, table order, check
     for name, stage in staged.items():
-        key = TABLES[name].key
-        if not key or not stage.frame.height:
+        if not stage.frame.height:
             continue
-        conn.register("_incoming", arrow_batches(stage.frame))
-        try:
+        for number, (key, differ) in enumerate(_checks(name)):
             on = " and ".join(f"t.{k} = i.{k}" for k in key)
-            stored = conn.execute(
-                f"select i.{FILE}, min(i.{LINE}), arg_min(t.source_sha256, i.{LINE}) "
-                f"from _incoming i join {name} t on {on} where {differs(name)} group by i.{FILE}"
-            ).fetchall()
-            earlier = conn.execute(
-                f"select i.{FILE}, min(i.{LINE}), arg_min(t.{FILE}, i.{LINE}) "
-                f"from _incoming i join _incoming t on {on} and t.{FILE} < i.{FILE} "
-                f"where {differs(name)} group by i.{FILE}"
-            ).fetchall()
-        finally:
-            conn.unregister("_incoming")
-        order = TABLE_ORDER.index(name)
-        found += [(f, order, line, path_of(conn, sha)) for f, line, sha in stored]
-        found += [(f, order, line, items[other].result.path) for f, line, other in earlier]
+            conn.register("_incoming", arrow_batches(stage.frame))
+            try:
+                rows = conn.execute(
+                    f"select distinct i.{FILE} from _incoming i join {name} t on {on} "
+                    f"where {differ} union "
+                    f"select distinct i.{FILE} from _incoming i join _incoming t "
+                    f"on {on} and t.{FILE} < i.{FILE} where {differ}"
+                ).fetchall()
+            finally:
+                conn.unregister("_incoming")
+            found += [(row[0], TABLE_ORDER.index(name), number) for row in rows]
     if not found:
         return None
-    index, order, _, _ = min(found)
-    line, other = min((line, other) for f, o, line, other in found if (f, o) == (index, order))
+    index, order, number = min(found)
     name = TABLE_ORDER[order]
-    return index, key_clash(TABLES[name].key, other, line, index in staged[name].with_lines)
+    return index, _clash_error(conn, staged[name], items, name, index, number)
+
+
+def _clash_error(
+    conn: duckdb.DuckDBPyConnection,
+    stage: _Staged,
+    items: list[Validated],
+    name: str,
+    index: int,
+    number: int,
+) -> IngestError:
+    """What the one-file load would say about file ``index``'s first clash in ``name``."""
+    key, differ = _checks(name)[number]
+    on = " and ".join(f"t.{k} = i.{k}" for k in key)
+    keys = ", ".join(f"i.{k}" for k in key)
+    conn.register("_incoming", arrow_batches(stage.frame))
+    try:
+        line, sha, other, *values = conn.execute(
+            f"select i.{LINE}, t.source_sha256, null::integer, {keys} from _incoming i "
+            f"join {name} t on {on} where i.{FILE} = ? and ({differ}) union all "
+            f"select i.{LINE}, null, t.{FILE}, {keys} from _incoming i join _incoming t "
+            f"on {on} and t.{FILE} < i.{FILE} where i.{FILE} = ? and ({differ}) "
+            "order by 1, 3 nulls first limit 1",
+            [index, index],
+        ).fetchone() or (0, None, None)
+    finally:
+        conn.unregister("_incoming")
+    source = path_of(conn, sha) if sha is not None else items[other].result.path
+    if number == 0 and name in CONFLICT_KEYS:
+        return sample_conflict(key, dict(zip(key, values, strict=True)), source)
+    return key_clash(key, source, line, index in stage.with_lines)
 
 
 def _insert(

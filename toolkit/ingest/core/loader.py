@@ -23,18 +23,30 @@ import pyarrow as pa
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
-from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
 from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
+from toolkit.ingest.core.remove import (
+    LoadedFile,
+    delete_contributions,
+    is_loaded,
+    loaded_files,
+    source_tables,
+)
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
+#: Statuses of an attempt that wrote rows (a salvaged file kept its complete records).
+LOADED_STATUSES = ("loaded", "salvaged")
+#: The position given for problems of the file as a whole (format, participant, checksum).
+WHOLE_FILE = "the whole file"
 #: Rows per Arrow record batch handed to DuckDB (its own vector-group size).
 ARROW_BATCH_ROWS = 122_880
 
 #: Insert order: parents before the rows that refer to them.
 TABLE_ORDER = (
     "raw_participants",
+    "raw_direction_rules",
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
@@ -45,6 +57,11 @@ TABLE_ORDER = (
     "raw_wearable_workouts",
     "raw_quarantine",
 )
+#: Tables whose key includes the value: the same sample (this key) with another value is a
+#: conflict, never a second sample (two values for one interval would be counted twice).
+CONFLICT_KEYS = {
+    "raw_wearable_samples": ("participant_id", "metric", "source", "start_at", "end_at"),
+}
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
 
@@ -61,6 +78,8 @@ class FileResult:
     error: str | None = None
     position: str | None = None
     notes: dict[str, int] = field(default_factory=dict)
+    #: files this one replaced (``ingest --replace``), as ``ingest_log`` paths
+    replaced: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for JSON output."""
@@ -94,12 +113,9 @@ class Validated:
 
 
 def loaded_formats(conn: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
-    """sha256 -> format of every file the study holds (status loaded or salvaged)."""
-    rows = conn.execute(
-        "select sha256, any_value(format) from raw_ingest_log "
-        "where status in ('loaded', 'salvaged') group by sha256"
-    ).fetchall()
-    return {sha: fmt for sha, fmt in rows}
+    """sha256 -> format of every file whose rows the study holds now (read once per batch, so
+    that a duplicate costs no query)."""
+    return {f.sha256: f.format for f in loaded_files(conn)}
 
 
 def ingest_file(
@@ -109,18 +125,23 @@ def ingest_file(
     module: FormatModule | None = None,
     *,
     salvage: bool = False,
+    replace: bool = False,
 ) -> FileResult:
     """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
 
     With ``salvage``, a damaged device file keeps its complete records and is logged as
-    ``salvaged`` with what was wrong and the byte where it is.
+    ``salvaged`` with what was wrong and the byte where it is. With ``replace``, a loaded file
+    from the same location (an earlier export at this path, :attr:`ParseContext.location`) is
+    removed in the same transaction as this one loads, and the result names it; if this file
+    is rejected, the earlier one stays.
     """
     sha = source.sha256()
-    if _already_loaded(conn, sha):
+    if is_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
         _log(conn, result)
         return result
-    return load_validated(conn, validate_file(source, sha, participants, module, salvage=salvage))
+    checked = validate_file(source, sha, participants, module, salvage=salvage)
+    return load_validated(conn, checked, replace=replace)
 
 
 def validate_file(
@@ -148,16 +169,24 @@ def validate_file(
     ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
     try:
         parsed = module.parse(source.path, ctx)
+        _with_location(parsed.tables, ctx)
         checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
         ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
+        for name, frame in frames.items():
+            conflicts_within(name, frame)
         _check_participants(frames, participants)
     except IngestError as exc:
         return Validated(result, error=(exc.message, exc.position))
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Validated(result, error=(f"unexpected error while reading: {detail}", None))
+        message = (
+            f"the {module.FORMAT} reader failed on this file in a way it does not foresee, so "
+            "the file is left out; this is a retrowalk defect, please report it with the file "
+            f"(internal detail: {detail})"
+        )
+        return Validated(result, error=(message, "unknown (reader failure)"))
     result.notes = {**parsed.notes, **quarantined}
     if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
@@ -177,8 +206,13 @@ def validate_file(
     return Validated(result, frames)
 
 
-def load_validated(conn: duckdb.DuckDBPyConnection, checked: Validated) -> FileResult:
-    """Write one validated file in its own transaction, or log why it is rejected."""
+def load_validated(
+    conn: duckdb.DuckDBPyConnection, checked: Validated, *, replace: bool = False
+) -> FileResult:
+    """Write one validated file in its own transaction, or log why it is rejected.
+
+    With ``replace``, see :func:`ingest_file`.
+    """
     result = checked.result
     if result.status == "duplicate":
         _log(conn, result)
@@ -186,14 +220,45 @@ def load_validated(conn: duckdb.DuckDBPyConnection, checked: Validated) -> FileR
     if checked.error is not None:
         return reject(conn, result, IngestError(*checked.error))
     try:
-        _write(conn, checked.frames, result, result.sha256)
+        sha = result.sha256
+        earlier = superseded(conn, stable_location(result.path), sha) if replace else []
+        _write(conn, checked.frames, result, sha, earlier)
     except IngestError as exc:
         return reject(conn, result, exc)
+    if "unknown_direction_segments" in result.notes:
+        result.notes["unknown_direction_segments"] = unknown_segments(conn, sha)
     return result
 
 
+def _with_location(tables: dict[str, pl.DataFrame], ctx: ParseContext) -> None:
+    """Sessions record where their file lives (lineage the direction views match manifests
+    against), unless the parser said otherwise."""
+    sessions = tables.get("raw_treadmill_sessions")
+    if sessions is not None and "source_path" not in sessions.columns:
+        tables["raw_treadmill_sessions"] = sessions.with_columns(
+            pl.lit(ctx.location, dtype=pl.String).alias("source_path")
+        )
+
+
+def unknown_segments(conn: duckdb.DuckDBPyConnection, sha: str) -> int:
+    """Segments the file stored whose walking direction the ``sessions`` view (manifests
+    applied) still leaves unknown, for the ingest report."""
+    row = conn.execute(
+        "select count(*) from sessions s where s.direction = 'unknown' and exists ("
+        "select 1 from raw_treadmill_segments r where r.source_sha256 = ? "
+        "and r.participant_id = s.participant_id and r.session_id = s.session_id "
+        "and r.segment = s.segment)",
+        [sha],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
-    """Record ``result`` as rejected with the error's message and position."""
+    """Record ``result`` as rejected with the error's message and position.
+
+    Every rejection names a position in words: a problem of the file as a whole (its format,
+    its participant) says so rather than leaving the position empty.
+    """
     mark_rejected(result, exc)
     _log(conn, result)
     return result
@@ -203,16 +268,16 @@ def mark_rejected(result: FileResult, exc: IngestError) -> None:
     """Set ``result`` to rejected with the error's message and position (not logged yet)."""
     result.status = "rejected"
     result.rows = {}
+    result.replaced = []
     result.error = exc.message
-    result.position = exc.position
+    result.position = exc.position or WHOLE_FILE
 
 
-def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
-    row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status in ('loaded', 'salvaged')",
-        [sha],
-    ).fetchone()
-    return bool(row and row[0])
+def superseded(conn: duckdb.DuckDBPyConnection, location: str, sha: str) -> list[LoadedFile]:
+    """Loaded files (other than ``sha``) that were ingested from ``location``."""
+    return [
+        f for f in loaded_files(conn) if f.sha256 != sha and stable_location(f.path) == location
+    ]
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
@@ -248,10 +313,14 @@ def _write(
     frames: dict[str, pl.DataFrame],
     result: FileResult,
     sha: str,
+    replaced: list[LoadedFile],
 ) -> None:
-    """Insert every frame and the log row in one transaction."""
+    """Remove the replaced files, insert every frame and the log row, in one transaction."""
     conn.execute("begin transaction")
     try:
+        if replaced:
+            delete_contributions(conn, replaced, check_dependants=False)
+            result.replaced = [f.path for f in replaced]
         existing_parents: dict[str, pl.DataFrame] = {}
         for name in sorted(frames, key=TABLE_ORDER.index):
             frame = frames[name]
@@ -264,6 +333,8 @@ def _write(
             result.rows[name] = inserted
             if frame.height - inserted:
                 result.notes[f"{name}_rows_already_present"] = frame.height - inserted
+        if replaced:
+            _check_no_orphans(conn)
         _log(conn, result)
         conn.execute("commit")
     except IngestError:
@@ -275,6 +346,24 @@ def _write(
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _check_no_orphans(conn: duckdb.DuckDBPyConnection) -> None:
+    """After a replacement: every stored row still belongs to an enrolled participant."""
+    for table in source_tables(conn):
+        if table == "raw_participants" or table not in TABLES:
+            continue
+        if "participant_id" not in TABLES[table].column_names:
+            continue
+        row = conn.execute(
+            f"select participant_id from {table} anti join raw_participants "
+            "using (participant_id) limit 1"
+        ).fetchone()
+        if row:
+            raise IngestError(
+                f"replacing the earlier file would leave participant {row[0]!r} with rows "
+                f"({table}) but no roster entry; the earlier file stays"
+            )
 
 
 def _merge(
@@ -294,6 +383,8 @@ def _merge(
                 [sha],
             )
             return frame.height, pl.DataFrame()
+        if name in CONFLICT_KEYS:
+            _check_conflicts(conn, name, frame, CONFLICT_KEYS[name])
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
         clash = conn.execute(
             f"select i.{LINE}, t.source_sha256 from _incoming i join {name} t on {on} "
@@ -319,7 +410,8 @@ def key_clash(key: tuple[str, ...], other: str, line: int, has_lines: bool) -> I
     """The error for a row whose key is stored already, from file ``other``, with other values."""
     return IngestError(
         f"this row's key ({', '.join(key)}) is already in the study with different "
-        f"values, from file {other}",
+        f"values, from file {other} (if this file is a newer export of it, ingest with "
+        "--replace, or `retrowalk remove` the older one first)",
         f"line {line}" if has_lines else f"row {line}",
     )
 
@@ -327,8 +419,52 @@ def key_clash(key: tuple[str, ...], other: str, line: int, has_lines: bool) -> I
 def differs(table_name: str, left: str = "t", right: str = "i") -> str:
     """SQL that is true when rows ``left`` and ``right`` (same key) differ in a value."""
     table = TABLES[table_name]
-    cols = [c for c in table.column_names if c not in table.key]
+    cols = [c.name for c in table.columns if c.compared and c.name not in table.key]
     return " or ".join(f"{left}.{c} is distinct from {right}.{c}" for c in cols) or "false"
+
+
+def _check_conflicts(
+    conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, key: tuple[str, ...]
+) -> None:
+    """Reject two different values for one sample: within the file, or against the study."""
+    conflicts_within(name, frame)
+    values = [c for c in TABLES[name].key if c not in key]
+    on = " and ".join(f"t.{k} = i.{k}" for k in key)
+    differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in values)
+    clash = conn.execute(
+        f"select i.{LINE}, t.source_sha256, {', '.join('i.' + k for k in key)} "
+        f"from _incoming i join {name} t on {on} where {differs} limit 1"
+    ).fetchone()
+    if clash:
+        raise sample_conflict(key, dict(zip(key, clash[2:], strict=True)), path_of(conn, clash[1]))
+
+
+def sample_conflict(key: tuple[str, ...], row: dict[str, object], other: str) -> IngestError:
+    """The error for a sample the study holds already, from file ``other``, with another value."""
+    return IngestError(
+        f"the study already holds a different value for this sample ({_describe(row, key)}), "
+        f"from file {other}; remove one of the two files first"
+    )
+
+
+def conflicts_within(name: str, frame: pl.DataFrame) -> None:
+    """Reject a file that gives two different values for one sample (:data:`CONFLICT_KEYS`)."""
+    if name not in CONFLICT_KEYS:
+        return
+    key = CONFLICT_KEYS[name]
+    values = [c for c in TABLES[name].key if c not in key]
+    distinct = frame.select([*key, *values]).unique()
+    clashing = distinct.select(key).is_duplicated()
+    if clashing.any():
+        row = distinct.filter(clashing).row(0, named=True)
+        raise IngestError(
+            f"the file gives two different values for one sample ({_describe(row, key)}); "
+            "one interval of one source has one value"
+        )
+
+
+def _describe(row: dict[str, object], key: tuple[str, ...]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in key)
 
 
 def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -> pa.Table:
@@ -372,7 +508,7 @@ def log_row(result: FileResult) -> list[object]:
         result.sha256,
         result.format,
         result.status,
-        json.dumps(result.rows, sort_keys=True) if result.status == "loaded" else None,
+        json.dumps(result.rows, sort_keys=True) if result.status in LOADED_STATUSES else None,
         result.error,
         result.position,
         toolkit_version(),
