@@ -133,3 +133,18 @@ def test_parallel_workers_load_the_same_study(tmp_path: Path) -> None:
                 + [[(Path(f.path).name, f.status, f.rows) for f in report.files]]
             )
     assert outcomes[0] == outcomes[1]
+
+
+def test_a_sample_conflict_within_one_group_rejects_the_later_file(
+    study: Path, tmp_path: Path
+) -> None:
+    header = "metric,start_at,end_at,value,unit,source\n"
+    sample = "steps,2025-03-05T10:00:00Z,2025-03-05T10:01:00Z"
+    first = write(tmp_path / "in" / "a" / "P1" / "w.csv", f"{header}{sample},80,count,Fitbit\n")
+    write(tmp_path / "in" / "b" / "P1" / "w.csv", f"{header}{sample},95,count,Fitbit\n")
+    with open_study(study) as opened:
+        report = ingest_paths(opened.conn, [tmp_path / "in"], progress=False, workers=0)
+        assert [f.status for f in report.files] == ["loaded", "rejected"]
+        error = report.files[1].error or ""
+        assert "already holds a different value for this sample" in error and str(first) in error
+        assert opened.sql("select sum(steps) from wearable_daily").item() == 80
