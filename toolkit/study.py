@@ -17,6 +17,7 @@ import polars as pl
 
 from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
+from toolkit.db.user_sql import check_user_sql, connect_read_only, explain_permission_error
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
 from toolkit.ingest.batch import IngestReport, ingest_paths
@@ -40,10 +41,25 @@ class Study:
         return ingest_paths(self.conn, paths, progress=progress)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""
+        """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame.
+
+        On a read-only study this is user SQL (see :mod:`toolkit.db.user_sql`): exactly one
+        query, no file access, no settings; anything else raises
+        :class:`~toolkit.db.user_sql.ReadOnlyQueryError`.
+        """
         cursor = self.conn.cursor()
         try:
-            result = cursor.execute(query, params) if params is not None else cursor.execute(query)
+            if self.read_only:
+                check_user_sql(cursor, query)
+            try:
+                result = (
+                    cursor.execute(query, params) if params is not None else cursor.execute(query)
+                )
+            except duckdb.Error as exc:
+                clearer = explain_permission_error(exc) if self.read_only else None
+                if clearer is not None:
+                    raise clearer from exc
+                raise
             if result.description is None:
                 return pl.DataFrame()
             return result.pl()
@@ -84,7 +100,13 @@ class Study:
 
 
 def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on."""
+    """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on.
+
+    A read-only connection is the user-SQL connection of :mod:`toolkit.db.user_sql` (no file
+    access, settings locked), whoever opens it.
+    """
+    if read_only:
+        return connect_read_only(path)
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
