@@ -37,3 +37,11 @@ class IngestError(RetrowalkError):
 
 class StatsWarning(UserWarning):
     """A statistical caveat: the result is computed but needs care in reading."""
+
+
+class StudyPathError(UsageError, StudyError):
+    """The study path is not a retrowalk study file, nor a new path in an existing folder."""
+
+
+class ReadOnlyQueryError(UsageError):
+    """A user query tried something other than reading the study (CLI exit code 2)."""

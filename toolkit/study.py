@@ -17,6 +17,7 @@ import polars as pl
 
 from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
+from toolkit.db.study_file import check_input_paths, check_study_path, check_study_schema
 from toolkit.db.user_sql import check_user_sql, connect_read_only, explain_permission_error
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
@@ -38,6 +39,7 @@ class Study:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``."""
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
+        check_input_paths(paths)
         return ingest_paths(self.conn, paths, progress=progress)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
@@ -126,12 +128,18 @@ def open_study(path: Path | str, *, read_only: bool = False) -> Study:
     """Open (creating and upgrading as needed) the study at ``path``.
 
     A read-only open needs an existing file at the current schema version; it never writes.
+    A new study is created only in an existing folder; a path that is not a retrowalk study
+    file raises :class:`~toolkit.errors.StudyPathError` (see :mod:`toolkit.db.study_file`).
     """
     target = Path(path)
+    check_study_path(target, create=not read_only)
     if read_only:
-        if not target.exists():
-            raise StudyError(f"no study at {target}")
         conn = connect(target, read_only=True)
+        try:
+            check_study_schema(conn, target)
+        except StudyError:
+            conn.close()
+            raise
         have = current_version(conn)
         if have != latest_version():
             conn.close()
@@ -140,9 +148,9 @@ def open_study(path: Path | str, *, read_only: bool = False) -> Study:
                 "open it once read-write (e.g. `retrowalk ingest` with no new files) to upgrade"
             )
         return Study(target, conn, read_only=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(target, read_only=False)
     try:
+        check_study_schema(conn, target)
         migrate(conn)
         sync_instruments(conn)
         create_views(conn)

@@ -87,6 +87,10 @@ def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> Non
     """
     from retrowalk_demo import build_demo
 
+    if study is not None:  # a typed path: its folder must exist, and a file there be a study
+        from toolkit.db.study_file import check_study_path
+
+        check_study_path(study, create=True)
     target = study or _demo_default()
     report = build_demo(target, participants=participants, seed=seed)
     print_report(report, as_json)
@@ -102,9 +106,16 @@ def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> Non
 def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
-    With no PATH, only creates or upgrades the study file.
+    With no PATH, only creates or upgrades the study file. STUDY is an existing study file, or
+    a new path in an existing folder (then created, and said so on stderr).
     """
+    from toolkit.db.study_file import check_input_paths, check_study_path
+
+    check_input_paths(paths)
+    created = check_study_path(study, create=True)
     with open_study(study) as opened:
+        if created:
+            click.echo(f"created a new study at {study}", err=True)
         report = opened.ingest(list(paths))
     print_report(report, as_json)
     sys.exit(report.exit_code)

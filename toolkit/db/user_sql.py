@@ -25,7 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-from toolkit.errors import StudyError, UsageError
+from toolkit.errors import ReadOnlyQueryError, StudyError
+
+__all__ = [
+    "ReadOnlyQueryError",
+    "check_user_sql",
+    "connect_read_only",
+    "explain_permission_error",
+]
 
 #: Statement types a user query may have (DuckDB parses DESCRIBE/SHOW/SUMMARIZE/PRAGMA-as-query
 #: and FROM-first queries as SELECT).
@@ -41,10 +48,6 @@ READ_ONLY_CONFIG: dict[str, str | bool] = {
     # as every study connection: raw rows have no meaningful order
     "preserve_insertion_order": False,
 }
-
-
-class ReadOnlyQueryError(UsageError):
-    """A user query tried something other than reading the study (CLI exit code 2)."""
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
