@@ -142,10 +142,17 @@ def query(study: Path, sql: str, params: tuple[str, ...], fmt: str) -> None:
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
-def dashboard(study: Path | None) -> None:
+@click.option(
+    "--address",
+    default=None,
+    help="network address to listen on (default 127.0.0.1: this computer only; the dashboard "
+    "has no login, so another address prints a warning)",
+)
+def dashboard(study: Path | None, address: str | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
-    Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
+    Listens on 127.0.0.1 unless --address (or STREAMLIT_SERVER_ADDRESS) says otherwise.
+    Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT.
     """
     if study is None:
         study = _demo_default()
@@ -163,9 +170,14 @@ def dashboard(study: Path | None) -> None:
         app = Path(dashboard.__file__).parent / "app.py"
     # In this process, with the first page's data prepared while the server starts.
     sys.path.insert(0, str(app.parents[1]))
+    from dashboard.bind import choose_address, exposure_warning
     from dashboard.warmup import serve
 
-    serve(app, study)
+    bind = choose_address(address)
+    warning = exposure_warning(bind)
+    if warning:
+        click.echo(warning, err=True)
+    serve(app, study, address=bind)
 
 
 cli.add_command(report)
