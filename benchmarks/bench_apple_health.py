@@ -32,18 +32,18 @@ MEMORY_GOAL_MB = 500
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from toolkit.ingest.apple_health import to_parsed
-from toolkit.ingest.apple_health_records import METRICS
+from toolkit.ingest.apple_health.export import to_parsed
+from toolkit.ingest.apple_health.records import METRICS
 reader, path, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 cpu_started = time.process_time()
 started = time.perf_counter()
 if reader == "retrowalk":
-    from toolkit.ingest.apple_health import read_export
+    from toolkit.ingest.apple_health.export import read_export
     parsed = read_export(path, "P1")
     scan_seconds = time.perf_counter() - started
 else:
-    from toolkit.ingest.apple_health_lxml import scan_export_lxml
+    from tests.ingest.apple_health_lxml import scan_export_lxml
     scanned = scan_export_lxml(path, METRICS)
     scan_seconds = time.perf_counter() - started
     parsed = to_parsed(scanned, "P1")

@@ -27,8 +27,8 @@ from retrowalk_demo.simulate import simulate  # noqa: E402
 from retrowalk_demo.write_redcap import write_redcap  # noqa: E402
 from retrowalk_demo.writers import write_roster  # noqa: E402
 from toolkit import open_study  # noqa: E402
-from toolkit.ingest import redcap  # noqa: E402
-from toolkit.ingest.model import ParseContext  # noqa: E402
+from toolkit.ingest.core.model import ParseContext  # noqa: E402
+from toolkit.ingest.redcap import project as redcap  # noqa: E402
 
 GOAL = 10.0
 

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+def _shared() -> Path:
+    """``$RETROWALK_SHARED``, else ``<repo>/../shared`` (a checkout), else ``/work/shared``."""
+    if os.environ.get("RETROWALK_SHARED"):
+        return Path(os.environ["RETROWALK_SHARED"])
+    beside = ROOT.parent / "shared"
+    return beside if beside.exists() else Path("/work/shared")
+
+
+SHARED_FIXTURES = _shared() / "fixtures"
 
 
 def cli_env() -> dict[str, str]:

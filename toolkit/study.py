@@ -21,7 +21,7 @@ from toolkit.db.study_file import check_input_paths, check_study_path, check_stu
 from toolkit.db.user_sql import check_user_sql, connect_read_only, explain_permission_error
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
-from toolkit.ingest.batch import IngestReport, ingest_paths
+from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort

@@ -16,7 +16,7 @@ from retrowalk_demo.writers import (
     write_treadmill_samples,
     write_treadmill_segments,
 )
-from toolkit.ingest.batch import IngestReport
+from toolkit.ingest.core.batch import IngestReport
 from toolkit.study import open_study
 
 

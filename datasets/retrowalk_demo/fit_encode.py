@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from toolkit.ingest.fit_crc import crc16, crc16_small
+from toolkit.ingest.fit.crc import crc16, crc16_small
 
 FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
 #: base type bytes (FIT protocol table 4-6), little-endian numpy codes

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from retrowalk_demo.simulate import Participant, Score
-from toolkit.ingest.redcap_dictionary import DICTIONARY_HEADER
+from toolkit.ingest.redcap.dictionary import DICTIONARY_HEADER
 from toolkit.instruments.scoring import Item, questionnaires
 
 #: Instruments whose scores the demo exports through REDCap (so not as totals elsewhere).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from toolkit.ingest.fit_crc import crc16_small
+from toolkit.ingest.fit.crc import crc16_small
 
 #: base type byte, struct code
 BASE = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from toolkit.ingest.redcap_dictionary import DICTIONARY_HEADER
+from toolkit.ingest.redcap.dictionary import DICTIONARY_HEADER
 from toolkit.instruments.scoring import questionnaires
 
 DICT_HEADER = list(DICTIONARY_HEADER)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from retrowalk_demo.apple_health_xml import PHONE, Record, Workout, write_export_file
+from tests.ingest.apple_health_lxml import scan_export_lxml
 from toolkit import open_study
 from toolkit.errors import IngestError
-from toolkit.ingest.apple_health import parse, read_export, to_parsed
-from toolkit.ingest.apple_health_lxml import scan_export_lxml
-from toolkit.ingest.apple_health_records import METRICS
-from toolkit.ingest.apple_health_scan import _fast_pattern, scan_export
-from toolkit.ingest.model import ParseContext
+from toolkit.ingest.apple_health.export import parse, read_export, to_parsed
+from toolkit.ingest.apple_health.records import METRICS
+from toolkit.ingest.apple_health.scan import _fast_pattern, scan_export
+from toolkit.ingest.core.model import ParseContext
 
 UK_WINTER = timezone(timedelta(0))
 UK_SUMMER = timezone(timedelta(hours=1))
@@ -410,7 +410,7 @@ def test_zip_slip_and_zip_bombs_are_refused(study: Path, tmp_path: Path) -> None
 
 def test_an_export_is_linked_by_its_folder_not_its_content(tmp_path: Path) -> None:
     path = write_export_file(tmp_path / "export.xml", day_of_records())
-    from toolkit.ingest.model import ParticipantInfo
+    from toolkit.ingest.core.model import ParticipantInfo
 
     people = {p: ParticipantInfo(p, "UTC", datetime(2025, 1, 1).date()) for p in ("P1", "P10")}
     ctx = ParseContext(str(path), "sha", ("exports", "P10-watch", "export.xml"), people)
@@ -422,7 +422,7 @@ def test_an_export_is_linked_by_its_folder_not_its_content(tmp_path: Path) -> No
 def test_apple_times_match_the_general_parser_for_any_layout() -> None:
     import polars as pl
 
-    from toolkit.ingest.apple_health_records import APPLE_TIME, apple_times
+    from toolkit.ingest.apple_health.records import APPLE_TIME, apple_times
 
     texts = pl.Series(
         "t",

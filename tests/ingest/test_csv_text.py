@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE
-from toolkit.ingest.csv_text import as_float, as_int, as_utc_timestamp
+from toolkit.ingest.core.canonical import LINE
+from toolkit.ingest.core.csv_text import as_float, as_int, as_utc_timestamp
 
 
 def frame(column: str, values: list[str | None]) -> pl.DataFrame:
@@ -68,7 +68,7 @@ def test_numbers_are_never_coerced() -> None:
 
 def test_duplicate_samples_are_rejected_at_the_later_line(tmp_path: Path) -> None:
     from toolkit.ingest import treadmill_csv
-    from toolkit.ingest.model import ParseContext
+    from toolkit.ingest.core.model import ParseContext
 
     path = tmp_path / "s.csv"
     path.write_text(

@@ -22,8 +22,8 @@ from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
 from toolkit.errors import IngestError
 from toolkit.ingest.fit import read_fit
-from toolkit.ingest.fit_crc import crc16, crc16_small
-from toolkit.ingest.fit_read import decode_fit
+from toolkit.ingest.fit.crc import crc16, crc16_small
+from toolkit.ingest.fit.read import decode_fit
 
 FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
 SHARED_FIT = SHARED_FIXTURES / "real" / "fit"
@@ -398,8 +398,8 @@ def test_an_implausible_record_is_rejected_with_its_byte(tmp_path: Path) -> None
 def test_every_real_file_loads_or_is_rejected_cleanly(name: str) -> None:
     from datetime import date
 
-    from toolkit.ingest import fit
-    from toolkit.ingest.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.fit import activity as fit
 
     path = real_fixtures("real", "fit") / f"{name}.fit"
     ctx = ParseContext(

@@ -10,7 +10,7 @@ from pathlib import Path
 from retrowalk_demo.apple_health_xml import Record, write_export_file
 from tests.ingest.helpers import write
 from toolkit import open_study
-from toolkit.ingest.linkage import matches
+from toolkit.ingest.core.linkage import matches
 
 
 def apple_zip(path: Path, tmp: Path, steps: int) -> Path:

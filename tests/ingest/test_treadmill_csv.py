@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.ingest import treadmill_csv
-from toolkit.ingest.model import ParseContext
+from toolkit.ingest.core.model import ParseContext
 
 HEADER = "participant_id,session_id,timestamp,speed_mps,incline_pct,direction\n"
 

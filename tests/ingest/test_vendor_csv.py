@@ -11,8 +11,8 @@ import pytest
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
 from toolkit.errors import IngestError
-from toolkit.ingest.units import clock_seconds, to_si
-from toolkit.ingest.vendor_mapping import mappings
+from toolkit.ingest.core.units import clock_seconds, to_si
+from toolkit.ingest.vendor_csv.mapping import mappings
 
 PELOTON_HEADER = (
     "Workout Timestamp,Live/On-Demand,Instructor Name,Length (minutes),Fitness Discipline,Type,"
@@ -130,10 +130,10 @@ def test_an_unreadable_vendor_timestamp_names_its_line(tmp_path: Path) -> None:
 
 def test_a_new_sample_vendor_is_a_data_file(tmp_path: Path) -> None:
     """A made-up console log in mph and feet, mapped by a TOML file alone."""
-    from toolkit.ingest.csv_text import read_text_csv
-    from toolkit.ingest.model import ParseContext, ParticipantInfo
-    from toolkit.ingest.vendor_csv import parse_with
-    from toolkit.ingest.vendor_mapping import mappings as load
+    from toolkit.ingest.core.csv_text import read_text_csv
+    from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.vendor_csv.export import parse_with
+    from toolkit.ingest.vendor_csv.mapping import mappings as load
 
     folder = write(
         tmp_path / "maps" / "acme.toml",
@@ -173,9 +173,9 @@ def test_a_new_sample_vendor_is_a_data_file(tmp_path: Path) -> None:
 
 def test_the_generic_sample_template_reads_like_treadmill_csv(tmp_path: Path) -> None:
     from toolkit.ingest import treadmill_csv
-    from toolkit.ingest.csv_text import read_text_csv
-    from toolkit.ingest.model import ParseContext, ParticipantInfo
-    from toolkit.ingest.vendor_csv import parse_with
+    from toolkit.ingest.core.csv_text import read_text_csv
+    from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+    from toolkit.ingest.vendor_csv.export import parse_with
 
     rows = "".join(
         f"P1,S1,2025-03-05T10:00:{s:02d}+00:00,{0.8 + s / 100:.2f},{s * 0.8:.1f},2,100,{100 + s},"

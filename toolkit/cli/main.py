@@ -14,7 +14,7 @@ from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
-from toolkit.ingest.batch import IngestReport
+from toolkit.ingest.core.batch import IngestReport
 from toolkit.study import open_study
 
 FORMAT_OPTION = click.option(

@@ -21,7 +21,7 @@ moderately (fairly) active minutes; ``wearable_daily.active_minutes`` adds them.
 
 Other files below a folder named ``Fitbit`` (sleep, calories, profile, ...) are recognised as
 part of the export and logged as loaded with no rows (``fitbit_files_skipped``). Files are
-linked to a participant by their path (:mod:`toolkit.ingest.linkage`); the source is
+linked to a participant by their path (:mod:`toolkit.ingest.core.linkage`); the source is
 ``Fitbit``.
 """
 
@@ -36,12 +36,13 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import UTC_DATETIME
-from toolkit.ingest.linkage import link_participant
-from toolkit.ingest.model import ParseContext, ParsedFile
+from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.core.linkage import link_participant
+from toolkit.ingest.core.model import ParseContext, ParsedFile
 
 FORMAT = "fitbit"
 LOAD_ORDER = 30
+LOADS: tuple[str, ...] = ("raw_wearable_samples",)
 SOURCE = "Fitbit"
 _FILE = re.compile(
     r"^(steps|heart_rate|resting_heart_rate|very_active_minutes|moderately_active_minutes)"

@@ -11,7 +11,7 @@ does not exist or is ambiguous there (daylight-saving change) rejects the file. 
 not stored: Garmin writes it in the account's display unit (km or miles) without saying which;
 rows with a distance are counted in the note ``garmin_distance_unit_unknown``. FIT files from
 Garmin devices are read by the FIT reader, not here. The file is linked to a participant by its
-path (:mod:`toolkit.ingest.linkage`).
+path (:mod:`toolkit.ingest.core.linkage`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE, TABLES, position
-from toolkit.ingest.csv_text import as_utc_timestamp, header_of, read_text_csv, require_columns
-from toolkit.ingest.linkage import link_participant
-from toolkit.ingest.model import ParseContext, ParsedFile
+from toolkit.ingest.core.canonical import LINE, TABLES, position
+from toolkit.ingest.core.csv_text import as_utc_timestamp, header_of, read_text_csv, require_columns
+from toolkit.ingest.core.linkage import link_participant
+from toolkit.ingest.core.model import ParseContext, ParsedFile
 
 FORMAT = "garmin_csv"
 LOAD_ORDER = 30
+LOADS: tuple[str, ...] = ("raw_wearable_workouts",)
 SOURCE = "Garmin Connect"
 REQUIRED = ("activity type", "date", "time")
 _DURATION = r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$"

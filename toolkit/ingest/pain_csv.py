@@ -16,20 +16,21 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE, position
-from toolkit.ingest.csv_text import (
+from toolkit.ingest.core.canonical import LINE, position
+from toolkit.ingest.core.csv_text import (
     as_float,
     as_utc_timestamp,
     header_of,
     read_text_csv,
     require_columns,
 )
-from toolkit.ingest.model import ParseContext, ParsedFile
-from toolkit.ingest.zones import zones_for_rows
+from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.zones import zones_for_rows
 from toolkit.instruments import instruments
 
 FORMAT = "pain_csv"
 LOAD_ORDER = 20
+LOADS: tuple[str, ...] = ("raw_pain_scores",)
 REQUIRED = ("participant_id", "measured_at", "instrument", "score")
 
 

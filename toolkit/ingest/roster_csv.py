@@ -13,14 +13,21 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE, position
-from toolkit.ingest.csv_text import as_date, as_float, header_of, read_text_csv, require_columns
-from toolkit.ingest.model import ParseContext, ParsedFile
-from toolkit.ingest.zones import known_zones
+from toolkit.ingest.core.canonical import LINE, position
+from toolkit.ingest.core.csv_text import (
+    as_date,
+    as_float,
+    header_of,
+    read_text_csv,
+    require_columns,
+)
+from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.zones import known_zones
 
 FORMAT = "roster_csv"
 #: Rosters load before every other format in a batch, so later files can be linked.
 LOAD_ORDER = 0
+LOADS: tuple[str, ...] = ("raw_participants",)
 REQUIRED = ("participant_id", "arm", "condition", "enrolled_on")
 
 

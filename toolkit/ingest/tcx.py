@@ -10,7 +10,7 @@ Parsing is safe: ``defusedxml`` refuses DTDs, entity declarations and external r
 (no "billion laughs", no file or network access), and files above ``MAX_TCX_BYTES`` are refused
 before parsing. Each activity becomes a session (``tcx-`` + its UTC start), its laps the
 segments, its trackpoints the samples; walking direction comes from a direction manifest as
-for FIT (:mod:`toolkit.ingest.direction`). Cadence: ``RunCadence`` (else ``Cadence``) is per
+for FIT (:mod:`toolkit.ingest.direction.rules`). Cadence: ``RunCadence`` (else ``Cadence``) is per
 foot, as Garmin writes it, and is stored doubled as steps per minute. Biking activities are
 rejected.
 """
@@ -26,12 +26,17 @@ import polars as pl
 from defusedxml import DefusedXmlException
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import UTC_DATETIME
-from toolkit.ingest.direction_label import label_session, manifest_rules, participant_for
-from toolkit.ingest.model import ParseContext, ParsedFile
+from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
 
 FORMAT = "tcx"
 LOAD_ORDER = 10
+LOADS: tuple[str, ...] = (
+    "raw_treadmill_sessions",
+    "raw_treadmill_segments",
+    "raw_treadmill_samples",
+)
 MAX_TCX_BYTES = 512 * 1024**2
 _LAP_FIELDS = ("duration_s", "distance_m", "max_speed_mps", "avg_speed_mps", "avg_heart_rate_bpm")
 _TRACKPOINT_FIELDS = (

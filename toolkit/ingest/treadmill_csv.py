@@ -23,8 +23,8 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.canonical import LINE
-from toolkit.ingest.csv_text import (
+from toolkit.ingest.core.canonical import LINE
+from toolkit.ingest.core.csv_text import (
     as_float,
     as_int,
     as_utc_timestamp,
@@ -32,11 +32,16 @@ from toolkit.ingest.csv_text import (
     read_text_csv,
     require_columns,
 )
-from toolkit.ingest.model import ParseContext, ParsedFile
-from toolkit.ingest.zones import zones_for_rows
+from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.zones import zones_for_rows
 
 FORMAT = "treadmill_csv"
 LOAD_ORDER = 10
+LOADS: tuple[str, ...] = (
+    "raw_treadmill_sessions",
+    "raw_treadmill_segments",
+    "raw_treadmill_samples",
+)
 SEGMENT_COLUMNS = ("participant_id", "session_id", "started_at", "duration_s")
 SAMPLE_COLUMNS = ("participant_id", "session_id", "timestamp")
 SAMPLE_FLOATS = ("speed_mps", "distance_m", "incline_pct", "heart_rate_bpm", "cadence_spm")

@@ -3,7 +3,7 @@
 **Long layout** (recognised by its header; * required): ``metric``*, ``start_at``* (or
 ``timestamp``), ``value``*, ``end_at`` (default: the start), ``unit`` (default: the metric's
 stored unit), ``participant_id`` (default: the folder convention of
-:mod:`toolkit.ingest.linkage`), ``source`` (default ``wearable_csv``), ``device``,
+:mod:`toolkit.ingest.core.linkage`), ``source`` (default ``wearable_csv``), ``device``,
 ``timezone``. Metrics and units are those of :data:`METRICS` (e.g. ``walking_speed`` in
 ``m/s``, ``km/hr`` or ``mi/hr``; ``walking_asymmetry`` as a fraction in ``%`` like Apple, or in
 ``percent``), converted to SI; a value outside the metric's range rejects the file.
@@ -23,7 +23,7 @@ above) describes a vendor's columns::
     walking_speed = { column = "Speed (km/h)", unit = "km/hr" }
 
 Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and
-a ``wearable_manifest.csv`` (see :mod:`toolkit.ingest.linkage`), are logged as loaded with no
+a ``wearable_manifest.csv`` (see :mod:`toolkit.ingest.core.linkage`), are logged as loaded with no
 rows. Mapped CSVs are recognised as plain files (a folder or a file
 named on the command line), not inside zip archives, whose members' names say nothing of their
 siblings. Times need a UTC offset or are read in the ``timezone`` given (column, mapping, or
@@ -40,15 +40,16 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.apple_health_records import METRICS as APPLE_METRICS
-from toolkit.ingest.apple_health_records import Metric
-from toolkit.ingest.canonical import LINE, TABLES, position
-from toolkit.ingest.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
-from toolkit.ingest.linkage import MANIFEST_NAME, link_participant
-from toolkit.ingest.model import ParseContext, ParsedFile
+from toolkit.ingest.apple_health.records import METRICS as APPLE_METRICS
+from toolkit.ingest.apple_health.records import Metric
+from toolkit.ingest.core.canonical import LINE, TABLES, position
+from toolkit.ingest.core.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
+from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant
+from toolkit.ingest.core.model import ParseContext, ParsedFile
 
 FORMAT = "wearable_csv"
 LOAD_ORDER = 30
+LOADS: tuple[str, ...] = ("raw_wearable_samples",)
 MAPPING_NAME = "wearable_mapping.toml"
 DEFAULT_SOURCE = "wearable_csv"
 _SECONDS = {"s": 1.0, "min": 60.0, "hr": 3600.0}
@@ -105,7 +106,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if path.name == MAPPING_NAME:
         _read_mapping(path)  # a broken mapping is reported on the mapping file itself too
         return ParsedFile({}, notes={"wearable_mapping_files": 1})
-    if path.name == MANIFEST_NAME:  # read by toolkit.ingest.linkage for the files it lists
+    if path.name == MANIFEST_NAME:  # read by toolkit.ingest.core.linkage for the files it lists
         return ParsedFile({}, notes={"wearable_manifest_files": 1})
     text = read_text_csv(path)
     if _long_layout(list(text.columns)):

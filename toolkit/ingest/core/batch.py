@@ -1,0 +1,79 @@
+"""Ingest a batch of paths: expand, order (rosters first), load each file, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from tqdm import tqdm
+
+from toolkit.ingest.core.loader import FileResult, ingest_file, load_participants, reject
+from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
+from toolkit.ingest.core.sources import SourceFile, Unreadable, expand, remove_tree
+
+
+@dataclass
+class IngestReport:
+    """Per-file outcomes of one batch."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        """Files that were not loaded because of a problem."""
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file loaded (or was already loaded), 1 when any was rejected."""
+        return 1 if self.rejected else 0
+
+    def counts(self) -> dict[str, int]:
+        """Number of files per status."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    def to_json(self) -> str:
+        """The per-file report as a JSON list."""
+        return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
+
+
+def ingest_paths(
+    conn: duckdb.DuckDBPyConnection, paths: Sequence[Path | str], *, progress: bool | None = None
+) -> IngestReport:
+    """Ingest every file under ``paths`` into the open study; one transaction per file.
+
+    ``progress`` shows a progress bar (default: when stderr is a terminal).
+    """
+    report = IngestReport()
+    show = sys.stderr.isatty() if progress is None else progress
+    workdir = Path(tempfile.mkdtemp(prefix="retrowalk-ingest-"))
+    try:
+        planned: list[tuple[int, int, SourceFile, FormatModule | None]] = []
+        for index, item in enumerate(expand([Path(p) for p in paths], workdir)):
+            if isinstance(item, Unreadable):
+                result = FileResult(item.name, "", None, "rejected")
+                report.files.append(reject(conn, result, item.error))
+                continue
+            module = detect(item.head(HEAD_BYTES), item.name)
+            order = module.LOAD_ORDER if module is not None else 1000
+            planned.append((order, index, item, module))
+        planned.sort(key=lambda p: (p[0], p[1]))
+        participants = load_participants(conn)
+        bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
+        for _, _, source, module in bar:
+            bar.set_postfix_str(source.path.name[-30:])
+            result = ingest_file(conn, source, participants, module)
+            report.files.append(result)
+            if result.status == "loaded" and result.rows.get("raw_participants"):
+                participants = load_participants(conn)
+    finally:
+        remove_tree(workdir)
+    return report

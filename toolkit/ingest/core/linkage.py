@@ -1,0 +1,116 @@
+"""Which participant a wearable export belongs to: a manifest, else the folder convention.
+
+Wearable exports (Apple Health, Fitbit Takeout, Garmin Connect) do not name the study
+participant, so something beside them must.
+
+**Manifest.** A ``wearable_manifest.csv`` with columns ``file,participant_id``, in the file's
+folder or up to four folders above it, links every file (or zip archive) whose path relative to
+the manifest's folder matches ``file`` (``/`` separators; ``*`` and ``?`` patterns allowed,
+e.g. ``alice/*`` or ``export_2024-06.zip``). For a file inside a zip archive the archive's path
+is matched. A listed participant must be enrolled; a file matched by rows naming two different
+participants is rejected. The manifest itself is logged as loaded with no rows.
+
+**Folder convention**, for files no manifest lists, applied to the path components below the
+folder or zip the user named (``ParseContext.parts``, including the file and zip names):
+
+- a component *equal* to an enrolled participant id links the file (``RW0001/export.zip``,
+  ``exports/RW0001/apple_health_export/export.xml``);
+- so does a component that *starts* with an enrolled id followed by ``_``, ``-``, ``.`` or a
+  space (``RW0001_export.zip``, ``RW0001-fitbit``); ``P1`` does not match ``P10``.
+
+Exactly one enrolled participant must match; no match or two different matches reject the file
+with the reason, and nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+from pathlib import Path
+
+from toolkit.errors import IngestError
+from toolkit.ingest.core.model import ParseContext
+
+MANIFEST_NAME = "wearable_manifest.csv"
+_SEPARATORS = ("_", "-", ".", " ")
+_MANIFEST_LEVELS = 4
+
+
+def _manifest_match(location: Path) -> tuple[set[str], Path] | None:
+    """Participants named for ``location`` by the nearest manifest listing it, or None."""
+    for folder in list(location.parents)[: _MANIFEST_LEVELS + 1]:
+        manifest = folder / MANIFEST_NAME
+        if not manifest.is_file():
+            continue
+        relative = location.relative_to(folder).as_posix()
+        try:
+            with manifest.open(newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.DictReader(handle))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise IngestError(f"the manifest {manifest} cannot be read: {exc}") from exc
+        if rows and not {"file", "participant_id"} <= set(rows[0]):
+            raise IngestError(f"the manifest {manifest} needs the columns file, participant_id")
+        named = {
+            (row["participant_id"] or "").strip()
+            for row in rows
+            if fnmatch.fnmatchcase(relative, (row["file"] or "").strip().lstrip("./"))
+        }
+        if named:
+            return named, manifest
+    return None
+
+
+def matches(component: str, participant_id: str) -> bool:
+    """Whether one path component names ``participant_id`` under the folder convention."""
+    if component == participant_id:
+        return True
+    return (
+        component.startswith(participant_id) and component[len(participant_id) :][:1] in _SEPARATORS
+    )
+
+
+def link_participant(ctx: ParseContext, what: str) -> str:
+    """The one enrolled participant the file's path names, or raise saying why not.
+
+    Parameters
+    ----------
+    ctx
+        The parse context (its ``parts`` and ``participants`` are used).
+    what
+        How to call the file in messages, e.g. ``"an Apple Health export"``.
+    """
+    if not ctx.participants:
+        raise IngestError(
+            f"{what} can only be linked to a participant once the roster is loaded; "
+            "ingest the roster first"
+        )
+    location = Path(ctx.source_name.split("!")[0])
+    listed = _manifest_match(location) if location.is_absolute() or location.exists() else None
+    if listed is not None:
+        named, manifest = listed
+        if len(named) > 1:
+            raise IngestError(
+                f"{what} is listed in {manifest} for several participants "
+                f"({', '.join(sorted(named))})"
+            )
+        participant = named.pop()
+        if participant not in ctx.participants:
+            raise IngestError(
+                f"{what} is listed in {manifest} for participant {participant!r}, who is not "
+                "in the study's roster"
+            )
+        return participant
+    found = {pid for part in ctx.parts for pid in ctx.participants if matches(part, pid)}
+    if not found:
+        shown = "/".join(ctx.parts) or ctx.source_name
+        raise IngestError(
+            f"{what} cannot be linked to a participant: no folder or file name in {shown!r} is "
+            "an enrolled participant id; put it in a folder named after the participant "
+            f"(e.g. RW0001/export.zip), name it RW0001_..., or list it in a {MANIFEST_NAME}"
+        )
+    if len(found) > 1:
+        raise IngestError(
+            f"{what} is ambiguous: its path names several participants "
+            f"({', '.join(sorted(found))}); keep one participant's exports per folder"
+        )
+    return found.pop()

@@ -1,0 +1,151 @@
+"""Treadmill console and app CSV exports, read through TOML column mappings.
+
+A new vendor is a data file, not code: ``toolkit/ingest/vendor_csv/mappings/<vendor>.toml``
+says how to recognise the export (``detect``: header names that must all be present, compared in
+lower case), which rows are treadmill sessions (``keep``), and where each canonical value comes
+from:
+
+``{ column = "Distance (mi)", kind = "distance", unit = "mi" }``
+    a column converted to SI (:mod:`toolkit.ingest.core.units`: speed m/s, km/h, mph, min/km,
+    min/mi; distance m, km, mi, ft, yd; duration s, min, h, clock ``h:mm:ss``; incline percent
+    or degrees); ``optional = true`` when the column may be absent; ``prefix`` for text ids.
+``{ column = "Workout Timestamp", format = "%Y-%m-%d %H:%M", zone = "parenthesised" }``
+    a timestamp: ``format`` is a strftime pattern or ``iso`` (ISO 8601 with offset, or local
+    time in the roster zone); ``zone`` is ``UTC`` or ``parenthesised`` (a trailing ``(PDT)``
+    or ``(-04)`` gives the offset).
+``{ from = "started_at", prefix = "peloton-" }``
+    a session id made from the start time; ``{ value = "Peloton Tread" }`` a constant.
+
+Layout ``segments``: one row per session or lap (segment order by start time); layout
+``samples``: one row per recorded sample, with a ``timestamp`` mapping
+(:mod:`toolkit.ingest.vendor_csv.samples`). Shipped: ``peloton_tread`` and
+``peloton_tread_metric`` (Peloton workout history), ``strava_activities`` (Strava bulk export),
+and the templates ``generic_segments`` and ``generic_samples``. Participant: a
+``participant_id`` column, else the folder convention or a direction manifest, as for FIT.
+Direction: a ``direction`` column, else direction manifests; otherwise ``unknown``, counted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.errors import IngestError
+from toolkit.ingest.core.canonical import LINE, UTC_DATETIME
+from toolkit.ingest.core.csv_text import header_of, read_text_csv
+from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
+from toolkit.ingest.vendor_csv.mapping import (
+    DIRECTION_ALIASES,
+    Mapping,
+    detect,
+    keep_rows,
+    session_ids,
+    timestamp,
+    value,
+)
+from toolkit.ingest.vendor_csv.samples import parse_samples
+
+FORMAT = "vendor_csv"
+LOAD_ORDER = 10
+LOADS: tuple[str, ...] = (
+    "raw_treadmill_sessions",
+    "raw_treadmill_segments",
+    "raw_treadmill_samples",
+)
+SEGMENT_FIELDS = ("duration_s", "distance_m", "mean_speed_mps", "incline_pct")
+
+
+def sniff(head: bytes, name: str) -> bool:
+    """A CSV whose header matches a shipped vendor mapping."""
+    return detect(header_of(head)) is not None
+
+
+def parse(path: Path, ctx: ParseContext) -> ParsedFile:
+    """Read a vendor export with the mapping its header matches."""
+    text = read_text_csv(path)
+    mapping = detect(list(text.columns))
+    if mapping is None:
+        raise IngestError("the header matches no vendor mapping", "line 1")
+    return parse_with(mapping, path, text, ctx)
+
+
+def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
+    """Read ``text`` (from :func:`read_text_csv`) with ``mapping``."""
+    text, notes = keep_rows(text, mapping)
+    if mapping.layout == "samples":
+        return parse_samples(mapping, path, text, ctx, notes)
+    cols = mapping.columns
+    rules = manifest_rules(path, ctx.parts)
+    if "participant_id" in cols:
+        participant = value(text, "participant_id", cols["participant_id"], mapping, ctx)
+    else:
+        participant = pl.Series("participant_id", [participant_for(path, ctx, rules)] * text.height)
+    frame = pl.DataFrame({"participant_id": participant.cast(pl.String), LINE: text[LINE]})
+    frame = frame.with_columns(timestamp(text, cols["started_at"], mapping, ctx, frame))
+    frame = frame.with_columns(session_ids(text, cols["session_id"], mapping, ctx, frame))
+    for name in (*SEGMENT_FIELDS, "direction", "device"):
+        if name in cols:
+            frame = frame.with_columns(value(text, name, cols[name], mapping, ctx).alias(name))
+        else:
+            dtype = pl.String if name in ("direction", "device") else pl.Float64
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    frame = frame.with_columns(
+        pl.col("direction").str.to_lowercase().replace(DIRECTION_ALIASES),
+        pl.coalesce("mean_speed_mps", pl.col("distance_m") / pl.col("duration_s")).alias(
+            "mean_speed_mps"
+        ),
+        (pl.col("started_at").rank("ordinal").over("participant_id", "session_id") - 1)
+        .cast(pl.Int32)
+        .alias("segment"),
+    )
+    segments = _directions(frame, path, rules)
+    sessions = (
+        segments.group_by("participant_id", "session_id", maintain_order=True)
+        .agg(
+            pl.col("started_at").min(),
+            pl.col("duration_s").sum(),
+            pl.when(pl.col("distance_m").is_not_null().any()).then(pl.col("distance_m").sum()),
+            pl.col("device").drop_nulls().first(),
+            pl.col(LINE).min(),
+        )
+        .with_columns(pl.lit(FORMAT).alias("source"))
+    )
+    notes["unknown_direction_segments"] = int((segments["direction"] == "unknown").sum())
+    return ParsedFile(
+        {"raw_treadmill_sessions": sessions, "raw_treadmill_segments": segments.drop("device")},
+        notes=notes,
+    )
+
+
+def _directions(frame: pl.DataFrame, path: Path, rules: list[Any]) -> pl.DataFrame:
+    """Directions from the file, else from manifests, else ``unknown``."""
+    # summary rows have no samples to cut, so only lap and whole-session rules apply here
+    rules = [r for r in rules if r.plan is None and r.start_s is None]
+    known = frame.filter(pl.col("direction").is_not_null())
+    unlabelled = frame.filter(pl.col("direction").is_null())
+    if unlabelled.height == 0 or not rules:
+        return frame.with_columns(pl.col("direction").fill_null("unknown"))
+    labelled = [known]
+    for (_, session_id), laps in unlabelled.group_by("participant_id", "session_id"):
+        laps = laps.sort("segment")
+        start = laps["started_at"].min()
+        duration = float(laps["duration_s"].sum())
+        empty = pl.DataFrame(
+            schema={
+                "recorded_at": UTC_DATETIME,
+                "speed_mps": pl.Float64,
+                "distance_m": pl.Float64,
+                "incline_pct": pl.Float64,
+            }
+        )
+        segments, _ = label_session(
+            path, str(session_id), start, duration, laps.drop("direction"), empty, rules
+        )
+        keep = laps.drop("direction").join(
+            segments.select("segment", "direction"), on="segment", how="left"
+        )
+        labelled.append(keep.with_columns(pl.col("direction").fill_null("unknown")))
+    return pl.concat(labelled, how="diagonal_relaxed").select(frame.columns)
