@@ -1,7 +1,8 @@
 """Data extracts written next to a report: every table and analysed dataset as CSV and Parquet.
 
 The extracts follow the report's privacy rules because they are built from the same privatised
-frames: pseudonyms instead of IDs, study days instead of dates, small counts as ``<5``. A data
+frames: pseudonyms instead of IDs, study days instead of dates, small counts as ``<5``. Text
+cells a spreadsheet would run as formulas are defused (:mod:`toolkit.safe_export`). A data
 dictionary (``data_dictionary.csv``) lists every file's columns with their type and meaning.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.report.model import ReportContent
+from toolkit.safe_export import safe_csv
 
 #: Meanings of the participant-level columns the analysed datasets carry.
 DATASET_COLUMNS: dict[str, str] = {
@@ -85,7 +87,7 @@ def write_extracts(content: ReportContent, folder: Path) -> tuple[Path, ...]:
     for key, title, frame, described in items:
         csv = folder / f"{key}.csv"
         parquet = folder / f"{key}.parquet"
-        _csv_ready(frame).write_csv(csv)
+        safe_csv(_csv_ready(frame), csv)
         frame.write_parquet(parquet)
         written += [csv, parquet]
         dictionary += _dictionary_rows(key, title, frame, described)
@@ -105,6 +107,6 @@ def write_extracts(content: ReportContent, folder: Path) -> tuple[Path, ...]:
         }
     )
     path = folder / "data_dictionary.csv"
-    pl.DataFrame(dictionary).write_csv(path)
+    safe_csv(pl.DataFrame(dictionary), path)
     written.append(path)
     return tuple(written)
