@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard.text import plain
 from toolkit.figures import static_export_problem, to_html, to_image
 from toolkit.safe_export import safe_csv
 
@@ -93,7 +94,7 @@ def figure(fig: go.Figure, name: str, *, key: str) -> None:
             icon=":material/draw:",
         )
     else:
-        columns[0].caption(f"PNG/SVG unavailable: {problem}.")
+        columns[0].caption(f"PNG/SVG unavailable: {plain(problem)}.")
     columns[2].download_button(
         "HTML",
         data=lambda: to_html(fig),

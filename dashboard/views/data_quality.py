@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_ingest_status, figure_missingness
 
 ctx = context.current()
@@ -35,7 +36,7 @@ if rejected.height:
 else:
     st.success("No file has been rejected.")
 
-st.caption(f"Below, for the cohort: {ctx.cohort.describe()}")
+st.caption(f"Below, for the cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for missing values",

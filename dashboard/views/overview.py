@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_completeness, figure_participant_flow
 
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
 st.title("Overview")
-st.caption(f"Cohort: {ctx.cohort.describe()}")
+st.caption(f"Cohort: {plain(ctx.cohort.describe())}")
 instruments = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for the flow",

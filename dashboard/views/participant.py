@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import (
     figure_daily_steps,
     figure_pain_diary,
@@ -44,10 +45,11 @@ if profile.height:
         else "no walking prescription"
     )
     st.markdown(
-        f"**{participant_id}**: {str(person['arm']).replace('_', ' ')} arm, "
-        f"{str(person['condition']).replace('_', ' ')}, {person['sex'] or 'sex unknown'}, "
-        f"{age}, site {person['site'] or 'unknown'}, enrolled {person['enrolled_on']}; "
-        f"{prescription}."
+        f"**{plain(participant_id)}**: {plain(str(person['arm']).replace('_', ' '))} arm, "
+        f"{plain(str(person['condition']).replace('_', ' '))}, "
+        f"{plain(person['sex'] or 'sex unknown')}, {plain(age)}, "
+        f"site {plain(person['site'] or 'unknown')}, enrolled {plain(person['enrolled_on'])}; "
+        f"{plain(prescription)}."
     )
 
 st.subheader("Treadmill sessions")
