@@ -53,7 +53,8 @@ def hostile_study(study_copy: Path) -> tuple[Path, str]:
 
 
 def test_participant_page_shows_a_hostile_site_as_text(
-    app: Callable[..., AppTest], hostile_study: tuple[Path, str]
+    app: Callable[..., AppTest],  # noqa: F811 (the imported fixture)
+    hostile_study: tuple[Path, str],
 ) -> None:
     study, member = hostile_study
     at = app(study, participant=member)
@@ -65,7 +66,8 @@ def test_participant_page_shows_a_hostile_site_as_text(
 
 
 def test_a_crafted_link_puts_no_markdown_in_captions(
-    app: Callable[..., AppTest], hostile_study: tuple[Path, str]
+    app: Callable[..., AppTest],  # noqa: F811 (the imported fixture)
+    hostile_study: tuple[Path, str],
 ) -> None:
     study, _ = hostile_study
     at = app(study, sites=ATTACK)
