@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
 def _shared() -> Path:
     """``$RETROWALK_SHARED``, else ``<repo>/../shared`` (a checkout), else ``/work/shared``."""
     if os.environ.get("RETROWALK_SHARED"):

@@ -25,6 +25,7 @@ from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
+    from toolkit.ingest.core.sources import ZipLimits
 
 
 class Study:
@@ -35,12 +36,22 @@ class Study:
         self.conn = conn
         self.read_only = read_only
 
-    def ingest(self, paths: Sequence[Path | str], *, progress: bool | None = None) -> IngestReport:
-        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``."""
+    def ingest(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        progress: bool | None = None,
+        limits: ZipLimits | None = None,
+    ) -> IngestReport:
+        """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
+
+        ``limits`` bound what zip archives may unpack (default :class:`ZipLimits`); paths
+        that do not exist are a usage error, raised before anything is ingested.
+        """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
         check_input_paths(paths)
-        return ingest_paths(self.conn, paths, progress=progress)
+        return ingest_paths(self.conn, paths, progress=progress, limits=limits)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.ingest_limits import limits_from, zip_limit_options
 from toolkit.cli.output import FORMATS, write_frame
 from toolkit.cli.report_command import report
 from toolkit.cli.stats_command import stats
@@ -103,7 +104,8 @@ def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> Non
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
+@zip_limit_options
+def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, **limits: int) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
     With no PATH, only creates or upgrades the study file. STUDY is an existing study file, or
@@ -116,7 +118,7 @@ def ingest(study: Path, paths: tuple[Path, ...], as_json: bool) -> None:
     with open_study(study) as opened:
         if created:
             click.echo(f"created a new study at {study}", err=True)
-        report = opened.ingest(list(paths))
+        report = opened.ingest(list(paths), limits=limits_from(limits))
     print_report(report, as_json)
     sys.exit(report.exit_code)
 

@@ -11,6 +11,7 @@ Rules (the ingest contract):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import traceback
 from collections.abc import Mapping
@@ -184,11 +185,24 @@ def _write(
         conn.execute("rollback")
         raise
     except duckdb.Error as exc:
-        conn.execute("rollback")
+        _rollback(conn)
+        if _disk_full(exc):
+            raise  # not the file's fault: the batch reports it (core.batch.ingest_paths)
         raise IngestError(f"the study refused the data: {str(exc).splitlines()[0]}") from exc
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back; after a failed write DuckDB may have ended the transaction itself."""
+    with contextlib.suppress(duckdb.Error):
+        conn.execute("rollback")
 
 
 def _merge(
