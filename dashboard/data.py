@@ -223,10 +223,11 @@ def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl
     ids = cohort_ids(source, version, cohort_json)
     people = cohort_view(source, version, cohort_json, "participants")
     weekly = cohort_view(source, version, cohort_json, "weekly_exposure")
+    exposure = cohort_view(source, version, cohort_json, "participant_exposure")
     person_weeks = in_cohort(study_person_weeks(source, version), ids)
     return {
         "weekly_minutes": summaries.weekly_minutes(weekly, people),
-        "adherence": summaries.adherence_by_participant(weekly, people),
+        "adherence": summaries.adherence_by_participant(exposure, people),
         "progression": summaries.progression(person_weeks, people),
     }
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from toolkit.db.models import snapshot_views
 from toolkit.errors import StudyError
 from toolkit.private_temp import user_folder
 from toolkit.study import Study, connect, open_study
@@ -48,16 +49,9 @@ from toolkit.study import Study, connect, open_study
 _FLOCK = "hhqqi4x"
 
 
-#: Views stored as tables in a snapshot, in dependency order (each reads the ones before).
-MATERIALIZED_VIEWS = (
-    "sessions",
-    "int_segment_weeks",
-    "int_participant_weeks",
-    "weekly_exposure",
-    "pain_scores",
-    "outcomes",
-    "wearable_daily",
-)
+#: Views stored as tables in a snapshot, in dependency order (each reads the ones before): the
+#: models declared with ``snapshot = true`` in ``toolkit/db/models.toml``.
+MATERIALIZED_VIEWS = snapshot_views()
 
 
 def materialize(

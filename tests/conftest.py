@@ -51,11 +51,12 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 @pytest.fixture(scope="session")
 def demo_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 90-participant demo study (raw files beside it), built once per test session."""
+    """A 90-participant demo study (raw files beside it), built once per test session, with the
+    demo's deliberately bad file ingested (rejected), so pages and reports have one to show."""
     from retrowalk_demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "study.duckdb"
-    report = build_demo(path, participants=90, seed=7, progress=False)
+    report = build_demo(path, participants=90, seed=7, progress=False, with_bad_file=True)
     assert [f.path.endswith("late_entries.csv") for f in report.rejected] == [True]
     return path
 

@@ -90,3 +90,20 @@ def test_saved_cohorts_by_name(demo_study: Path, tmp_path: Path) -> None:
         assert set(study.cohort("oa women")["condition"]) == {"knee_oa"}
         with pytest.raises(UsageError, match="No saved cohort named 'nope'"):
             load_cohort(study, "nope")
+
+
+def test_one_resolver_serves_the_study_and_the_analysis_frames(demo_study: Path) -> None:
+    """``Study.cohort``, the analysis frames and reports all choose a cohort through
+    ``resolve_cohort``: a Cohort, a saved name, None (everyone) or filters, never two of them."""
+    from toolkit.cohorts import resolve_cohort
+
+    with open_study(demo_study, read_only=True) as study:
+        assert resolve_cohort(study) == Cohort()
+        assert resolve_cohort(study, None, arms=["retro"]) == Cohort(arms=("retro",))
+        chosen = Cohort(conditions=("knee_oa",))
+        assert resolve_cohort(study, chosen) is chosen
+        assert study.cohort(chosen).equals(members(study, chosen))
+        with pytest.raises(UsageError, match="Give a cohort or cohort filters, not both"):
+            study.cohort(chosen, age_min=40)
+        with pytest.raises(UsageError, match="must be a Cohort, a saved cohort's name or None"):
+            resolve_cohort(study, 3)  # type: ignore[arg-type]

@@ -3,8 +3,10 @@
 Each function takes the study and a cohort (a :class:`~toolkit.cohorts.Cohort`, a saved
 cohort's name, or ``None`` for everyone), selects the cohort's participants with the cohort's
 parameterised SQL, and returns the frame the statistics functions take. Only the public views
-(``participants``, ``outcomes``, ``pain_scores``, ``weekly_exposure``) are read; values always
-travel as query parameters.
+(``participant_outcomes``, ``score_trajectories``, ``exposure_weeks``, ``visit_scores``) are
+read, and only selected from: every derivation (baseline, exposure means, study weeks) is
+defined once in the study's views (``toolkit/db/views``). Values always travel as query
+parameters.
 """
 
 from __future__ import annotations
@@ -13,22 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.cohorts import Cohort, load_cohort
+from toolkit.cohorts import Cohort, resolve_cohort
 from toolkit.errors import UsageError
 from toolkit.study import Study
-
-
-def resolve_cohort(study: Study, cohort: Cohort | str | None) -> Cohort:
-    """A cohort object from a definition, a saved cohort's name, or ``None`` (everyone)."""
-    if cohort is None:
-        return Cohort()
-    if isinstance(cohort, str):
-        return load_cohort(study, cohort)
-    if isinstance(cohort, Cohort):
-        return cohort
-    raise UsageError(
-        f"The 'cohort' must be a Cohort, a saved cohort's name or None. Got {cohort!r} instead."
-    )
 
 
 def _check_instrument(study: Study, instrument: str) -> None:
@@ -41,114 +30,83 @@ def _check_instrument(study: Study, instrument: str) -> None:
         )
 
 
+def _rows(
+    study: Study,
+    view: str,
+    columns: str,
+    cohort: Cohort | str | None,
+    where: str = "",
+    params: list[Any] | None = None,
+    order: str = "participant_id",
+) -> pl.DataFrame:
+    """The cohort's rows of public view ``view``: a selection, never a derivation."""
+    chosen = resolve_cohort(study, cohort)
+    members_sql, member_params = chosen.to_sql()
+    sql = (
+        f"select {columns} from {view} "
+        f"where participant_id in ({members_sql}) {where} order by {order}"
+    )
+    return study.sql(sql, [*member_params, *(params or [])])
+
+
 def outcome_frame(study: Study, cohort: Cohort | str | None, instrument: str) -> pl.DataFrame:
     """One row per cohort participant: characteristics, the instrument's outcome and exposure.
 
-    Columns: participant_id, arm, condition, sex, age, bmi, site, baseline, follow_up, change,
-    percent_change, responder (null where baseline or follow-up is missing), retro_minutes and
-    forward_minutes (mean weekly minutes over the intervention weeks, 0 for usual care),
+    Rows of the ``participant_outcomes`` view. Columns: participant_id, arm, condition, sex,
+    age, bmi, site, baseline, follow_up, change, percent_change, responder (null where baseline
+    or follow-up is missing), retro_minutes and forward_minutes (mean weekly minutes over the
+    study's intervention weeks, ``toolkit.settings.intervention_weeks``; 0 for usual care),
     adherence (mean weekly adherence; null where nothing is prescribed).
     """
-    chosen = resolve_cohort(study, cohort)
     _check_instrument(study, instrument)
-    members_sql, params = chosen.to_sql()
-    sql = f"""
-        with members as ({members_sql}),
-        exposure as (
-            select participant_id,
-                avg(retro_minutes) as retro_minutes,
-                avg(forward_minutes) as forward_minutes,
-                avg(adherence) as adherence
-            from weekly_exposure
-            group by participant_id
-        ),
-        chosen_outcomes as (
-            select * from outcomes where instrument = ?
-        )
-        select p.participant_id, p.arm, p.condition, p.sex, p.age, p.bmi, p.site,
-            o.baseline, o.follow_up, o.change, o.percent_change, o.responder,
-            coalesce(e.retro_minutes, 0.0) as retro_minutes,
-            coalesce(e.forward_minutes, 0.0) as forward_minutes,
-            e.adherence
-        from participants p
-        join members m using (participant_id)
-        left join chosen_outcomes o using (participant_id)
-        left join exposure e using (participant_id)
-        order by p.participant_id
-    """
-    return study.sql(sql, [*params, instrument])
+    columns = (
+        "participant_id, arm, condition, sex, age, bmi, site, baseline, follow_up, change, "
+        "percent_change, responder, retro_minutes, forward_minutes, adherence"
+    )
+    return _rows(study, "participant_outcomes", columns, cohort, "and instrument = ?", [instrument])
 
 
 def trajectory_frame(study: Study, cohort: Cohort | str | None, instrument: str) -> pl.DataFrame:
     """One row per score of the instrument for cohort participants (visits and diary entries).
 
-    Columns: participant_id, arm, condition, study_day, study_week (study_day / 7, float),
-    visit, score. Ordered by participant and time.
+    Rows of the ``score_trajectories`` view. Columns: participant_id, arm, condition,
+    study_day, study_week (study_day / 7, float), visit, score. Ordered by participant and time.
     """
-    chosen = resolve_cohort(study, cohort)
     _check_instrument(study, instrument)
-    members_sql, params = chosen.to_sql()
-    sql = f"""
-        with members as ({members_sql})
-        select s.participant_id, p.arm, p.condition, s.study_day,
-            s.study_day / 7.0 as study_week, s.visit, s.score
-        from pain_scores s
-        join members m using (participant_id)
-        join participants p using (participant_id)
-        where s.instrument = ?
-        order by s.participant_id, s.measured_at
-    """
-    return study.sql(sql, [*params, instrument])
+    columns = "participant_id, arm, condition, study_day, study_week, visit, score"
+    return _rows(
+        study,
+        "score_trajectories",
+        columns,
+        cohort,
+        "and instrument = ?",
+        [instrument],
+        order="participant_id, measured_at",
+    )
 
 
 def exposure_frame(study: Study, cohort: Cohort | str | None) -> pl.DataFrame:
-    """The cohort's ``weekly_exposure`` rows with arm and condition added."""
-    chosen = resolve_cohort(study, cohort)
-    members_sql, params = chosen.to_sql()
-    sql = f"""
-        with members as ({members_sql})
-        select w.participant_id, p.arm, p.condition, w.* exclude (participant_id)
-        from weekly_exposure w
-        join members m using (participant_id)
-        join participants p using (participant_id)
-        order by w.participant_id, w.week_start
+    """The cohort's ``weekly_exposure`` rows with arm and condition (the ``exposure_weeks``
+    view): one row per participant and intervention week."""
+    return _rows(study, "exposure_weeks", "*", cohort, order="participant_id, week_start")
+
+
+def visit_frame(study: Study, cohort: Cohort | str | None, instrument: str) -> pl.DataFrame:
+    """One row per scheduled visit after the baseline window, with the participant's baseline.
+
+    The long format MMRM takes: rows of the ``visit_scores`` view, whose baseline is the
+    ``outcomes`` view's (one baseline for every analysis). Columns: participant_id, arm,
+    condition, visit, study_day, score, baseline, change (score - baseline). Diary entries are
+    left out.
     """
-    result: pl.DataFrame = study.sql(sql, params)
-    return result
-
-
-def visit_frame(
-    study: Study, cohort: Cohort | str | None, instrument: str, *, baseline_visit: str = "baseline"
-) -> pl.DataFrame:
-    """One row per post-baseline scheduled visit score, with the participant's baseline score.
-
-    The long format MMRM takes. Columns: participant_id, arm, condition, visit, study_day,
-    score, baseline, change (score - baseline). Diary entries are left out.
-    """
-    chosen = resolve_cohort(study, cohort)
     _check_instrument(study, instrument)
-    members_sql, params = chosen.to_sql()
-    sql = f"""
-        with members as ({members_sql}),
-        scores as (
-            select * from pain_scores
-            where instrument = ? and visit is not null and visit <> 'diary'
-        ),
-        base as (
-            select participant_id, score as baseline from scores
-            where visit = ?
-            qualify row_number() over (partition by participant_id order by measured_at desc) = 1
-        )
-        select s.participant_id, p.arm, p.condition, s.visit, s.study_day, s.score,
-            b.baseline, s.score - b.baseline as change
-        from scores s
-        join members m using (participant_id)
-        join participants p using (participant_id)
-        left join base b using (participant_id)
-        where s.visit <> ?
-        qualify row_number() over (
-            partition by s.participant_id, s.visit order by s.measured_at desc) = 1
-        order by s.participant_id, s.study_day
-    """
-    args: list[Any] = [*params, instrument, baseline_visit, baseline_visit]
-    return study.sql(sql, args)
+    columns = "participant_id, arm, condition, visit, study_day, score, baseline, change"
+    return _rows(
+        study,
+        "visit_scores",
+        columns,
+        cohort,
+        "and instrument = ?",
+        [instrument],
+        order="participant_id, study_day, visit",
+    )

@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from toolkit.db.source import SqlSource
 from toolkit.db.views_sql import PUBLIC_VIEWS
 from toolkit.errors import UsageError
-from toolkit.study import Study
 
 _LISTS = ("arms", "conditions", "sexes", "sites")
 _NUMBERS = ("age_min", "age_max", "bmi_min", "bmi_max", "min_adherence")
@@ -85,7 +85,7 @@ class Cohort:
         if self.min_adherence is not None:
             where.append(
                 "(p.prescribed_direction is null or p.participant_id in (select participant_id "
-                "from weekly_exposure group by participant_id having avg(adherence) >= ?))"
+                "from participant_exposure where mean_adherence >= ?))"
             )
             params.append(self.min_adherence)
         if self.complete_for is not None:
@@ -185,13 +185,34 @@ class Cohort:
         return cls.from_dict({k: v for k, v in params.items() if k in known})
 
 
-def members(study: Study, cohort: Cohort) -> pl.DataFrame:
+def resolve_cohort(study: SqlSource, cohort: Cohort | str | None = None, **filters: Any) -> Cohort:
+    """The one way a cohort is chosen: a :class:`Cohort`, a saved cohort's name, ``None``
+    (everyone), or, instead of those, filters such as ``arms=("retro",), age_min=40``."""
+    if filters:
+        if cohort is not None:
+            raise UsageError(
+                "Give a cohort or cohort filters, not both. "
+                f"Got {cohort!r} and {sorted(filters)} instead."
+            )
+        return Cohort.from_dict(filters)
+    if cohort is None:
+        return Cohort()
+    if isinstance(cohort, str):
+        return load_cohort(study, cohort)
+    if isinstance(cohort, Cohort):
+        return cohort
+    raise UsageError(
+        f"The 'cohort' must be a Cohort, a saved cohort's name or None. Got {cohort!r} instead."
+    )
+
+
+def members(study: SqlSource, cohort: Cohort) -> pl.DataFrame:
     """The cohort's rows of the ``participants`` view."""
     sql, params = cohort.to_sql()
     return study.sql(f"select * from participants where participant_id in ({sql})", params)
 
 
-def select_view(study: Study, view: str, cohort: Cohort) -> pl.DataFrame:
+def select_view(study: SqlSource, view: str, cohort: Cohort) -> pl.DataFrame:
     """All rows of public view ``view`` that belong to the cohort's participants."""
     if view not in PUBLIC_VIEWS or view == "ingest_log":
         raise UsageError(f"The 'view' must be one of the participant views. Got {view!r} instead.")
@@ -199,7 +220,7 @@ def select_view(study: Study, view: str, cohort: Cohort) -> pl.DataFrame:
     return study.sql(f"select v.* from {view} v where v.participant_id in ({sql})", params)
 
 
-def save_cohort(study: Study, name: str, cohort: Cohort) -> None:
+def save_cohort(study: SqlSource, name: str, cohort: Cohort) -> None:
     """Store ``cohort`` in the study under ``name`` (replacing one of that name)."""
     if not name.strip():
         raise UsageError("A saved cohort needs a non-empty name.")
@@ -209,7 +230,7 @@ def save_cohort(study: Study, name: str, cohort: Cohort) -> None:
     )
 
 
-def load_cohort(study: Study, name: str) -> Cohort:
+def load_cohort(study: SqlSource, name: str) -> Cohort:
     """The cohort saved under ``name``."""
     found = study.sql("select definition_json from saved_cohorts where name = ?", [name])
     if found.height == 0:
@@ -218,6 +239,6 @@ def load_cohort(study: Study, name: str) -> Cohort:
     return Cohort.from_json(found.item())
 
 
-def saved_cohort_names(study: Study) -> list[str]:
+def saved_cohort_names(study: SqlSource) -> list[str]:
     """Names of the study's saved cohorts, sorted."""
     return study.sql("select name from saved_cohorts order by name")["name"].to_list()

@@ -21,10 +21,10 @@ from toolkit.db.study_file import check_input_paths, check_study_path, check_stu
 from toolkit.db.user_sql import check_user_sql, connect_read_only, explain_permission_error
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
-from toolkit.ingest.core.batch import IngestReport, ingest_paths
 
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
+    from toolkit.ingest.core.batch import IngestReport
     from toolkit.ingest.core.sources import ZipLimits
 
 
@@ -51,6 +51,9 @@ class Study:
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
         check_input_paths(paths)
+        # imported here: reading a study must not load the parsers (or the FIT SDK)
+        from toolkit.ingest.core.batch import ingest_paths
+
         return ingest_paths(self.conn, paths, progress=progress, limits=limits)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
@@ -82,15 +85,9 @@ class Study:
     def cohort(self, definition: Cohort | str | None = None, **filters: Any) -> pl.DataFrame:
         """Participants in a cohort: a :class:`~toolkit.cohorts.Cohort`, a saved cohort's name,
         or filters such as ``arms=("retro",), age_min=40`` (see ``Cohort``)."""
-        from toolkit.cohorts import Cohort, load_cohort, members
+        from toolkit.cohorts import members, resolve_cohort
 
-        if isinstance(definition, str):
-            chosen = load_cohort(self, definition)
-        elif definition is None:
-            chosen = Cohort.from_dict(filters)
-        else:
-            chosen = definition
-        return members(self, chosen)
+        return members(self, resolve_cohort(self, definition, **filters))
 
     def close(self) -> None:
         """Close the connection (commits nothing: every write commits as it happens)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import streamlit as st
 
@@ -35,6 +37,14 @@ if rejected.height:
     st.caption("A rejected file loaded nothing; fix it and ingest it again.")
 else:
     st.success("No file has been rejected.")
+    bad_file = Path(ctx.source).parent / "quality" / "late_entries.csv"
+    if bad_file.exists():
+        st.info(
+            "This study's `quality/` folder holds a file with a deliberate error (an NRS score "
+            "of 12 on a 0-10 scale). To see how a rejection looks here, ingest it: "
+            f"`retrowalk ingest {ctx.source} {bad_file.parent}` (or build the demo with "
+            "`retrowalk demo --with-bad-file`). Nothing from a rejected file is loaded."
+        )
 
 st.caption(f"Below, for the cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]

@@ -12,6 +12,7 @@ from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
 from retrowalk_demo.write_wearables import write_wearables
 from retrowalk_demo.writers import (
     write_pain,
+    write_quality,
     write_roster,
     write_treadmill_samples,
     write_treadmill_segments,
@@ -29,13 +30,25 @@ def default_demo_study() -> Path:
 
 
 def write_raw(
-    raw: Path, participants: int, seed: int, model: DemoModel | None = None
+    raw: Path,
+    participants: int,
+    seed: int,
+    model: DemoModel | None = None,
+    *,
+    quality: Path | None = None,
 ) -> list[Path]:
-    """Write the demo's raw export files into ``raw`` (replacing what is there)."""
+    """Write the demo's raw export files into ``raw`` (replacing what is there).
+
+    With ``quality``, also write the file with a deliberate error there (replacing that folder);
+    it is not among the returned paths, which all ingest cleanly.
+    """
     model = model or DemoModel()
-    if raw.exists():
-        shutil.rmtree(raw)
+    for folder in (raw, quality):
+        if folder is not None and folder.exists():
+            shutil.rmtree(folder)
     people = simulate(participants, seed, model)
+    if quality is not None:
+        write_quality(quality, people)
     on_csv, on_devices = split_for_devices(people)  # a few sessions become FIT/TCX files
     paths = [write_roster(raw, people, model)]
     paths += write_treadmill_segments(raw, on_csv)
@@ -53,13 +66,23 @@ def build_demo(
     participants: int = 200,
     seed: int = 20261125,
     progress: bool | None = None,
+    with_bad_file: bool = False,
 ) -> IngestReport:
-    """Write the raw files next to ``study`` (in ``raw/``) and ingest them into a fresh study."""
+    """Write the raw files next to ``study`` (in ``raw/``) and ingest them into a fresh study.
+
+    The file with a deliberate error goes to ``quality/`` beside ``raw/``; it is ingested too
+    (and rejected, so the report's exit code is 1) only ``with_bad_file``.
+    """
     target = study or default_demo_study()
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in (target, target.with_suffix(target.suffix + ".wal")):
         stale.unlink(missing_ok=True)
-    raw = target.parent / "raw"
-    write_raw(raw, participants, seed)
+    raw, quality = target.parent / "raw", quality_folder(target)
+    write_raw(raw, participants, seed, quality=quality)
     with open_study(target) as opened:
-        return opened.ingest([raw], progress=progress)
+        return opened.ingest([raw, quality] if with_bad_file else [raw], progress=progress)
+
+
+def quality_folder(study: Path) -> Path:
+    """Where the demo beside ``study`` keeps its file with a deliberate error."""
+    return study.parent / "quality"

@@ -2,9 +2,10 @@
 
 Layout under ``raw/``: ``roster.csv``; ``treadmill/<site>/<participant>.csv`` (generic segment
 layout); ``treadmill_samples/<participant>.csv`` (generic per-second sample layout, for a few
-participants); ``pain/visits.csv`` and ``pain/nrs_diary.csv`` (long-format scores); and
-``pain/late_entries.csv``, which holds an impossible score on purpose so the data-quality view
-has a rejection to show.
+participants); ``pain/visits.csv`` and ``pain/nrs_diary.csv`` (long-format scores). Beside
+``raw/``, ``quality/late_entries.csv`` holds an impossible score on purpose: ingesting it shows
+what a rejection looks like (``retrowalk demo --with-bad-file``), while the demo itself builds
+cleanly.
 """
 
 from __future__ import annotations
@@ -148,9 +149,12 @@ def write_treadmill_samples(raw: Path, people: list[Participant], seed: int) -> 
     return paths
 
 
+PAIN_HEADER = ["participant_id", "measured_at", "instrument", "score", "visit"]
+
+
 def write_pain(raw: Path, people: list[Participant]) -> list[Path]:
-    """Visit scores and the weekly NRS diary as long-format score files, plus one bad file."""
-    header = ["participant_id", "measured_at", "instrument", "score", "visit"]
+    """Visit scores and the weekly NRS diary as long-format score files."""
+    header = PAIN_HEADER
     visits: list[list[str | None]] = []
     diary: list[list[str | None]] = []
     for p in people:
@@ -163,6 +167,18 @@ def write_pain(raw: Path, people: list[Participant]) -> list[Path]:
                 s.visit,
             ]
             (diary if s.visit == "diary" else visits).append(row)
+    return [
+        _write(raw / "pain" / "visits.csv", header, visits),
+        _write(raw / "pain" / "nrs_diary.csv", header, diary),
+    ]
+
+
+def write_quality(folder: Path, people: list[Participant]) -> list[Path]:
+    """``late_entries.csv``: a plausible NRS score and an impossible one (12 on a 0-10 scale).
+
+    Kept out of ``raw/`` so the demo builds with exit code 0; ingesting it shows a rejection
+    with its line and column (see ``MODEL.md``, "Deliberate problems").
+    """
     bad_owner = people[0]
     late = [
         [
@@ -180,8 +196,4 @@ def write_pain(raw: Path, people: list[Participant]) -> list[Path]:
             "late",
         ],
     ]
-    return [
-        _write(raw / "pain" / "visits.csv", header, visits),
-        _write(raw / "pain" / "nrs_diary.csv", header, diary),
-        _write(raw / "pain" / "late_entries.csv", header, late),
-    ]
+    return [_write(folder / "late_entries.csv", PAIN_HEADER, late)]

@@ -60,5 +60,5 @@ def test_report_command_usage_errors_exit_2(cli: Cli, demo_study: Path, tmp_path
     assert "Unknown cohort filter" in bad.stderr
     outcome = cli("report", demo_study, "--out", out, "--outcome", "grip")
     assert outcome.returncode == 2
-    assert "'outcome' of a report must be one of" in outcome.stderr
+    assert "unknown instrument 'grip': this study has" in outcome.stderr
     assert not out.exists()

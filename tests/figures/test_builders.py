@@ -41,7 +41,9 @@ def frames(demo_study: Path) -> Iterator[dict[str, Any]]:
                 analysis_frames.exposure_frame(study, None),
                 columns=("retro_minutes", "forward_minutes"),
             ),
-            "adherence": summaries.adherence_by_participant(weekly, people),
+            "adherence": summaries.adherence_by_participant(
+                select_view(study, "participant_exposure", everyone), people
+            ),
             "progression": summaries.progression(
                 summaries.weekly_speed_incline(study, everyone), people
             ),

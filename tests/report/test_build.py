@@ -262,7 +262,7 @@ def test_methods_and_provenance_say_what_was_run(
         "forward_minutes",
         "Responder analysis",
         "complete-case",
-        "n = 80",
+        "n = 76",  # complete pairs of scheduled visits (diary entries are not follow-ups)
         "Linear mixed model",
         "MMRM",
         "unstructured",

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
 from toolkit.cohorts import Cohort, members, select_view
 from toolkit.summaries import (
@@ -38,6 +39,7 @@ def test_weekly_minutes_and_adherence_match_sql(demo_study: Path) -> None:
     with open_study(demo_study, read_only=True) as study:
         people = members(study, cohort)
         weekly = select_view(study, "weekly_exposure", cohort)
+        exposure = select_view(study, "participant_exposure", cohort)
         expected = study.sql(
             "select p.arm, w.study_week, avg(w.retro_minutes) as mean, count(*) as n "
             "from weekly_exposure w join participants p using (participant_id) "
@@ -54,7 +56,7 @@ def test_weekly_minutes_and_adherence_match_sql(demo_study: Path) -> None:
     assert (joined["mean"] - joined["mean_sql"]).abs().max() < 1e-9
     assert (joined["n"] == joined["n_sql"]).all()
     assert weekly_minutes(weekly.clear(), people).height == 0
-    per_person = adherence_by_participant(weekly, people).join(adherence, on="participant_id")
+    per_person = adherence_by_participant(exposure, people).join(adherence, on="participant_id")
     assert per_person.height == adherence.height > 0
     assert (per_person["mean_adherence"] - per_person["a"]).abs().max() < 1e-9
     assert set(per_person["arm"]) == {"retro", "forward"}  # usual care has no prescription
@@ -67,11 +69,22 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
         person_weeks = weekly_speed_incline(study, Cohort())
         segments = segment_weeks(study, Cohort())
     out = progression(person_weeks, people)
-    from_segments = progression(segments, people)  # the same summary from raw segments
-    key = ["arm", "direction", "study_week", "measure"]
-    both = out.join(from_segments, on=key, suffix="_segments")
-    assert both.height == out.height == from_segments.height
-    assert (both["mean"] - both["mean_segments"]).abs().max() < 1e-9
+    # the view's per-person weeks recomputed here from the session segments
+    by_hand = (
+        segments.filter(
+            pl.col("study_week").is_not_null() & pl.col("direction").is_in(["backward", "forward"])
+        )
+        .group_by("participant_id", "direction", "study_week")
+        .agg(
+            (
+                pl.col("distance_m").sum()
+                / pl.col("duration_s").filter(pl.col("distance_m").is_not_null()).sum()
+            ).alias("speed_by_hand"),
+        )
+    )
+    both = person_weeks.join(by_hand, on=["participant_id", "direction", "study_week"])
+    assert both.height == person_weeks.height == by_hand.height
+    assert (both["speed_mps"] - both["speed_by_hand"]).abs().max() < 1e-9
     out = out.filter(
         (pl.col("arm") == "retro")
         & (pl.col("direction") == "backward")
@@ -85,21 +98,24 @@ def test_backward_speed_rises_as_the_demo_model_prescribes(demo_study: Path) -> 
     assert weeks["mean"][0] == pytest.approx(0.45 + 0.035, abs=0.06)
 
 
-def test_progression_weights_by_duration_and_skips_unrecorded_values() -> None:
+def test_progression_weights_by_duration_and_skips_unrecorded_values(tmp_path: Path) -> None:
     # Week 1: 60 s at 1.0 m/s and 2% incline, 120 s at 0.5 m/s with no incline recorded
     # (a device without incline). Speed = 120 m / 180 s; incline = 2% (not diluted to 0.67%).
     # Week 2: nothing recorded for incline at all -> no incline value, not 0%.
-    segments = pl.DataFrame(
-        {
-            "participant_id": ["a", "a", "a"],
-            "direction": ["backward"] * 3,
-            "study_week": [1, 1, 2],
-            "duration_s": [60.0, 120.0, 100.0],
-            "distance_m": [60.0, 60.0, 50.0],
-            "incline_pct": [2.0, None, None],
-        }
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    write(
+        raw / "sessions.csv",
+        "participant_id,session_id,segment,started_at,duration_s,direction,distance_m,"
+        "incline_pct\n"
+        "P1,S1,0,2025-03-05T10:00:00+00:00,60,backward,60,2\n"
+        "P1,S1,1,2025-03-05T10:01:00+00:00,120,backward,60,\n"
+        "P1,S2,0,2025-03-12T10:00:00+00:00,100,backward,50,\n",
     )
-    people = pl.DataFrame({"participant_id": ["a"], "arm": ["retro"], "condition": ["x"]})
+    with open_study(tmp_path / "s.duckdb") as study:
+        assert study.ingest([raw]).exit_code == 0
+        segments = weekly_speed_incline(study, Cohort())
+    people = pl.DataFrame({"participant_id": ["P1"], "arm": ["retro"], "condition": ["x"]})
     out = progression(segments, people)
     got = {(r["study_week"], r["measure"]): r["mean"] for r in out.iter_rows(named=True)}
     assert got == {

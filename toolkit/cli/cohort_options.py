@@ -92,3 +92,35 @@ def cohort_from_options(params: dict[str, Any]) -> Cohort | str | None:
             raise click.UsageError("give either --cohort NAME or filter options, not both")
         return str(name)
     return Cohort.from_dict(pairs) if pairs else None
+
+
+#: Cohort fields naming category levels, with the ``participants`` column that holds them.
+_LEVEL_FIELDS = (("arms", "arm"), ("conditions", "condition"), ("sexes", "sex"), ("sites", "site"))
+
+
+def check_cohort_levels(
+    study: Any, cohort: Cohort | str | None, outcomes: tuple[str, ...] = ()
+) -> None:
+    """Fail with the levels that exist when the cohort names an arm, condition, sex or site (or
+    ``outcomes`` an instrument) the study does not have: a typo would otherwise select nobody
+    and surface as a statistics error about empty groups."""
+    from toolkit.errors import UsageError
+
+    wanted: list[tuple[str, str, tuple[str, ...]]] = []
+    if isinstance(cohort, Cohort):
+        for field, column in _LEVEL_FIELDS:
+            values = tuple(getattr(cohort, field))
+            if values:
+                wanted.append((column, f"select distinct {column} from participants", values))
+        if cohort.complete_for:
+            outcomes = (*outcomes, cohort.complete_for)
+    if outcomes:
+        wanted.append(("instrument", "select distinct instrument from pain_scores", outcomes))
+    for what, sql, values in wanted:
+        known = sorted(str(v) for v in study.sql(sql).to_series().to_list() if v is not None)
+        unknown = [v for v in dict.fromkeys(values) if v not in known]
+        if unknown:
+            raise UsageError(
+                f"unknown {what} {', '.join(repr(v) for v in unknown)}: this study has "
+                f"{', '.join(known) if known else f'no {what} values'}."
+            )

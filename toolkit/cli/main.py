@@ -6,13 +6,17 @@ Exit codes everywhere: 0 success, 1 the work ran but some input was rejected, 2 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
 from toolkit.cli.ingest_limits import limits_from, zip_limit_options
-from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.messages import database_errors, user_message
+from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
+from toolkit.cli.params import bind_params
 from toolkit.cli.report_command import report
+from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.core.batch import IngestReport
@@ -29,20 +33,41 @@ FORMAT_OPTION = click.option(
 
 
 class Retrowalk(click.Group):
-    """Turns the toolkit's own errors into a one-line message and exit code 2."""
+    """Turns the toolkit's own errors into a one-line message and exit code 2, and file-system
+    or database errors into a one-line message and exit code 1 (``-v`` adds the traceback)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except RetrowalkError as exc:
-            click.echo(f"error: {exc}", err=True)
+            _explain(ctx, exc)
             ctx.exit(2)
+        except Exception as exc:
+            if not isinstance(exc, (OSError, *database_errors())):
+                raise
+            _explain(ctx, exc)
+            ctx.exit(1)
+
+
+def _explain(ctx: click.Context, exc: BaseException) -> None:
+    """``error: ...`` on stderr; the traceback too under ``retrowalk -v``."""
+    if ctx.meta.get("retrowalk.verbose"):
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"error: {user_message(exc)}", err=True)
 
 
 @click.group(cls=Retrowalk, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="retrowalk", message="retrowalk %(version)s")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="more detail: per-file demo results, and a traceback with any error",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Study database, statistics and dashboard for retro-walking rehabilitation studies."""
+    ctx.meta["retrowalk.verbose"] = verbose
 
 
 def _demo_default() -> Path:
@@ -51,12 +76,13 @@ def _demo_default() -> Path:
     return default_demo_study()
 
 
-def print_report(report: IngestReport, as_json: bool) -> None:
-    """Print an ingest report: JSON rows, or one line per file and a summary."""
+def print_report(report: IngestReport, as_json: bool, *, every_file: bool = True) -> None:
+    """Print an ingest report: JSON rows, or one line per file (or, without ``every_file``,
+    only the rejected ones) and a summary."""
     if as_json:
         click.echo(report.to_json())
         return
-    for f in report.files:
+    for f in report.files if every_file else report.rejected:
         rows = sum(f.rows.values())
         line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
         if f.error:
@@ -80,23 +106,42 @@ def print_report(report: IngestReport, as_json: bool) -> None:
 @click.option("--participants", type=click.IntRange(3, 1_000_000), default=200, show_default=True)
 @click.option("--seed", type=int, default=20261125, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the per-file ingest report as JSON")
-def demo(study: Path | None, participants: int, seed: int, as_json: bool) -> None:
+@click.option(
+    "--with-bad-file",
+    is_flag=True,
+    help="also ingest quality/late_entries.csv, which is rejected on purpose (exit code 1)",
+)
+@click.pass_context
+def demo(
+    ctx: click.Context,
+    study: Path | None,
+    participants: int,
+    seed: int,
+    as_json: bool,
+    with_bad_file: bool,
+) -> None:
     """Write the demo study's raw export files next to the study file and ingest them.
 
-    One file (pain/late_entries.csv) holds an impossible score on purpose and is rejected,
-    so the demo exits 1 and shows what a rejection looks like.
+    Prints a short summary (``retrowalk -v demo`` lists every file). A file with an impossible
+    score on purpose is written to quality/ beside raw/; ``--with-bad-file`` ingests it too, to
+    show what a rejection looks like (then the demo exits 1, as ingest does).
     """
-    from retrowalk_demo import build_demo
+    from retrowalk_demo import build_demo, quality_folder
 
     if study is not None:  # a typed path: its folder must exist, and a file there be a study
         from toolkit.db.study_file import check_study_path
 
         check_study_path(study, create=True)
     target = study or _demo_default()
-    report = build_demo(target, participants=participants, seed=seed)
-    print_report(report, as_json)
+    report = build_demo(target, participants=participants, seed=seed, with_bad_file=with_bad_file)
+    print_report(report, as_json, every_file=bool(ctx.meta.get("retrowalk.verbose")))
     if not as_json:
-        click.echo(f"demo study: {target}")
+        rows = sum(sum(f.rows.values()) for f in report.files)
+        click.echo(f"demo study: {target} ({participants} participants, {rows:,} rows)")
+        click.echo(f"raw exports: {target.parent / 'raw'}")
+        if not with_bad_file:
+            click.echo(f"to see a rejection: retrowalk ingest {target} {quality_folder(target)}")
+        click.echo(f"next: retrowalk dashboard {target}")
     sys.exit(report.exit_code)
 
 
@@ -127,19 +172,37 @@ def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, **limits: int) -
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("sql")
 @click.option(
-    "--param", "params", multiple=True, help="a value bound to the next ? in SQL (repeat in order)"
+    "--param",
+    "params",
+    multiple=True,
+    metavar="VALUE or NAME=VALUE",
+    help="a value bound to the next ? in SQL (repeat in order), or NAME=VALUE for $NAME",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="print at most N rows (0: all); a table on a terminal stops at 50 unless given",
 )
 @FORMAT_OPTION
-def query(study: Path, sql: str, params: tuple[str, ...], fmt: str) -> None:
-    """Run read-only SQL over STUDY's tables and views."""
+def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """Run read-only SQL over STUDY's tables and views.
+
+    SQL that does not run is an error (exit 1) with DuckDB's message; parameters are bound,
+    never formatted into the SQL: --param knee_oa for ?, --param cond=knee_oa for $cond.
+    """
     import duckdb
 
+    bound = bind_params(sql, params)
     with open_study(study, read_only=True) as opened:
         try:
-            frame = opened.sql(sql, list(params) if params else None)
+            frame = opened.sql(sql, bound)
         except duckdb.Error as exc:
-            raise click.UsageError(str(exc).splitlines()[0]) from exc
-    write_frame(frame, fmt)
+            if "read-only" in str(exc):  # a write: the command is read-only by design
+                raise click.UsageError(str(exc).splitlines()[0]) from exc
+            raise
+    shown = default_limit(fmt) if limit is None else limit
+    write_frame(frame, fmt, sys.stdout, width=terminal_width(), limit=shown)
 
 
 @cli.command()
@@ -162,7 +225,7 @@ def dashboard(study: Path | None, address: str | None) -> None:
             from retrowalk_demo import build_demo
 
             click.echo(f"building the demo study at {study} ...", err=True)
-            build_demo(study)
+            build_demo(study)  # clean (exit 0); its quality/ folder holds the bad file
     elif not study.exists():
         raise click.UsageError(f"no study at {study}")
     app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -184,6 +247,7 @@ def dashboard(study: Path | None, address: str | None) -> None:
 
 cli.add_command(report)
 cli.add_command(stats)
+cli.add_command(settings)
 
 
 def main() -> None:

@@ -11,7 +11,12 @@ from typing import Any
 
 import click
 
-from toolkit.cli.cohort_options import cohort_from_options, cohort_options
+from toolkit.cli.cohort_options import (
+    check_cohort_levels,
+    cohort_from_options,
+    cohort_options,
+)
+from toolkit.cli.messages import check_writable
 from toolkit.cohorts import load_cohort
 from toolkit.study import open_study
 
@@ -64,10 +69,14 @@ def report(
     """
     from toolkit.report import build_report
 
+    check_writable(out, "report")  # before the analyses run, not after
+    if pdf is not None:
+        check_writable(pdf, "PDF")
     chosen = cohort_from_options(cohort_params)
     with open_study(study, read_only=True) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work
+        check_cohort_levels(opened, chosen, (outcome,))
         result = build_report(
             opened,
             chosen,

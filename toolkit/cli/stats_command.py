@@ -15,8 +15,12 @@ from typing import Any
 import click
 import polars as pl
 
-from toolkit.cli.cohort_options import cohort_from_options, cohort_options
-from toolkit.cli.output import FORMATS, write_frame
+from toolkit.cli.cohort_options import (
+    check_cohort_levels,
+    cohort_from_options,
+    cohort_options,
+)
+from toolkit.cli.output import FORMATS, terminal_width, write_frame
 from toolkit.errors import StatsWarning, UsageError
 
 ANALYSES = ("table1", "change", "ancova", "mixed-model", "mmrm", "dose-response", "responders")
@@ -190,6 +194,7 @@ def stats(
     with open_study(study, read_only=True) as opened:
         if adjust is not None and analysis == "table1":
             raise UsageError("--adjust needs an analysis with p-values, not table1.")
+        check_cohort_levels(opened, cohort, outcomes)
         parts = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StatsWarning)
@@ -212,4 +217,5 @@ def stats(
     for warning in caught:
         if issubclass(warning.category, StatsWarning):
             click.echo(f"warning: {warning.message}", err=True)
-    write_frame(result, fmt, out=sys.stdout)  # the current stdout (click runners swap it)
+    # the current stdout (click runners swap it)
+    write_frame(result, fmt, out=sys.stdout, width=terminal_width())

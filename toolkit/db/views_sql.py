@@ -1,35 +1,23 @@
-"""Create (or refresh) the study's SQL views from the packaged ``views/*.sql`` files."""
+"""Create (or refresh) the study's SQL views from the packaged ``views/*.sql`` files.
+
+Every view is declared once, in ``toolkit/db/models.toml`` (:mod:`toolkit.db.models`): its
+grain, key, columns and tests. The creation order is not written down anywhere: it is derived
+from the tables and views each ``.sql`` file reads (:func:`toolkit.db.models.view_order`).
+"""
 
 from __future__ import annotations
 
-from importlib import resources
-
 import duckdb
 
-#: Views in dependency order: a view may only read tables and views listed before it.
-VIEW_ORDER: tuple[str, ...] = (
-    "participants",
-    "sessions",
-    "treadmill_samples",
-    "int_participant_weeks",
-    "int_segment_weeks",
-    "weekly_exposure",
-    "pain_scores",
-    "outcomes",
-    "int_wearable_samples",
-    "int_wearable_sample_days",
-    "wearable_daily",
-    "wearable_workouts",
-    "ingest_log",
-)
+from toolkit.db.models import public_views, view_order, view_sql
+
+__all__ = ["PUBLIC_VIEWS", "VIEW_ORDER", "create_views", "view_sql"]
+
+#: Views in dependency order: a view only reads tables and views listed before it.
+VIEW_ORDER: tuple[str, ...] = view_order()
 
 #: The views researchers query; the ``int_`` ones are building blocks.
-PUBLIC_VIEWS: tuple[str, ...] = tuple(v for v in VIEW_ORDER if not v.startswith("int_"))
-
-
-def view_sql(name: str) -> str:
-    """The packaged SELECT statement that defines view ``name``."""
-    return resources.files("toolkit.db.views").joinpath(f"{name}.sql").read_text("utf-8")
+PUBLIC_VIEWS: tuple[str, ...] = public_views()
 
 
 def create_views(conn: duckdb.DuckDBPyConnection) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from toolkit.analysis_frames import outcome_frame, resolve_cohort, trajectory_frame, visit_frame
-from toolkit.cohorts import Cohort, members, select_view
+from toolkit.analysis_frames import outcome_frame, trajectory_frame, visit_frame
+from toolkit.cohorts import Cohort, members, resolve_cohort, select_view
 from toolkit.errors import UsageError
 from toolkit.report.cohort_sections import cohort_section, cohort_text, consort_section
 from toolkit.report.exposure_sections import exposure_section, table1_section
@@ -30,7 +30,7 @@ from toolkit.report.provenance import collect_provenance
 from toolkit.report.render import render_html
 from toolkit.report.response_sections import dose_response_section, responders_section
 from toolkit.study import Study, open_study
-from toolkit.summaries import segment_weeks
+from toolkit.summaries import weekly_speed_incline
 
 #: Section keys, in the order a report shows them (provenance closes every report).
 SECTION_KEYS = (
@@ -58,11 +58,18 @@ def _timer(seconds: dict[str, float], stage: str) -> Iterator[None]:
 def _windows(study: Study) -> str:
     settings = dict(study.sql("select key, value from study_settings").iter_rows())
     try:
+        visits = (
+            "score (scheduled visits and diary entries)"
+            if settings["outcomes_include_diary"]
+            else "scheduled-visit score"
+        )
         return (
-            f"baseline is the latest score from {settings['baseline_days_before']:g} days before "
-            f"to {settings['baseline_days_after']:g} days after enrolment; follow-up is the score "
-            f"closest to study day {settings['follow_up_day']:g} within "
-            f"\u00b1{settings['follow_up_window_days']:g} days."
+            f"baseline is the latest {visits} from {settings['baseline_days_before']:g} days "
+            f"before to {settings['baseline_days_after']:g} days after enrolment; follow-up is "
+            f"the {visits} closest to study day {settings['follow_up_day']:g} within "
+            f"\u00b1{settings['follow_up_window_days']:g} days. Exposure (weekly minutes and "
+            f"adherence) is averaged over the {settings['intervention_weeks']:g} intervention "
+            "weeks from the enrolment week."
         )
     except KeyError:
         return "baseline and follow-up windows as set in the study."
@@ -102,14 +109,15 @@ def build_content(
         people_raw = members(study, chosen)
         if people_raw.height == 0:
             raise UsageError(f"The cohort ({chosen.describe()}) has no participants.")
-        study_total = int(study.sql("select count(*) from participants").item())
+        study_total = study.sql("select participant_id from participants").height
         privatiser = Privatiser(policy, people_raw.select("participant_id", "enrolled_on"))
         private = privatiser.participant_frame
         people = private(people_raw)
         outcome_rows = private(outcome_frame(study, chosen, outcome))
         outcomes_view = private(select_view(study, "outcomes", chosen))
         weekly = private(select_view(study, "weekly_exposure", chosen))
-        segments = private(segment_weeks(study, chosen))
+        exposure = private(select_view(study, "participant_exposure", chosen))
+        person_weeks = private(weekly_speed_incline(study, chosen))
         trajectory = private(trajectory_frame(study, chosen, outcome))
         visits = private(visit_frame(study, chosen, outcome))
     text = cohort_text(chosen, identifiable=policy.identifiable)
@@ -121,7 +129,7 @@ def build_content(
             cohort_section(chosen, people, study_total, privatiser, text),
             consort_section(people, outcomes_view, outcome, study_total, privatiser),
             table1_section(people, privatiser, log),
-            exposure_section(weekly, segments, people, privatiser, log),
+            exposure_section(weekly, exposure, person_weeks, people, privatiser, log),
             outcomes_section(outcome_rows, trajectory, visits, outcome, privatiser, log),
             dose_response_section(outcome_rows, outcome, privatiser, log),
             responders_section(outcome_rows, outcome, mcid, privatiser, log),

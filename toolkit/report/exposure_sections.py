@@ -73,7 +73,8 @@ def table1_section(people: pl.DataFrame, privatiser: Privatiser, log: MethodsLog
 
 def exposure_section(
     weekly: pl.DataFrame,
-    segments: pl.DataFrame,
+    exposure: pl.DataFrame,
+    person_weeks: pl.DataFrame,
     people: pl.DataFrame,
     privatiser: Privatiser,
     log: MethodsLog,
@@ -93,7 +94,7 @@ def exposure_section(
             dropped,
         )
     ]
-    adherence = adherence_by_participant(weekly, people)
+    adherence = adherence_by_participant(exposure, people)
     adherence_summary = table1(
         adherence.select(
             "participant_id",
@@ -122,7 +123,7 @@ def exposure_section(
             "prescribed direction divided by the prescribed minutes (1 = prescription met).",
         )
     ]
-    steps = progression(segments, people)
+    steps = progression(person_weeks, people)
     kept_steps = steps.filter(pl.col("n") >= threshold)
     figures.append(
         Figure(

@@ -7,15 +7,18 @@ whose first columns are :data:`RESULT_COLUMNS`.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ParamSpec
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from toolkit.errors import StatsWarning, UsageError
+
+_P = ParamSpec("_P")
 
 #: The fixed vocabulary every analysis result starts with.
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -28,6 +31,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "p_value",
     "n",
     "method",
+    "notes",
 )
 
 _RESULT_SCHEMA: dict[str, Any] = {
@@ -40,6 +44,7 @@ _RESULT_SCHEMA: dict[str, Any] = {
     "p_value": pl.Float64,
     "n": pl.Int64,
     "method": pl.String,
+    "notes": pl.String,
 }
 
 
@@ -206,3 +211,36 @@ def group_levels(data: pl.DataFrame, group: str, reference: str | None, func: st
         levels.remove(reference)
         levels.insert(0, reference)
     return levels
+
+
+def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
+    """Record the :class:`StatsWarning` caveats a statistics function raises in its ``notes``.
+
+    The warnings are still raised (callers filtering them keep working), and each one's text is
+    appended to every row's ``notes`` (after any row-specific note), so a caller reading only
+    the frame sees the caveats too.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pl.DataFrame:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+        texts: list[str] = []
+        for item in caught:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+            if issubclass(item.category, StatsWarning):
+                text = str(item.message)
+                if text not in texts:
+                    texts.append(text)
+        if not texts or "notes" not in result.columns:
+            return result
+        joined = " | ".join(texts)
+        return result.with_columns(
+            pl.when(pl.col("notes").is_null() | (pl.col("notes") == ""))
+            .then(pl.lit(joined))
+            .otherwise(pl.col("notes") + pl.lit(" | " + joined))
+            .alias("notes")
+        )
+
+    return wrapper

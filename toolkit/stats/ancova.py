@@ -7,9 +7,13 @@ EMA and FDA recommend for a continuous endpoint with a baseline measurement). Ad
 numeric covariates.
 
 Missing data: complete cases by default; with ``missing="mice"`` the model is fitted to each of
-``n_imputations`` data sets completed by chained equations with predictive mean matching
-(statsmodels ``MICEData``) and the results are pooled with Rubin's rules, degrees of freedom by
-Barnard & Rubin (1999).
+``n_imputations`` data sets completed by chained equations (:mod:`toolkit.stats._mice`: predictive
+mean matching with ``donors`` donors for numbers, logistic / multinomial models for categories, as
+R's ``mice``), optionally helped by ``auxiliary`` columns, and the results are pooled with Rubin's
+rules, degrees of freedom by Barnard & Rubin (1999).
+
+Arms are the levels present in the rows analysed; an arm with no complete row (or, under
+imputation, no observed outcome) is refused by name rather than silently re-labelled.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from toolkit.stats._common import (
     group_levels,
     result_frame,
     t_interval,
+    with_notes,
 )
 from toolkit.stats._design import Design, build_design
+from toolkit.stats._mice import mice
 
 
 def ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -84,25 +90,6 @@ def _contrasts(design: Design, group: str, levels: list[str]) -> list[tuple[str,
     return out
 
 
-def _mice_frames(
-    frame: pl.DataFrame, design_columns: list[str], outcome: str, n_imputations: int, seed: int
-) -> list[pl.DataFrame]:
-    """``n_imputations`` completed copies of the numeric model frame (chained equations, PMM)."""
-    from statsmodels.imputation.mice import MICEData
-
-    pandas = frame.select([outcome, *design_columns]).to_pandas()
-    safe = {name: f"v{i}" for i, name in enumerate(pandas.columns)}
-    pandas = pandas.rename(columns=safe).astype(float)
-    imputer = MICEData(pandas, rng=np.random.default_rng(seed))
-    completed = []
-    imputer.update_all(10)
-    for _ in range(n_imputations):
-        imputer.update_all(5)
-        back = imputer.data.rename(columns={v: k for k, v in safe.items()})
-        completed.append(pl.from_pandas(back))
-    return completed
-
-
 def _rubin(
     estimates: np.ndarray, variances: np.ndarray, df_complete: float
 ) -> tuple[float, float, float]:
@@ -120,6 +107,45 @@ def _rubin(
     return qbar, float(np.sqrt(total)), 1 / (1 / df_old + 1 / df_obs)
 
 
+def _check_arms(frame: pl.DataFrame, usable: pl.DataFrame, group: str, what: str) -> None:
+    """Refuse, by name, an arm present in the data with no usable row."""
+    present = sorted(str(v) for v in frame[group].drop_nulls().unique().to_list())
+    used = {str(v) for v in usable[group].drop_nulls().unique().to_list()}
+    empty = [level for level in present if level not in used]
+    if empty:
+        raise UsageError(
+            f"ancova: arm(s) {', '.join(repr(v) for v in empty)} of {group!r} have no "
+            f"complete row ({what}); drop the arm from the cohort or analyse it another way."
+        )
+
+
+def _check_design(design: Design, group: str, levels: list[str]) -> None:
+    """The design's arm levels must be exactly those reported (an internal invariant)."""
+    if design.levels.get(group) != levels:
+        raise RuntimeError(
+            f"ancova: design levels {design.levels.get(group)} differ from reported {levels}"
+        )
+
+
+def _fit_rows(
+    design: Design, y: np.ndarray, group: str, levels: list[str]
+) -> list[tuple[str, str, float, float, int]]:
+    """(role, term, estimate, variance, residual df) of every reported quantity."""
+    _check_design(design, group, levels)
+    beta, cov, _sigma2, df = ols(design.matrix, y)
+    resid = y - design.matrix @ beta
+    if float(resid @ resid) <= 1e-20 * max(float(y @ y), 1.0):
+        raise UsageError(
+            "ancova: the model fits the outcome exactly (zero residual variance); standard "
+            "errors and p-values would be rounding noise."
+        )
+    return [
+        (role, term, float(vector @ beta), float(vector @ cov @ vector), df)
+        for role, term, vector in _contrasts(design, group, levels)
+    ]
+
+
+@with_notes
 def ancova(
     data: pl.DataFrame,
     *,
@@ -132,6 +158,9 @@ def ancova(
     missing: str = "complete_case",
     n_imputations: int = 20,
     seed: int = 20261125,
+    donors: int = 5,
+    auxiliary: Iterable[str] = (),
+    iterations: int = 10,
 ) -> pl.DataFrame:
     """Adjusted between-arm differences in ``outcome`` versus the ``reference`` arm.
 
@@ -156,6 +185,13 @@ def ancova(
         ``"complete_case"`` (default) or ``"mice"`` (multiple imputation by chained equations).
     n_imputations, seed
         Number of imputed data sets and the random seed, for ``missing="mice"``.
+    donors
+        Predictive-mean-matching donor pool (R mice's default 5), for ``missing="mice"``.
+    auxiliary
+        Columns that help impute but are not in the analysis model (e.g. the intermediate
+        visits' scores), for ``missing="mice"``.
+    iterations
+        Chained-equation sweeps per imputation, for ``missing="mice"``.
 
     Returns
     -------
@@ -171,29 +207,30 @@ def ancova(
     alpha = check_alpha(alpha, func)
     check_choice(missing, "missing", ("complete_case", "mice"), func)
     n_imputations = check_positive_int(n_imputations, "n_imputations", func, minimum=2)
+    donors = check_positive_int(donors, "donors", func)
+    iterations = check_positive_int(iterations, "iterations", func)
     covs = as_names(covariates, "covariates", func)
+    aux = as_names(auxiliary, "auxiliary", func)
     adjust = [c for c in (baseline, *covs) if c is not None]
-    check_columns(frame, [outcome, group, *adjust], func)
+    check_columns(frame, [outcome, group, *adjust, *aux], func)
     check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
+    if aux and missing != "mice":
+        raise UsageError("The 'auxiliary' parameter of ancova is used only with missing='mice'.")
     frame = frame.filter(pl.col(group).is_not_null())
-    levels = group_levels(frame, group, reference, func)
-    if len(levels) < 2:
-        raise UsageError(f"ancova needs at least two levels of {group!r}. Got {levels} instead.")
     columns = [group, *adjust]
-    references = {group: levels[0]}
-    base_method = (
-        f"ANCOVA (OLS) of {outcome} on {group}"
-        + (f" adjusted for {', '.join(adjust)}" if adjust else "")
-        + f"; reference {levels[0]}; {100 * (1 - alpha):g}% t intervals"
-    )
     rows: list[dict[str, Any]] = []
     if missing == "complete_case":
         kept, excluded = complete_cases(frame, [outcome, *adjust], func)
-        design = build_design(kept, columns, references=references)
-        beta, cov, _sigma2, df = ols(design.matrix, kept[outcome].cast(pl.Float64).to_numpy())
-        for role, term, vector in _contrasts(design, group, levels):
-            estimate = float(vector @ beta)
-            se = float(np.sqrt(vector @ cov @ vector))
+        _check_arms(frame, kept, group, f"{outcome} and {', '.join(adjust) or 'no covariate'}")
+        levels = _levels(kept, group, reference)
+        design = build_design(kept, columns, references={group: levels[0]})
+        fitted = _fit_rows(design, kept[outcome].cast(pl.Float64).to_numpy(), group, levels)
+        method = (
+            f"{_method(outcome, group, adjust, levels[0], alpha)}; complete cases "
+            f"({excluded} excluded)"
+        )
+        for role, term, estimate, variance, df in fitted:
+            se = float(np.sqrt(variance))
             low, high, t, p = t_interval(estimate, se, df, alpha)
             rows.append(
                 {
@@ -205,18 +242,17 @@ def ancova(
                     "df": df,
                     "p_value": p,
                     "n": kept.height,
-                    "method": f"{base_method}; complete cases ({excluded} excluded)",
+                    "method": method,
+                    "notes": f"{excluded} row(s) excluded (complete cases)" if excluded else None,
                     "role": role,
                     "std_error": se,
                     "n_excluded": excluded,
                 }
             )
         return result_frame(rows)
-    # Multiple imputation: dummy-code first so every imputed column is numeric.
-    full = build_design(frame, columns, references=references)
-    numeric = pl.DataFrame(
-        {name: full.matrix[:, j] for j, name in enumerate(full.names) if j > 0}
-    ).with_columns(frame[outcome].cast(pl.Float64).alias(outcome))
+    observed = frame.filter(pl.col(outcome).is_not_null() & pl.col(outcome).is_not_nan())
+    _check_arms(frame, observed, group, f"no observed {outcome} to impute from")
+    levels = _levels(frame, group, reference)
     n_missing = frame.height - complete_cases_quiet(frame, [outcome, *adjust])
     if n_missing == 0:
         warnings.warn(
@@ -224,22 +260,36 @@ def ancova(
             StatsWarning,
             stacklevel=2,
         )
-    names = full.names[1:]
-    completed = _mice_frames(numeric, names, outcome, n_imputations, seed)
+    imputed_columns = [outcome, group, *adjust, *[a for a in aux if a not in adjust]]
+    completed = mice(
+        frame,
+        imputed_columns,
+        n_imputations=n_imputations,
+        donors=donors,
+        iterations=iterations,
+        seed=seed,
+        func=func,
+    )
     collected: dict[tuple[str, str], list[tuple[float, float]]] = {}
     df_complete = 0.0
     for imputed in completed:
-        x = np.column_stack([np.ones(imputed.height), imputed.select(names).to_numpy()])
-        design = Design(x, full.names, full.slices, full.levels)
-        beta, cov, _s, df_resid = ols(x, imputed[outcome].to_numpy())
-        df_complete = float(df_resid)
-        for role, term, vector in _contrasts(design, group, levels):
-            collected.setdefault((role, term), []).append(
-                (float(vector @ beta), float(vector @ cov @ vector))
-            )
+        design = build_design(
+            imputed, columns, references={group: levels[0]}, levels={group: levels}
+        )
+        y = imputed[outcome].cast(pl.Float64).to_numpy()
+        for role, term, estimate, variance, df in _fit_rows(design, y, group, levels):
+            collected.setdefault((role, term), []).append((estimate, variance))
+            df_complete = float(df)
+    method = (
+        f"{_method(outcome, group, adjust, levels[0], alpha)}; multiple imputation by chained "
+        f"equations (PMM with {donors} donors for numbers, logistic/multinomial for "
+        f"categories{'; auxiliary ' + ', '.join(aux) if aux else ''}), {n_imputations} "
+        f"imputations x {iterations} iterations, Rubin's rules, Barnard-Rubin df; "
+        f"{n_missing} participant(s) with imputed values"
+    )
     for (role, term), values in collected.items():
         arr = np.asarray(values)
-        estimate, se, df_pooled = _rubin(arr[:, 0], arr[:, 1], float(df_complete))
+        estimate, se, df_pooled = _rubin(arr[:, 0], arr[:, 1], df_complete)
         low, high, t, p = t_interval(estimate, se, df_pooled, alpha)
         rows.append(
             {
@@ -251,11 +301,8 @@ def ancova(
                 "df": df_pooled,
                 "p_value": p,
                 "n": frame.height,
-                "method": (
-                    f"{base_method}; multiple imputation by chained equations (statsmodels "
-                    f"MICEData, PMM), {n_imputations} imputations, Rubin's rules, Barnard-Rubin "
-                    f"df; {n_missing} participant(s) with imputed values"
-                ),
+                "method": method,
+                "notes": f"{n_missing} participant(s) with imputed values (MAR assumed)",
                 "role": role,
                 "std_error": se,
                 "n_excluded": 0,
@@ -263,6 +310,24 @@ def ancova(
             }
         )
     return result_frame(rows)
+
+
+def _levels(rows: pl.DataFrame, group: str, reference: str | None) -> list[str]:
+    levels = group_levels(rows, group, reference, "ancova")
+    if len(levels) < 2:
+        raise UsageError(
+            f"ancova needs at least two levels of {group!r} in the rows analysed. "
+            f"Got {levels} instead."
+        )
+    return levels
+
+
+def _method(outcome: str, group: str, adjust: list[str], reference: str, alpha: float) -> str:
+    return (
+        f"ANCOVA (OLS) of {outcome} on {group}"
+        + (f" adjusted for {', '.join(adjust)}" if adjust else "")
+        + f"; reference {reference}; {100 * (1 - alpha):g}% t intervals"
+    )
 
 
 def complete_cases_quiet(frame: pl.DataFrame, columns: list[str]) -> int:

@@ -23,6 +23,7 @@ from toolkit.stats._common import (
     complete_cases,
     result_frame,
     t_interval,
+    with_notes,
 )
 
 
@@ -62,6 +63,7 @@ def noncentral_t_ci(t: float, df: float, alpha: float) -> tuple[float, float]:
     return solve(1 - alpha / 2), solve(alpha / 2)
 
 
+@with_notes
 def change_from_baseline(
     data: pl.DataFrame,
     *,

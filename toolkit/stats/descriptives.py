@@ -15,6 +15,8 @@ from scipy import stats
 from toolkit.stats._common import as_names, check_alpha, check_columns, check_frame
 
 OVERALL = "all"
+#: The group label of rows whose group value is missing (never the text "None").
+MISSING_GROUP = "(missing)"
 
 _TABLE1_SCHEMA = {
     "variable": pl.String,
@@ -36,9 +38,15 @@ _TABLE1_SCHEMA = {
 def _groups(data: pl.DataFrame, group: str | None, overall: bool) -> list[tuple[str, pl.DataFrame]]:
     out: list[tuple[str, pl.DataFrame]] = []
     if group is not None:
+        unknown = None
         for key, part in data.group_by(group, maintain_order=False):
+            if key[0] is None:
+                unknown = part
+                continue
             out.append((str(key[0]), part))
         out.sort(key=lambda item: item[0])
+        if unknown is not None:
+            out.append((MISSING_GROUP, unknown))
     if overall or group is None:
         out.append((OVERALL, data))
     return out
@@ -61,6 +69,7 @@ def table1(
         One row per participant.
     group
         Column whose levels become the table's columns (``None``: all participants only).
+        Participants with no value in it form the group ``"(missing)"``.
     continuous, categorical
         Variables summarised as mean (SD) / median [Q1, Q3], or as count (%).
     overall

@@ -2,14 +2,17 @@
 
 Ordinary least squares of ``outcome`` on the exposure, adjusted for covariates (baseline pain by
 default). The exposure enters linearly, or with ``spline_df = k`` as a restricted (natural)
-cubic spline with ``k + 1`` knots at Harrell's default quantiles (Regression Modeling
-Strategies, 2nd ed., Table 2.3), the truncated-power basis of Hmisc's ``rcspline.eval`` scaled
-by ``(t_last - t_first)^2``. With a spline the result adds F tests of any exposure effect and of
-non-linearity, and :func:`dose_response_curve` gives the fitted curve with pointwise CI bands.
+cubic spline with ``k + 1`` knots placed by Hmisc's ``rcspline.eval`` rule (Harrell's default
+quantiles, Regression Modeling Strategies 2nd ed., section 2.4.6, with its adjustments for fewer
+than 100 values and for ties, so the knots equal ``rms::rcs``'s), the truncated-power basis of
+that function scaled by ``(t_last - t_first)^2``. With a spline the result adds F tests of any
+exposure effect and of non-linearity, and :func:`dose_response_curve` gives the fitted curve
+with pointwise CI bands.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +21,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from toolkit.errors import UsageError
+from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats._common import (
     as_names,
     check_alpha,
@@ -29,6 +32,7 @@ from toolkit.stats._common import (
     complete_cases,
     result_frame,
     t_interval,
+    with_notes,
 )
 from toolkit.stats._design import build_design
 from toolkit.stats.ancova import ols
@@ -43,19 +47,75 @@ KNOT_QUANTILES: dict[int, tuple[float, ...]] = {
 }
 
 
-def rcs_knots(x: np.ndarray, n_knots: int) -> np.ndarray:
-    """Knots at Harrell's quantiles; with heavy ties (e.g. many zeros) the tied minimum is one
-    knot and the rest are placed on the values above it."""
-    knots = np.unique(np.quantile(x, KNOT_QUANTILES[n_knots]))
-    if knots.size < n_knots:
-        low = x.min()
-        above = x[x > low]
-        if above.size:
-            inner = np.quantile(above, np.linspace(0.05, 0.95, n_knots - 1))
-            knots = np.unique(np.concatenate([[low], inner]))
-    if knots.size < n_knots:
+def rcs_knots(x: np.ndarray, n_knots: int, fractied: float = 0.05) -> np.ndarray:
+    """Knots by Hmisc's ``rcspline.eval`` rule (what ``rms::rcs(x, n_knots)`` uses).
+
+    Quantiles ``seq(outer, 1 - outer, length = n_knots)`` (outer 0.10 for 3 knots, 0.05 for
+    4-6, 0.025 for 7, type-7 quantiles); a tied minimum (maximum) holding at least
+    ``fractied`` of the values becomes a knot at the next distinct value, the rest placed on the
+    values beyond it; with fewer than 100 values the outer knots move to the 5th smallest and
+    5th largest value. Ported line by line from Hmisc 4.7 so knots equal R's, ties included.
+    May return fewer knots than asked (never fewer than 3).
+    """
+    xx = np.sort(x[np.isfinite(x)])
+    n = xx.size
+    if n < 6:
+        raise UsageError("A spline needs at least 6 non-missing exposure values.")
+    unique = np.unique(xx)
+    if unique.size - 2 <= n_knots:
+        knots = unique[1:-1]
+    else:
+        outer = 0.025 if n_knots > 6 else (0.05 if n_knots > 3 else 0.10)
+        nke = n_knots
+        first: list[float] = []
+        last: list[float] = []
+        override_first = override_last = False
+        if 0 < fractied < 1:
+            _values, counts = np.unique(xx, return_counts=True)
+            f = counts / n
+            if f[1:-1].size == 0 or f[1:-1].max() < fractied:
+                if f[0] >= fractied:
+                    first = [float(xx[xx > xx.min()].min())]
+                    xx = xx[xx > first[0]]
+                    nke -= 1
+                    override_first = True
+                if f[-1] >= fractied:
+                    last = [float(xx[xx < xx.max()].max())]
+                    xx = xx[xx < last[0]]
+                    nke -= 1
+                    override_last = True
+        middle: list[float]
+        if nke == 1:
+            middle = [float(np.median(xx))]
+        else:
+            if unique.size <= nke:
+                middle = unique.tolist()
+            else:
+                probs = (
+                    np.linspace(0.5, 1 - outer, nke)
+                    if nke == 2
+                    else np.linspace(outer, 1 - outer, nke)
+                )
+                middle = np.quantile(xx, probs).tolist()
+                if np.unique(middle).size < min(nke, 3):
+                    middle = np.quantile(xx, np.linspace(outer, 1 - outer, 2 * nke)).tolist()
+                    if first and np.unique(middle).size < 3:
+                        mid = (first[0] + last[0]) / 2 if last else float(np.median(xx))
+                        end = last[0] if last else float(np.quantile(xx, 1 - outer))
+                        middle = sorted([first[0], mid, end])
+            if xx.size < 100:
+                while len(middle) < nke:  # R extends the vector (with NA) when assigning
+                    middle.append(float("nan"))
+                if not override_first:
+                    middle[0] = float(xx[4])
+                if not override_last:
+                    middle[nke - 1] = float(xx[xx.size - 5])
+        knots = np.array([*first, *middle, *last], dtype=float)
+    knots = np.unique(knots[np.isfinite(knots)])
+    if knots.size < 3:
         raise UsageError(
-            f"The exposure has too few distinct values for a spline with {n_knots} knots."
+            f"The exposure has too few distinct values for a spline with {n_knots} knots "
+            f"(Hmisc's rule found {knots.size})."
         )
     return knots
 
@@ -75,6 +135,12 @@ def rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
         )
         columns.append(term / scale)
     return np.column_stack(columns)
+
+#: What every exposure row says: the dose was chosen by the participants, not randomised.
+OBSERVATIONAL_NOTE = (
+    "observational: exposure was not randomised (adherence follows individual response), so "
+    "this slope is an association, not a causal dose effect; see complier_average_effect"
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +180,13 @@ def _fit(
     kept, excluded = complete_cases(frame, [outcome, exposure, *covs], func)
     x = kept[exposure].cast(pl.Float64).to_numpy()
     knots = rcs_knots(x, spline_df + 1) if spline_df is not None else None
+    if knots is not None and spline_df is not None and knots.size < spline_df + 1:
+        warnings.warn(
+            f"{func}: {exposure!r} has too many ties for {spline_df + 1} knots; Hmisc's rule "
+            f"placed {knots.size} (spline with {knots.size - 1} df).",
+            StatsWarning,
+            stacklevel=3,
+        )
     basis = rcs_basis(x, knots) if knots is not None else x[:, None]
     exposure_names = [exposure] + [f"{exposure}'{j}" for j in range(1, basis.shape[1])]
     cov_design = build_design(kept, covs, intercept=False)
@@ -154,12 +227,13 @@ def _method(fit: _Fit, outcome: str, exposure: str, covariates: Iterable[str], a
         else "linear"
     )
     return (
-        f"OLS of {outcome} on {exposure} ({shape})"
+        f"observational dose-response: OLS of {outcome} on {exposure} ({shape})"
         + (f" adjusted for {', '.join(covs)}" if covs else "")
         + f"; {100 * (1 - alpha):g}% t intervals; complete cases ({fit.excluded} excluded)"
     )
 
 
+@with_notes
 def dose_response(
     data: pl.DataFrame,
     *,
@@ -199,6 +273,7 @@ def dose_response(
     method = _method(fit, outcome, exposure, as_names(covariates, "covariates", func), alpha)
     rows: list[dict[str, Any]] = []
     for j, name in enumerate(fit.names):
+        note = OBSERVATIONAL_NOTE if j in fit.exposure_columns else None
         estimate = float(fit.beta[j])
         se = float(np.sqrt(fit.cov[j, j]))
         low, high, t, p = t_interval(estimate, se, fit.df, alpha)
@@ -213,6 +288,7 @@ def dose_response(
                 "p_value": p,
                 "n": fit.n,
                 "method": method,
+                "notes": note,
                 "role": "coefficient",
                 "std_error": se,
                 "df_resid": fit.df,
@@ -234,6 +310,7 @@ def dose_response(
                     "p_value": p,
                     "n": fit.n,
                     "method": method + "; Wald F test",
+                    "notes": OBSERVATIONAL_NOTE,
                     "role": "test",
                     "df_resid": fit.df,
                     "n_excluded": fit.excluded,

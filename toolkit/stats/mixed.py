@@ -24,6 +24,7 @@ import polars as pl
 from scipy import optimize
 
 from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats import _kenward_roger as kr
 from toolkit.stats._common import (
     check_alpha,
     check_columns,
@@ -33,6 +34,7 @@ from toolkit.stats._common import (
     group_levels,
     result_frame,
     t_interval,
+    with_notes,
     z_interval,
 )
 from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
@@ -212,6 +214,11 @@ def prepare_lmm(
     needed = [outcome, time, subject] + ([group] if group else [])
     kept, excluded = complete_cases(frame, needed, func)
     y = kept[outcome].cast(pl.Float64).to_numpy()
+    if y.size and np.ptp(y) == 0:
+        raise UsageError(
+            f"{func}: the outcome {outcome!r} is constant ({y[0]:g}) in the rows used; there "
+            "is no variation to model."
+        )
     t = kept[time].cast(pl.Float64).to_numpy()
     names = ["(Intercept)", time]
     columns = [np.ones(kept.height), t]
@@ -239,6 +246,7 @@ def prepare_lmm(
     return PreparedLMM(kept, excluded, x, z, y, codes, n_subjects, names, levels)
 
 
+@with_notes
 def mixed_model(
     data: pl.DataFrame,
     *,
@@ -270,7 +278,8 @@ def mixed_model(
     alpha
         1 - confidence level.
     df_method
-        ``"satterthwaite"`` (t tests, as lmerTest) or ``"wald"`` (z tests).
+        ``"satterthwaite"`` (t tests, as lmerTest), ``"kenward-roger"`` (adjusted SEs and df,
+        as lmerTest ``ddf = "Kenward-Roger"`` / pbkrtest) or ``"wald"`` (z tests).
 
     Returns
     -------
@@ -288,10 +297,10 @@ def mixed_model(
         raise UsageError(
             f"The 'random_slope' parameter of {func} must be a bool. Got {random_slope!r} instead."
         )
-    if df_method not in ("satterthwaite", "wald"):
+    if df_method not in ("satterthwaite", "kenward-roger", "wald"):
         raise UsageError(
-            f"The 'df_method' parameter of {func} must be one of 'satterthwaite', 'wald'. "
-            f"Got {df_method!r} instead."
+            f"The 'df_method' parameter of {func} must be one of 'satterthwaite', "
+            f"'kenward-roger', 'wald'. Got {df_method!r} instead."
         )
     check_columns(frame, [outcome, time, subject, group], func)
     check_numeric(frame, [outcome, time], func)
@@ -329,6 +338,20 @@ def mixed_model(
             full[free],
             contrasts,
         )
+    if df_method == "kenward-roger":
+        sigma2_hat = fit["sigma2"]
+        adjusted = kr.adjusted_covariance(
+            kr.mixed_model_groups(
+                prep.codes,
+                prep.x,
+                prep.z,
+                sigma2_hat * fit["lambda"] @ fit["lambda"].T,
+                sigma2_hat,
+            )
+        )
+        cov = adjusted.phi_adjusted
+        dfs = [kr.ddf(adjusted, c) for c in contrasts]
+        use_satterthwaite = True  # t tests on the Kenward-Roger df
     if use_satterthwaite and not all(np.isfinite(dfs)):
         warnings.warn(
             f"{func}: Satterthwaite df undefined for some terms (ill-conditioned REML "
@@ -336,7 +359,11 @@ def mixed_model(
             StatsWarning,
             stacklevel=2,
         )
-    df_text = "Satterthwaite df" if use_satterthwaite else "Wald z (large-sample)"
+    df_text = {
+        "satterthwaite": "Satterthwaite df",
+        "kenward-roger": "Kenward-Roger df and adjusted SEs (pbkrtest)",
+        "wald": "Wald z (large-sample)",
+    }[df_method]
     if fit["boundary"]:
         df_text += " (singular fit: zero variance held fixed)"
     method = (

@@ -7,10 +7,13 @@ residuals across the ``T`` visits, estimated by REML. Subjects with missing visi
 the visits they have (valid under missing at random).
 
 The covariance is parameterised by its Cholesky factor with log-diagonal (as R's ``mmrm``
-package, ``us()``); the REML criterion sums, per pattern of observed visits, the Gaussian
-terms of all subjects sharing that pattern. Tests of the reported contrasts (arm differences at
-each visit, adjusted means) use Satterthwaite degrees of freedom (``mmrm``'s default; SAS
-``ddfm=satterthwaite``), computed with finite-difference derivatives.
+package, ``us()``), or is Toeplitz, AR(1) or compound symmetric (:mod:`toolkit.stats._covstruct`),
+with a stated fallback when a fit fails (:mod:`toolkit.stats._mmrm_fit`). The REML criterion sums,
+per pattern of observed visits, the Gaussian terms of all subjects sharing that pattern, and is
+optimised with its analytic gradient and Hessian (:mod:`toolkit.stats._mmrm_reml`). Tests of the
+reported contrasts (arm differences at each visit, adjusted means) use Satterthwaite degrees of
+freedom (``mmrm``'s default; SAS ``ddfm=satterthwaite``) from the analytic Hessian, or
+Kenward-Roger's adjusted covariance and df (pbkrtest; SAS ``ddfm=kr``).
 """
 
 from __future__ import annotations
@@ -18,17 +21,16 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import optimize
 
 from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats._common import (
     as_names,
     check_alpha,
+    check_choice,
     check_columns,
     check_frame,
     check_numeric,
@@ -36,9 +38,13 @@ from toolkit.stats._common import (
     group_levels,
     result_frame,
     t_interval,
+    with_notes,
 )
 from toolkit.stats._design import build_design
-from toolkit.stats._satterthwaite import at_optimum, newton_polish, satterthwaite_df
+from toolkit.stats._mmrm_fit import DF_METHODS, STRUCTURES, _theta, contrast_tests, fit_mmrm
+
+#: ``fit_mmrm`` and ``_theta`` are re-exported for callers that fit raw matrices.
+__all__ = ["_theta", "fit_mmrm", "mmrm", "natural_key"]
 
 
 def natural_key(value: str) -> list[Any]:
@@ -46,109 +52,7 @@ def natural_key(value: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", value)]
 
 
-@dataclass
-class _Pattern:
-    """Subjects observed at the same set of visits."""
-
-    visits: np.ndarray  # visit indexes observed
-    x: np.ndarray  # (m, k, p)
-    y: np.ndarray  # (m, k)
-
-
-def _chol(theta: np.ndarray, t: int) -> np.ndarray:
-    lower = np.zeros((t, t))
-    lower[np.tril_indices(t)] = theta
-    lower[np.diag_indices(t)] = np.exp(np.diag(lower))
-    return lower
-
-
-def _theta(sigma: np.ndarray) -> np.ndarray:
-    lower = np.linalg.cholesky(sigma)
-    lower[np.diag_indices(sigma.shape[0])] = np.log(np.diag(lower))
-    return lower[np.tril_indices(sigma.shape[0])]
-
-
-@dataclass
-class _State:
-    deviance: float
-    xtvx: np.ndarray
-    xtvy: np.ndarray
-
-
-def _state(theta: np.ndarray, patterns: list[_Pattern], t: int, n: int, p: int) -> _State:
-    lower = _chol(theta, t)
-    sigma = lower @ lower.T
-    xtvx = np.zeros((p, p))
-    xtvy = np.zeros(p)
-    ytvy = 0.0
-    logdet = 0.0
-    for pattern in patterns:
-        sub = sigma[np.ix_(pattern.visits, pattern.visits)]
-        sign, ld = np.linalg.slogdet(sub)
-        if sign <= 0:
-            return _State(np.inf, xtvx, xtvy)
-        inv = np.linalg.inv(sub)
-        m = pattern.y.shape[0]
-        logdet += m * ld
-        vx = inv @ pattern.x  # (m, k, p)
-        xtvx += np.einsum("mkp,mkq->pq", pattern.x, vx)
-        xtvy += np.einsum("mkp,mk->p", vx, pattern.y)
-        ytvy += float(np.einsum("mk,kl,ml->", pattern.y, inv, pattern.y))
-    sign, ld_x = np.linalg.slogdet(xtvx)
-    if sign <= 0:
-        return _State(np.inf, xtvx, xtvy)
-    beta = np.linalg.solve(xtvx, xtvy)
-    quad = ytvy - float(xtvy @ beta)
-    deviance = logdet + ld_x + quad + (n - p) * np.log(2 * np.pi)
-    return _State(float(deviance), xtvx, xtvy)
-
-
-def fit_mmrm(
-    subject_codes: np.ndarray, visit_index: np.ndarray, x: np.ndarray, y: np.ndarray, t: int
-) -> dict[str, Any]:
-    """REML fit of ``y = X beta + e`` with ``e`` ~ N(0, Sigma) over each subject's visits."""
-    n, p = x.shape
-    order = np.lexsort((visit_index, subject_codes))
-    codes, visits, x, y = subject_codes[order], visit_index[order], x[order], y[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], n]
-    by_pattern: dict[tuple[int, ...], list[int]] = {}
-    for s, e in zip(starts, ends, strict=True):
-        by_pattern.setdefault(tuple(visits[s:e].tolist()), []).append(int(s))
-    patterns = []
-    for key, subject_starts in by_pattern.items():
-        k = len(key)
-        rows = np.asarray(subject_starts)[:, None] + np.arange(k)[None, :]
-        patterns.append(_Pattern(np.asarray(key), x[rows], y[rows]))
-    # Start from the per-visit residual variances of ordinary least squares.
-    beta_ols = np.linalg.lstsq(x, y, rcond=None)[0]
-    resid = y - x @ beta_ols
-    variances = np.array(
-        [np.var(resid[visits == v]) if np.any(visits == v) else 1.0 for v in range(t)]
-    )
-    theta0 = _theta(np.diag(np.maximum(variances, 1e-8 * max(variances.max(), 1.0))))
-
-    def objective(theta: np.ndarray) -> float:
-        return _state(theta, patterns, t, n, p).deviance
-
-    result = optimize.minimize(objective, theta0, method="L-BFGS-B")
-    theta = newton_polish(objective, result.x, set())
-    state = _state(theta, patterns, t, n, p)
-    cov_beta = np.linalg.inv(state.xtvx)
-    lower = _chol(theta, t)
-    return {
-        "beta": cov_beta @ state.xtvy,
-        "cov_beta": cov_beta,
-        "sigma": lower @ lower.T,
-        "theta": theta,
-        "deviance": state.deviance,
-        "converged": at_optimum(objective, theta, set()),
-        "deviance_at": objective,
-        "cov_at": lambda th: np.linalg.inv(_state(th, patterns, t, n, p).xtvx),
-        "n_patterns": len(patterns),
-    }
-
-
+@with_notes
 def mmrm(
     data: pl.DataFrame,
     *,
@@ -162,6 +66,9 @@ def mmrm(
     visits: Sequence[str] | None = None,
     visit_effects: bool = True,
     alpha: float = 0.05,
+    covariance: str = "unstructured",
+    fallback: bool = True,
+    df_method: str = "satterthwaite",
 ) -> pl.DataFrame:
     """Fit an MMRM with unstructured covariance; report arm differences at every visit.
 
@@ -191,6 +98,14 @@ def mmrm(
         covariance); then ``difference`` and ``adjusted_mean`` rows are not per visit.
     alpha
         1 - confidence level.
+    covariance
+        ``"unstructured"`` (default), ``"toeplitz"``, ``"ar1"`` or ``"cs"``.
+    fallback
+        When the requested structure's fit fails, try the next of unstructured -> Toeplitz ->
+        AR(1) -> CS (default ``True``); the structure used is in ``method`` and ``notes``.
+    df_method
+        ``"satterthwaite"`` (default) or ``"kenward-roger"`` (adjusted SEs and df, as
+        pbkrtest / SAS ``ddfm=kr``).
 
     Returns
     -------
@@ -205,6 +120,10 @@ def mmrm(
     func = "mmrm"
     frame = check_frame(data, func)
     alpha = check_alpha(alpha, func)
+    check_choice(covariance, "covariance", STRUCTURES, func)
+    check_choice(df_method, "df_method", DF_METHODS, func)
+    if not isinstance(fallback, bool):
+        raise UsageError(f"The 'fallback' parameter of {func} must be a bool. Got {fallback!r}.")
     covs = as_names(covariates, "covariates", func)
     adjust = [c for c in (baseline, *covs) if c is not None]
     check_columns(frame, [outcome, visit, subject, group, *adjust], func)
@@ -213,7 +132,30 @@ def mmrm(
     kept, excluded = complete_cases(
         frame, needed, func, reason="subjects keep their other visits: valid under MAR"
     )
+    if group is not None:
+        used = {str(v) for v in kept[group].unique().to_list()}
+        empty = sorted(
+            str(v) for v in frame[group].drop_nulls().unique().to_list() if str(v) not in used
+        )
+        if empty:
+            raise UsageError(
+                f"{func}: arm(s) {', '.join(repr(v) for v in empty)} of {group!r} have no "
+                f"complete row in {', '.join(needed)}; drop the arm or analyse it another way."
+            )
     kept = kept.with_columns(pl.col(visit).cast(pl.String))
+    flat = (
+        kept.group_by(visit)
+        .agg((pl.col(outcome).max() - pl.col(outcome).min()).alias("range"))
+        .filter(pl.col("range") == 0)[visit]
+        .sort()
+        .to_list()
+    )
+    if flat:
+        raise UsageError(
+            f"{func}: the outcome {outcome!r} has no variance at visit "
+            f"{', '.join(repr(v) for v in flat)}; its covariance cannot be estimated (drop "
+            "the visit or check the data)."
+        )
     present = sorted(set(kept[visit].to_list()), key=natural_key)
     if visits is not None:
         order = [str(v) for v in visits]
@@ -265,10 +207,12 @@ def mmrm(
     y = kept[outcome].cast(pl.Float64).to_numpy()
     codes = kept[subject].cast(pl.String).rank("dense").cast(pl.Int64).to_numpy()
     n_subjects = int(codes.max()) if codes.size else 0
-    fit = fit_mmrm(codes, kept["_visit_index"].to_numpy(), x, y, t)
+    fit = fit_mmrm(
+        codes, kept["_visit_index"].to_numpy(), x, y, t, covariance=covariance, fallback=fallback
+    )
     if not fit["converged"]:
         warnings.warn(f"{func}: the REML optimiser did not converge.", StatsWarning, stacklevel=2)
-    beta, cov = fit["beta"], fit["cov_beta"]
+    beta = fit["beta"]
     p = beta.size
     mean_row = x.mean(axis=0)
     quantities: list[tuple[str, str, str | None, str | None, np.ndarray]] = []
@@ -308,33 +252,29 @@ def mmrm(
             quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
     for j, name in enumerate(names):
         quantities.append(("coefficient", name, None, None, np.eye(p)[j]))
-    dfs = satterthwaite_df(
-        fit["deviance_at"], fit["cov_at"], fit["theta"], [q[4] for q in quantities]
-    )
-    df_text = "Satterthwaite df"
-    if not all(np.isfinite(dfs)):
-        # The REML Hessian is not positive definite (too few subjects for the visits, or a
-        # covariance on its boundary): fall back to the between-subject residual df.
-        fallback = float(max(n_subjects - np.linalg.matrix_rank(x), 1))
-        dfs = [df if np.isfinite(df) else fallback for df in dfs]
-        df_text = f"Satterthwaite df where defined, else {fallback:g} (subjects - rank)"
+    fallback_df = float(max(n_subjects - np.linalg.matrix_rank(x), 1))
+    tests, df_text, notes = contrast_tests(fit, [q[4] for q in quantities], df_method, fallback_df)
+    for note in notes:
+        warnings.warn(f"{func}: {note}.", StatsWarning, stacklevel=2)
+    structure = fit["structure"]
+    if fit["tried"]:
         warnings.warn(
-            f"{func}: Satterthwaite df undefined for some contrasts (ill-conditioned REML "
-            f"Hessian); {fallback:g} df used for them.",
+            f"{func}: the {' and '.join(fit['tried'])} covariance fit failed (no proper REML "
+            f"minimum); {structure} used (fallback order unstructured, toeplitz, ar1, cs).",
             StatsWarning,
             stacklevel=2,
         )
     method = (
-        f"MMRM, REML, unstructured covariance over {t} visit(s); {outcome} ~ "
+        f"MMRM, REML, {structure} covariance over {t} visit(s); {outcome} ~ "
         + (f"{visit}{' * ' + group if group else ''}" if visit_effects else (group or "1"))
         + (f" + {' + '.join(adjust)}" if adjust else "")
         + f"; {df_text}; {100 * (1 - alpha):g}% CIs; "
         f"{excluded} row(s) with missing values excluded (subjects keep their other visits)"
     )
     rows: list[dict[str, Any]] = []
-    for (role, term, label, arm, vector), df in zip(quantities, dfs, strict=True):
+    for (role, term, label, arm, vector), (variance, df) in zip(quantities, tests, strict=True):
         estimate = float(vector @ beta)
-        se = float(np.sqrt(vector @ cov @ vector))
+        se = float(np.sqrt(variance))
         low, high, stat, pval = t_interval(estimate, se, df, alpha)
         rows.append(
             {

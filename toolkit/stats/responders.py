@@ -25,6 +25,7 @@ from toolkit.stats._common import (
     complete_cases,
     group_levels,
     result_frame,
+    with_notes,
     z_interval,
 )
 
@@ -37,7 +38,10 @@ def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float,
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 (n) events the limit is exactly 0 (1); the formula leaves rounding residue there.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def newcombe_difference(
@@ -53,6 +57,7 @@ def newcombe_difference(
     return diff, low, high
 
 
+@with_notes
 def responders(
     data: pl.DataFrame,
     *,
@@ -90,7 +95,16 @@ def responders(
         raise UsageError(
             f"The column {responder!r} given to {func} must be boolean or 0/1. Got {dtype} instead."
         )
-    kept, excluded = complete_cases(frame.filter(pl.col(group).is_not_null()), [responder], func)
+    frame = frame.filter(pl.col(group).is_not_null())
+    kept, excluded = complete_cases(frame, [responder], func)
+    present = sorted(str(v) for v in frame[group].unique().to_list())
+    empty = sorted(set(present) - {str(v) for v in kept[group].unique().to_list()})
+    if empty:
+        raise UsageError(
+            f"{func}: arm(s) {', '.join(repr(v) for v in empty)} of {group!r} have no known "
+            f"response in {responder!r}; drop the arm from the cohort or impute (e.g. "
+            "non-responder imputation)."
+        )
     values = kept[responder].cast(pl.Int64)
     if not values.is_in([0, 1]).all():
         raise UsageError(f"The column {responder!r} given to {func} must hold only 0 and 1.")

@@ -82,42 +82,31 @@ def weekly_minutes(
     return summary.rename({"group": "arm", "variable": "measure"}).select(columns)
 
 
-def adherence_by_participant(weekly: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
+def adherence_by_participant(exposure: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
     """One row per participant with a prescription: mean weekly adherence and minutes.
 
+    ``exposure`` holds ``participant_exposure`` rows, where the means over the study's
+    intervention weeks are defined; this keeps the participants with a prescription and adds
+    their arm and condition.
     Returns: participant_id, arm, condition, mean_adherence (mean over the intervention weeks
     of minutes in the prescribed direction / prescribed minutes), retro_minutes_per_week,
-    forward_minutes_per_week, sessions, weeks_with_sessions.
+    forward_minutes_per_week, sessions, weeks_with_sessions, intervention_weeks.
     """
-    joined = _with_arm(weekly, participants)
     return (
-        joined.group_by("participant_id", "arm", "condition")
-        .agg(
-            pl.col("adherence").mean().alias("mean_adherence"),
-            pl.col("retro_minutes").mean().alias("retro_minutes_per_week"),
-            pl.col("forward_minutes").mean().alias("forward_minutes_per_week"),
-            pl.col("sessions").sum().cast(pl.Int64).alias("sessions"),
-            (pl.col("sessions") > 0).sum().cast(pl.Int64).alias("weeks_with_sessions"),
-        )
+        _with_arm(exposure, participants)
         .filter(pl.col("mean_adherence").is_not_null())
+        .select(
+            "participant_id",
+            "arm",
+            "condition",
+            "mean_adherence",
+            "retro_minutes_per_week",
+            "forward_minutes_per_week",
+            "sessions",
+            "weeks_with_sessions",
+            "intervention_weeks",
+        )
         .sort("participant_id")
-    )
-
-
-def _weighted(column: str, name: str) -> pl.Expr:
-    """Duration-weighted mean of ``column`` (``distance_m`` gives speed: distance over time)
-    over the segments that recorded it; null, not zero, when none did."""
-    known = pl.col(column).is_not_null()
-    total = (
-        pl.col(column).sum()
-        if column == "distance_m"
-        else (pl.col(column) * pl.col("duration_s")).sum()
-    )
-    return (
-        pl.when(known.any())
-        .then(total / pl.col("duration_s").filter(known).sum())
-        .otherwise(None)
-        .alias(name)
     )
 
 
@@ -126,26 +115,14 @@ def progression(
 ) -> pl.DataFrame:
     """Treadmill speed and incline per study week, by arm and walking direction.
 
-    ``rows`` is either one row per participant, direction and study week with
-    ``speed_mps`` and ``incline_pct`` (``frames.weekly_speed_incline``, aggregated in SQL: the
-    fast way for large studies), or session segments with ``study_week``
-    (``frames.segment_weeks``), which are aggregated here the same way: each participant's
-    duration-weighted speed and incline per week (over the segments that recorded them), so
-    each participant counts once per week and people with many sessions do not dominate.
+    ``rows`` holds ``weekly_progression`` rows (``frames.weekly_speed_incline``): one per
+    participant, direction and intervention week, with each participant's duration-weighted
+    speed and incline that week, so each participant counts once per week and people with
+    many sessions do not dominate.
     Returns: arm, direction, study_week, measure (speed_mps, incline_pct), mean, sd, n,
     ci_low, ci_high.
     """
-    if "speed_mps" in rows.columns:
-        person_weeks = rows
-    else:
-        person_weeks = (
-            rows.filter(
-                pl.col("study_week").is_not_null()
-                & pl.col("direction").is_in(["backward", "forward"])
-            )
-            .group_by("participant_id", "direction", "study_week")
-            .agg(_weighted("distance_m", "speed_mps"), _weighted("incline_pct", "incline_pct"))
-        )
+    person_weeks = rows
     long = _with_arm(person_weeks, participants).unpivot(
         index=["participant_id", "arm", "direction", "study_week"],
         on=["speed_mps", "incline_pct"],

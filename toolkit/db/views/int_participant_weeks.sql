@@ -1,13 +1,14 @@
--- int_participant_weeks: one row per participant and ISO week of the intervention.
--- Study week 1 is the ISO week (Monday start, participant's local calendar) holding enrolled_on.
+-- int_participant_weeks: the intervention weeks of every participant (study weeks
+-- 1..intervention_weeks, study_settings), in the participant's local calendar: week 1 is the
+-- ISO week (Monday start) holding enrolled_on.
 with participants as (
     select * from raw_participants
 ),
 
 settings as (
-    select cast(value as bigint) as study_weeks
+    select cast(max(value) filter (where key = 'intervention_weeks') as bigint)
+        as intervention_weeks
     from study_settings
-    where key = 'study_weeks'
 ),
 
 week_indexes as (
@@ -16,7 +17,7 @@ week_indexes as (
         participants.enrolled_on,
         participants.prescribed_direction,
         participants.prescribed_minutes_per_week,
-        unnest(range(0, settings.study_weeks)) as week_index
+        unnest(range(0, settings.intervention_weeks)) as week_index
     from participants
     cross join settings
 ),

@@ -1,8 +1,10 @@
--- outcomes: one row per participant and instrument with at least one score.
--- Key: participant_id, instrument. baseline = latest score from baseline_days_before days before
--- enrolment to baseline_days_after after; follow_up = the score closest to follow_up_day within
--- +-follow_up_window_days (the later one on a tie). responder: improvement (in the instrument's
--- better direction) of at least mcid_points, or of at least mcid_percent of baseline.
+-- outcomes: the one baseline and follow-up of every participant and instrument with a score.
+-- Candidates are scheduled-visit scores (pain_scores.is_diary false), diary entries too when
+-- study_settings.outcomes_include_diary is 1. baseline = the latest candidate from
+-- baseline_days_before days before enrolment to baseline_days_after after; follow_up = the
+-- candidate closest to follow_up_day within +-follow_up_window_days (the later one on a tie).
+-- responder: improvement (in the instrument's better direction) of at least mcid_points, or
+-- of at least mcid_percent of baseline.
 with scores as (
     select * from pain_scores
 ),
@@ -16,7 +18,9 @@ settings as (
         max(value) filter (where key = 'baseline_days_before') as baseline_days_before,
         max(value) filter (where key = 'baseline_days_after') as baseline_days_after,
         max(value) filter (where key = 'follow_up_day') as follow_up_day,
-        max(value) filter (where key = 'follow_up_window_days') as follow_up_window_days
+        max(value) filter (where key = 'follow_up_window_days') as follow_up_window_days,
+        coalesce(max(value) filter (where key = 'outcomes_include_diary'), 0) = 1
+            as include_diary
     from study_settings
 ),
 
@@ -24,25 +28,50 @@ pairs as (
     select distinct participant_id, instrument from scores
 ),
 
-baseline as (
-    select participant_id, instrument, score as baseline, measured_at as baseline_at
+candidates as (
+    select scores.*, settings.*
     from scores
     cross join settings
-    where study_day between -settings.baseline_days_before and settings.baseline_days_after
-    qualify row_number() over (
-        partition by participant_id, instrument order by measured_at desc
-    ) = 1
+    where not scores.is_diary or settings.include_diary
+),
+
+baseline_ranked as (
+    select
+        participant_id,
+        instrument,
+        score as baseline,
+        measured_at as baseline_at,
+        row_number() over (
+            partition by participant_id, instrument order by measured_at desc
+        ) as rank_in_window
+    from candidates
+    where study_day between -baseline_days_before and baseline_days_after
+),
+
+baseline as (
+    select participant_id, instrument, baseline, baseline_at
+    from baseline_ranked
+    where rank_in_window = 1
+),
+
+follow_up_ranked as (
+    select
+        participant_id,
+        instrument,
+        score as follow_up,
+        measured_at as follow_up_at,
+        row_number() over (
+            partition by participant_id, instrument
+            order by abs(study_day - follow_up_day), measured_at desc
+        ) as rank_in_window
+    from candidates
+    where abs(study_day - follow_up_day) <= follow_up_window_days
 ),
 
 follow_up as (
-    select participant_id, instrument, score as follow_up, measured_at as follow_up_at
-    from scores
-    cross join settings
-    where abs(study_day - settings.follow_up_day) <= settings.follow_up_window_days
-    qualify row_number() over (
-        partition by participant_id, instrument
-        order by abs(study_day - settings.follow_up_day), measured_at desc
-    ) = 1
+    select participant_id, instrument, follow_up, follow_up_at
+    from follow_up_ranked
+    where rank_in_window = 1
 ),
 
 joined as (

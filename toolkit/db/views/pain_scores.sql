@@ -1,6 +1,7 @@
--- pain_scores: one row per scored questionnaire or diary entry.
--- Key: participant_id, instrument, measured_at. study_day counts calendar days in the
--- participant's time zone from enrolled_on (day 0).
+-- pain_scores: scored questionnaires and diary entries, with the instrument's scale and the
+-- study day (int_study_days: calendar days in the participant's time zone from enrolled_on,
+-- day 0). is_diary: the entry is a diary entry (visit "diary", any case), not a scheduled
+-- visit; scores that name no visit count as scheduled assessments.
 with scores as (
     select * from raw_pain_scores
 ),
@@ -9,8 +10,8 @@ instruments as (
     select * from ref_instruments
 ),
 
-participants as (
-    select participant_id, enrolled_on, timezone from raw_participants
+calendar as (
+    select participant_id, event_at, study_day from int_study_days
 ),
 
 final as (
@@ -23,13 +24,12 @@ final as (
         instruments.scale_max,
         instruments.higher_is_better,
         scores.visit,
-        cast(
-            date_diff('day', participants.enrolled_on,
-                cast(timezone(participants.timezone, scores.measured_at) as date))
-            as integer
-        ) as study_day
+        calendar.study_day,
+        coalesce(lower(scores.visit) = 'diary', false) as is_diary
     from scores
-    inner join participants using (participant_id)
+    inner join calendar
+        on calendar.participant_id = scores.participant_id
+        and calendar.event_at = scores.measured_at
     left join instruments using (instrument)
 )
 

@@ -1,5 +1,6 @@
--- sessions: one row per treadmill session segment (lap or interval).
--- Key: participant_id, session_id, segment. direction is backward, forward or unknown.
+-- sessions: treadmill session segments (laps or intervals) with their session's source and
+-- place in the study calendar (int_study_days: study_day of the session start, and study_week,
+-- the intervention week 1..intervention_weeks it started in, null outside the intervention).
 with segments as (
     select * from raw_treadmill_segments
 ),
@@ -7,6 +8,10 @@ with segments as (
 session_headers as (
     select participant_id, session_id, started_at as session_started_at, source, device
     from raw_treadmill_sessions
+),
+
+calendar as (
+    select participant_id, event_at, study_day, intervention_week from int_study_days
 ),
 
 final as (
@@ -22,9 +27,14 @@ final as (
         segments.incline_pct,
         session_headers.session_started_at,
         session_headers.source,
-        session_headers.device
+        session_headers.device,
+        calendar.study_day,
+        calendar.intervention_week as study_week
     from segments
     inner join session_headers using (participant_id, session_id)
+    inner join calendar
+        on calendar.participant_id = segments.participant_id
+        and calendar.event_at = session_headers.session_started_at
 )
 
 select * from final

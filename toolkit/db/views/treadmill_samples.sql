@@ -1,21 +1,28 @@
--- treadmill_samples: one row per recorded treadmill sample (usually one per second).
--- Key: participant_id, session_id, recorded_at.
-with source as (
+-- treadmill_samples: recorded treadmill samples (usually one per second), with elapsed_s, the
+-- seconds since their session started.
+with samples as (
     select * from raw_treadmill_samples
+),
+
+session_headers as (
+    select participant_id, session_id, started_at as session_started_at
+    from raw_treadmill_sessions
 ),
 
 final as (
     select
-        participant_id,
-        session_id,
-        recorded_at,
-        speed_mps,
-        distance_m,
-        incline_pct,
-        heart_rate_bpm,
-        cadence_spm,
-        coalesce(direction, 'unknown') as direction
-    from source
+        samples.participant_id,
+        samples.session_id,
+        samples.recorded_at,
+        samples.speed_mps,
+        samples.distance_m,
+        samples.incline_pct,
+        samples.heart_rate_bpm,
+        samples.cadence_spm,
+        coalesce(samples.direction, 'unknown') as direction,
+        epoch(samples.recorded_at) - epoch(session_headers.session_started_at) as elapsed_s
+    from samples
+    inner join session_headers using (participant_id, session_id)
 )
 
 select * from final

@@ -1,26 +1,26 @@
--- weekly_exposure: one row per participant and ISO week of the intervention (study weeks
--- 1..study_weeks from the enrolment week), weeks without sessions included with zeros.
--- Key: participant_id, week_start. adherence = minutes walked in the prescribed direction /
--- prescribed minutes per week (null when nothing is prescribed, e.g. usual care).
+-- weekly_exposure: every intervention week of every participant (study weeks
+-- 1..intervention_weeks from the enrolment week), weeks without sessions included with zeros.
+-- adherence = minutes walked in the prescribed direction / prescribed minutes per week (null
+-- when nothing is prescribed, e.g. usual care).
 with participant_weeks as (
     select * from int_participant_weeks
 ),
 
-segment_weeks as (
-    select * from int_segment_weeks
+segments as (
+    select * from sessions where study_week is not null
 ),
 
 week_totals as (
     select
         participant_id,
-        week_start,
+        study_week,
         sum(duration_s) filter (where direction = 'backward') / 60.0 as retro_minutes,
         sum(duration_s) filter (where direction = 'forward') / 60.0 as forward_minutes,
         sum(duration_s) filter (where direction = 'unknown') / 60.0 as unknown_minutes,
         sum(distance_m) filter (where direction = 'backward') as retro_distance_m,
         count(distinct session_id) as sessions
-    from segment_weeks
-    group by participant_id, week_start
+    from segments
+    group by participant_id, study_week
 ),
 
 final as (
@@ -39,7 +39,7 @@ final as (
             when 'forward' then coalesce(week_totals.forward_minutes, 0.0)
         end / nullif(participant_weeks.prescribed_minutes_per_week, 0) as adherence
     from participant_weeks
-    left join week_totals using (participant_id, week_start)
+    left join week_totals using (participant_id, study_week)
 )
 
 select * from final

@@ -17,6 +17,7 @@ import polars as pl
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.core.linkage import ManifestLink, link_participant
 from toolkit.ingest.core.model import ParseContext
 from toolkit.ingest.direction.rules import Rule, read_manifest
 
@@ -57,7 +58,7 @@ def _read_cached(path: Path, mtime_ns: int, size: int) -> tuple[Rule, ...]:
     return tuple(read_manifest(path))
 
 
-def linked_participant(rules: list[Rule], path: Path) -> str | None:
+def linked_participant(rules: list[Rule], path: Path) -> ManifestLink | None:
     """The participant a manifest links this file to (the last matching rule that says)."""
     found = None
     resolved = path.resolve()
@@ -67,29 +68,15 @@ def linked_participant(rules: list[Rule], path: Path) -> str | None:
             and rule.file is not None
             and rule.matches(resolved, None)
         ):
-            found = rule.participant_id
+            found = ManifestLink(rule.participant_id, f"{rule.source} line {rule.line}")
     return found
 
 
 def participant_for(path: Path, ctx: ParseContext, rules: list[Rule]) -> str:
-    """The participant a device export belongs to: a manifest's ``participant_id`` for the
-    file, else the one folder below the ingested root named after an enrolled participant."""
-    linked = linked_participant(rules, path)
-    if linked is not None:
-        return linked
-    found = sorted({p for p in ctx.parts[:-1] if p in ctx.participants})
-    if len(found) > 1:
-        raise IngestError(
-            f"the file's folders name several participants ({', '.join(found)}); "
-            "it cannot be linked to one"
-        )
-    if not found:
-        raise IngestError(
-            "the file cannot be linked to a participant: put it in a folder named after an "
-            f"enrolled participant id (e.g. RW0001/{path.name}), or list it with a "
-            "participant_id in a direction manifest beside it"
-        )
-    return found[0]
+    """The participant a device export belongs to, by the one linkage rule
+    (:func:`toolkit.ingest.core.linkage.link_participant`), a direction manifest's
+    ``participant_id`` counting as a manifest link."""
+    return link_participant(ctx, "this file", linked_participant(rules, path))
 
 
 def label_session(
