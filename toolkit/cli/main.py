@@ -128,7 +128,8 @@ def demo(
     """
     from retrowalk_demo import build_demo, quality_folder
 
-    if study is not None:  # a typed path: its folder must exist, and a file there be a study
+    if study is not None and (study.exists() or study.is_symlink()):
+        # the demo replaces the study at that path: never a file that is not a study
         from toolkit.db.study_file import check_study_path
 
         check_study_path(study, create=True)
