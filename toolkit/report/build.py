@@ -27,6 +27,7 @@ from toolkit.report.outcome_sections import outcomes_section
 from toolkit.report.pdf import print_pdf
 from toolkit.report.privacy import PrivacyPolicy, Privatiser
 from toolkit.report.provenance import collect_provenance
+from toolkit.report.published_counts import protect_report
 from toolkit.report.render import render_html
 from toolkit.report.response_sections import dose_response_section, responders_section
 from toolkit.study import Study, open_study
@@ -135,6 +136,10 @@ def build_content(
             responders_section(outcome_rows, outcome, mcid, privatiser, log),
         ]
         caught = list(dict.fromkeys(privatiser.suppress_text(str(r.message)) for r in records))
+    # Complementary suppression across every section (not only within one table).
+    protection = protect_report(
+        sections, people, outcomes_view, outcome_rows, outcome, study_total, policy.min_cell
+    )
     sections.append(
         Section(
             "methods",
@@ -175,6 +180,7 @@ def build_content(
         datasets=datasets,
         provenance=provenance,
         warnings=caught,
+        suppression=protection,
     )
 
 
