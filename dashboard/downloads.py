@@ -9,12 +9,14 @@ figure's self-contained HTML is offered instead (always offered: it keeps the in
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from dashboard.text import plain
+from toolkit import format as fmt
 from toolkit.figures import static_export_problem, to_html, to_image
 from toolkit.safe_export import safe_csv
 
@@ -43,28 +45,54 @@ def csv_button(frame: pl.DataFrame, name: str, *, key: str, label: str = "Downlo
     )
 
 
-#: Display formats of the statistics' result columns (the CSV keeps full precision).
-_FORMATS = {
-    "estimate": "%.3f",
-    "ci_low": "%.3f",
-    "ci_high": "%.3f",
-    "statistic": "%.3f",
-    "std_error": "%.3f",
-    "sd": "%.3f",
-    "mean": "%.3f",
-    "df": "%.1f",
-    "p_value": "%.4f",
-}
+#: Columns whose values are category levels, shown as words (``Usual care``, ``Knee OA``).
+LEVEL_COLUMNS = frozenset(
+    {"arm", "group", "condition", "sex", "site", "instrument", "level", "outcome", "direction"}
+)
+
+
+def display_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """``frame`` as shown (the CSV keeps the original): one formatter with the report
+    (:mod:`toolkit.format`): p-values ``<0.001``, one number of decimals per column, no
+    ``None``, levels and headers as words, units on age and BMI.
+
+    Returns the frame to display and its ``column_config`` (headers, number formats). Numeric
+    columns without missing values stay numbers (they sort as numbers), formatted by the grid;
+    p-values and columns with missing values become text.
+    """
+    columns: list[pl.Series] = []
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        series = frame[name]
+        dtype = series.dtype
+        label = fmt.header_label(name)
+        if dtype == pl.String and name in LEVEL_COLUMNS:
+            series = series.replace_strict(
+                {v: fmt.level_label(v) for v in series.drop_nulls().unique().to_list()},
+                default=series,
+            ).fill_null("")
+        elif dtype == pl.String and name == "term":
+            series = series.map_elements(fmt.term_label, return_dtype=pl.String).fill_null("")
+        elif (dtype.is_float() and fmt.is_p_column(name)) or (
+            dtype.is_numeric() and series.null_count()
+        ):
+            series = pl.Series(name, fmt.format_column(series.to_list(), name), dtype=pl.String)
+        elif dtype.is_float():
+            decimals = fmt.decimals_for(series.to_list())
+            config[name] = st.column_config.NumberColumn(label, format=f"%.{decimals}f")
+        elif dtype == pl.String:
+            series = series.fill_null("")
+        elif dtype == pl.Boolean:
+            series = pl.Series(name, fmt.format_column(series.to_list(), name), dtype=pl.String)
+        columns.append(series)
+        config.setdefault(name, st.column_config.Column(label))
+    return pl.DataFrame(columns) if columns else frame, config
 
 
 def table(frame: pl.DataFrame, name: str, *, key: str) -> None:
-    """``frame`` as an interactive table with its CSV download."""
-    config = {
-        column: st.column_config.NumberColumn(format=fmt)
-        for column, fmt in _FORMATS.items()
-        if column in frame.columns and frame.schema[column].is_float()
-    }
-    st.dataframe(frame, hide_index=True, key=f"{key}_table", column_config=config)
+    """``frame`` as an interactive table (formatted for reading) with its CSV download (exact)."""
+    shown, config = display_frame(frame)
+    st.dataframe(shown, hide_index=True, key=f"{key}_table", column_config=config)
     csv_button(frame, name, key=f"{key}_csv")
 
 

@@ -70,3 +70,7 @@ class DiskFullError(StudyError):
             "back and the files after it were not tried. Free some space and run the same "
             "command again: committed files are skipped as duplicates."
         )
+
+
+class PlanError(UsageError):
+    """A statistical analysis plan file is invalid; the message names the file and line."""

@@ -16,6 +16,7 @@ A leaf module: it imports nothing from the toolkit, so every layer may use it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -89,6 +90,7 @@ LEVEL_LABELS: dict[str, str] = {
     "male": "Male",
     "backward": "Backward",
     "unknown": "Unknown",
+    "all": "All",
 }
 
 #: Words written in capitals when a name is turned into words.
@@ -111,7 +113,7 @@ def format_p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def decimals_for(values: Iterable[Any], significant: int = 3, most: int = 3) -> int:
+def decimals_for(values: Iterable[Any], significant: int = 3, most: int = 4) -> int:
     """Decimals that give the column's typical (median non-zero absolute) value ``significant``
     digits, between 0 and ``most``; whole numbers get 0."""
     numbers = [abs(float(v)) for v in values if isinstance(v, int | float) and not _missing(v)]
@@ -190,3 +192,51 @@ def level_label(value: object) -> str:
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+#: The arms in the order every table, legend and figure shows them (others follow, sorted).
+ARM_ORDER = ("retro", "forward", "usual_care")
+#: Group names that hold everyone and come last.
+TOTAL_GROUPS = ("all", "overall", "total")
+
+_LEVEL_TOKEN = re.compile(
+    "|".join(sorted((re.escape(k) for k in LEVEL_LABELS), key=len, reverse=True))
+)
+
+
+def order_arms(values: Iterable[object]) -> list[str]:
+    """Distinct ``values`` in the arms' fixed order: retro, forward, usual care, then any other
+    level sorted, then a total (``all``) last."""
+    distinct = list(dict.fromkeys(str(v) for v in values if v is not None))
+    known = [a for a in ARM_ORDER if a in distinct]
+    totals = [t for t in TOTAL_GROUPS if t in distinct]
+    others = sorted(v for v in distinct if v not in known and v not in totals)
+    return known + others + totals
+
+
+def header_label(name: str) -> str:
+    """A table header: a column's label, or a level's where the column is a group (a pivoted
+    arm, ``usual_care (n=30)`` -> ``Usual care (n=30)``)."""
+    head, sep, tail = str(name).partition(" (")
+    if head in COLUMN_LABELS:
+        return COLUMN_LABELS[head] + (sep + tail if sep else "")
+    if head in LEVEL_LABELS or head in TOTAL_GROUPS:
+        return level_label(head) + (sep + tail if sep else "")
+    return words(name) if "_" in name or name.islower() else name
+
+
+def term_label(text: object) -> str:
+    """A result's ``term`` with every level in it as people read it
+    (``retro - usual_care`` -> ``Retro walking - Usual care``)."""
+    if _missing(text):
+        return ""
+    return _LEVEL_TOKEN.sub(lambda m: _whole(m, str(text)), str(text))
+
+
+def _whole(match: re.Match[str], text: str) -> str:
+    """The level's label where the match is a whole word, else the text unchanged."""
+    before = text[match.start() - 1] if match.start() > 0 else " "
+    after = text[match.end()] if match.end() < len(text) else " "
+    if before.isalnum() or before == "_" or after.isalnum() or after == "_":
+        return match.group(0)
+    return LEVEL_LABELS[match.group(0)]

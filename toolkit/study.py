@@ -41,10 +41,12 @@ class Study:
         paths: Sequence[Path | str],
         *,
         progress: bool | None = None,
+        salvage: bool = False,
         limits: ZipLimits | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
         ``limits`` bound what zip archives may unpack (default :class:`ZipLimits`); paths
         that do not exist are a usage error, raised before anything is ingested.
         """
@@ -54,7 +56,7 @@ class Study:
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress, limits=limits)
+        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage, limits=limits)
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame.

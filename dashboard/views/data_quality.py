@@ -10,6 +10,9 @@ import streamlit as st
 from dashboard import context, data, downloads
 from dashboard.text import plain
 from toolkit.figures import figure_ingest_status, figure_missingness
+from toolkit.figures.quality import applicable_totals
+from toolkit.format import level_label
+from toolkit.summaries import arms_without_prescription
 
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
@@ -46,6 +49,19 @@ else:
             "`retrowalk demo --with-bad-file`). Nothing from a rejected file is loaded."
         )
 
+st.subheader("Values kept out and files partly kept")
+kept_out = data.kept_out(ctx.source, ctx.version)
+for name, title, note in (
+    ("quarantined", "Quarantined values", "Sensor glitches and future-dated records, in no view."),
+    ("salvaged", "Salvaged files", "Damaged device files: records before the damage kept."),
+    ("unclassified", "Unclassified activities", "TCX 'Other' activities not known to be walks."),
+):
+    if kept_out[name].height:
+        st.caption(f"{title}: {kept_out[name].height}. {note}")
+        downloads.table(kept_out[name], name, key=f"quality_{name}")
+if not any(frame.height for frame in kept_out.values()):
+    st.success("No value was quarantined and no file was salvaged.")
+
 st.caption(f"Below, for the cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
@@ -68,7 +84,21 @@ else:
     st.success("Every segment in this cohort has a walking direction.")
 
 st.subheader("Missing values")
-missing = tables["missing"]
-downloads.figure(figure_missingness(missing), "missing_values", key="quality_missing")
+no_prescription = arms_without_prescription(
+    data.cohort_view(ctx.source, ctx.version, ctx.cohort_json, "participants")
+)
+not_applicable = {("adherence", arm) for arm in no_prescription}
+missing = applicable_totals(tables["missing"], not_applicable)
+downloads.figure(
+    figure_missingness(tables["missing"], not_applicable=not_applicable),
+    "missing_values",
+    key="quality_missing",
+)
+if no_prescription:
+    not_prescribed = ", ".join(plain(level_label(a)) for a in no_prescription)
+    st.caption(
+        f"Adherence is not applicable for {not_prescribed} (no "
+        'walking prescription): shown as such, and left out of the "all" column.'
+    )
 with st.expander("Missing values table"):
     downloads.table(missing, "missing_values", key="quality_missing_table")

@@ -7,6 +7,8 @@ import streamlit as st
 from dashboard import context, data, downloads
 from dashboard.text import plain
 from toolkit.figures import figure_completeness, figure_participant_flow
+from toolkit.format import level_label
+from toolkit.summaries import PRESCRIPTION_ITEMS, arms_without_prescription
 
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
@@ -48,9 +50,23 @@ with st.expander("Flow table"):
     downloads.table(flow, "participant_flow", key="overview_flow_table")
 
 st.subheader("Data completeness")
-downloads.figure(
-    figure_completeness(tables["completeness"]), "data_completeness", key="overview_completeness"
+no_prescription = arms_without_prescription(
+    data.cohort_view(ctx.source, ctx.version, ctx.cohort_json, "participants")
 )
+downloads.figure(
+    figure_completeness(
+        tables["completeness"],
+        not_applicable=[(i, a) for i in PRESCRIPTION_ITEMS for a in no_prescription],
+    ),
+    "data_completeness",
+    key="overview_completeness",
+)
+if no_prescription:
+    not_prescribed = ", ".join(plain(level_label(a)) for a in no_prescription)
+    st.caption(
+        f"Not applicable: treadmill data for {not_prescribed} "
+        "(no walking prescription in that arm)."
+    )
 with st.expander("Completeness table"):
     downloads.table(tables["completeness"], "data_completeness", key="overview_completeness_table")
 

@@ -13,6 +13,7 @@ from toolkit.figures import (
     figure_session_samples,
     figure_session_timeline,
 )
+from toolkit.format import level_label
 
 ctx = context.current()
 st.title("Participant")
@@ -21,11 +22,32 @@ if not ids:
     st.info("No participants in this cohort.")
     st.stop()
 with_samples = set(data.study_sample_participants(ctx.source, ctx.version)["participant_id"])
+
+
+def complete_participants() -> set[str]:
+    """Participants with a baseline and a follow-up for every instrument they answered (not a
+    dropout with three sessions), so the page opens on someone whose data tell the story."""
+    outcomes = data.study_view(ctx.source, ctx.version, "outcomes")
+    if outcomes.height == 0:
+        return set()
+    complete = outcomes.group_by("participant_id").agg(
+        (pl.col("baseline").is_not_null() & pl.col("follow_up").is_not_null()).all().alias("ok")
+    )
+    return set(complete.filter(pl.col("ok"))["participant_id"].to_list())
+
+
 if st.session_state.get("participant_id") not in ids:
     linked = st.query_params.get("participant")
-    st.session_state["participant_id"] = (
-        linked if linked in ids else next((i for i in ids if i in with_samples), ids[0])
-    )
+    if linked in ids:
+        st.session_state["participant_id"] = linked
+    else:
+        complete = complete_participants()
+        preference = (
+            [i for i in ids if i in complete and i in with_samples]
+            + [i for i in ids if i in complete]
+            + [i for i in ids if i in with_samples]
+        )
+        st.session_state["participant_id"] = preference[0] if preference else ids[0]
 participant_id = st.selectbox(
     f"Participant ({len(ids)} in the cohort)",
     ids,
@@ -45,11 +67,10 @@ if profile.height:
         else "no walking prescription"
     )
     st.markdown(
-        f"**{plain(participant_id)}**: {plain(str(person['arm']).replace('_', ' '))} arm, "
-        f"{plain(str(person['condition']).replace('_', ' '))}, "
-        f"{plain(person['sex'] or 'sex unknown')}, {plain(age)}, "
-        f"site {plain(person['site'] or 'unknown')}, enrolled {plain(person['enrolled_on'])}; "
-        f"{plain(prescription)}."
+        f"**{plain(participant_id)}**: {plain(level_label(person['arm']))} arm, "
+        f"{plain(level_label(person['condition']))}, {plain(person['sex'] or 'sex unknown')}, "
+        f"{plain(age)} years, site {plain(person['site'] or 'unknown')}, "
+        f"enrolled {plain(person['enrolled_on'])}; {plain(prescription)}."
     )
 
 st.subheader("Treadmill sessions")
@@ -90,8 +111,21 @@ downloads.figure(
 )
 
 st.subheader("Pain diary and questionnaires")
+answered = (
+    found["pain"].group_by("instrument").len().sort("len", "instrument", descending=[True, False])
+    if found["pain"].height
+    else pl.DataFrame({"instrument": []}, schema={"instrument": pl.String})
+)
+available = answered["instrument"].to_list()
+chosen = st.multiselect(
+    f"Questionnaires to show ({len(available)} answered)",
+    available,
+    default=available[:4],  # the most answered first; more panels make the figure taller
+    format_func=level_label,
+    key="participant_instruments",
+)
 downloads.figure(
-    figure_pain_diary(found["pain"], participant_id=participant_id),
+    figure_pain_diary(found["pain"], participant_id=participant_id, instruments=chosen),
     f"{participant_id}_pain",
     key="participant_pain",
 )

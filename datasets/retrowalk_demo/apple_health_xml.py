@@ -73,6 +73,7 @@ DTD = """<!DOCTYPE HealthData [
 ]>
 """
 
+
 @lru_cache(maxsize=1024)
 def quoteattr(text: str) -> str:
     """An XML attribute value in quotes, escaped (cached: exports repeat a few values)."""

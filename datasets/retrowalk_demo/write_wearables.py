@@ -49,6 +49,8 @@ def _daily_steps(person: Participant, rng: np.random.Generator) -> np.ndarray:
 
 
 _BLOCKS = tuple(range(8, 20, 2))  # two-hour blocks of the waking day
+#: steps per walking minute the Fitbit writer aims below (brisk walking: Tudor-Locke et al. 2018)
+WALKING_CADENCE = 110
 
 
 def _block_split(totals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -132,10 +134,10 @@ def _fitbit_time(moment: datetime) -> str:
 
 
 def write_fitbit(raw: Path, person: Participant, rng: np.random.Generator) -> list[Path]:
-    """Monthly Fitbit JSON files for one participant (steps on 6 walking minutes a block)."""
+    """Monthly Fitbit JSON files for one participant (a block's steps over at least 6 walking
+    minutes, each below ``WALKING_CADENCE``)."""
     zone = ZoneInfo(person.site.timezone)
     blocks = _block_split(_daily_steps(person, rng), rng)
-    minutes = rng.integers(0, 120, size=(*blocks.shape, 6))
     heart = rng.normal(80, 8, size=blocks.shape)
     daily = rng.normal(size=(DAYS, 2))
     months: dict[tuple[str, date], list[object]] = {}
@@ -145,8 +147,11 @@ def write_fitbit(raw: Path, person: Participant, rng: np.random.Generator) -> li
         steps = months.setdefault(("steps", first), [])
         for b, hour in enumerate(_BLOCKS):
             start = datetime.combine(day, time(hour), zone)
-            share = blocks[index, b] / 6
-            for minute in sorted(set(minutes[index, b].tolist())):
+            # a block's steps over enough walking minutes that none exceeds a brisk walk's
+            # cadence: the plausibility rules quarantine minutes above 250 steps
+            count = min(max(6, int(np.ceil(blocks[index, b] / WALKING_CADENCE))), 120)
+            share = blocks[index, b] / count
+            for minute in sorted(rng.choice(120, size=count, replace=False).tolist()):
                 at = start + timedelta(minutes=minute)
                 steps.append({"dateTime": _fitbit_time(at), "value": f"{share:.0f}"})
             months.setdefault(("heart_rate", first), []).append(

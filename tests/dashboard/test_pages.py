@@ -149,7 +149,7 @@ def test_outcomes_and_dose_response_choices(app: Callable[..., AppTest]) -> None
     no_exception(at)
     mmrm = at.dataframe[-1].value
     assert {"difference", "adjusted_mean"} <= set(mmrm["role"])
-    assert any("retro - usual_care" in term for term in mmrm["term"])
+    assert any("Retro walking - Usual care" in term for term in mmrm["term"])  # as words
     at.switch_page("views/dose_response.py").run()
     at.selectbox(key="dose_shape").set_value("spline, 3 df")
     at.radio(key="dose_colour").set_value("condition").run()
@@ -276,3 +276,22 @@ def test_static_report_is_prepared_on_request_for_the_cohort(
     no_exception(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download report (HTML)" in labels
+
+
+def test_data_quality_lists_quarantined_values_and_salvaged_files(
+    app: Callable[..., AppTest], study_copy: Path, tmp_path: Path
+) -> None:
+    from tests.ingest.helpers import write
+
+    write(
+        tmp_path / "glitch.csv",
+        "participant_id,session_id,timestamp,speed_mps\n"
+        "RW0001,GLITCH,2025-06-05T10:00:00Z,1.0\nRW0001,GLITCH,2025-06-05T10:00:01Z,40\n",
+    )
+    with open_study(study_copy) as opened:
+        assert opened.ingest([tmp_path / "glitch.csv"], progress=False).exit_code == 0
+    at = app(study_copy)
+    at.switch_page("views/data_quality.py").run()
+    no_exception(at)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Quarantined values: 1.") for c in captions), captions

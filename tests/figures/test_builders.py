@@ -69,7 +69,7 @@ def names(fig: go.Figure) -> list[str]:
 
 def test_overview_and_exposure_figures(frames: dict[str, Any]) -> None:
     flow = valid(figures.figure_participant_flow(frames["flow"]))
-    assert names(flow) == ["retro", "forward", "usual care"]
+    assert names(flow) == ["Retro walking", "Forward walking", "Usual care"]
     enrolled = frames["flow"].filter((pl.col("stage") == "enrolled") & (pl.col("arm") == "retro"))
     assert flow.data[0].y[0] == enrolled["participants"][0]
     completeness = valid(figures.figure_completeness(frames["completeness"]))
@@ -83,7 +83,7 @@ def test_overview_and_exposure_figures(frames: dict[str, Any]) -> None:
         assert a.name == b.name and a.y == pytest.approx(b.y)
     assert len(valid(figures.figure_adherence(frames["adherence"])).data) == 2
     progression = valid(figures.figure_progression(frames["progression"]))
-    assert "retro, backward" in names(progression)
+    assert "Retro walking, backward" in names(progression)
 
 
 def test_outcome_and_dose_response_figures(frames: dict[str, Any]) -> None:
@@ -123,7 +123,7 @@ def test_participant_and_quality_figures(frames: dict[str, Any]) -> None:
     rejected = next(t for t in status.data if t.name == "rejected")
     assert sum(rejected.x) == 1
     missing = stats.missing_summary(frames["outcome"], columns=["baseline", "follow_up"])
-    assert valid(figures.figure_missingness(missing)).data[0].y == ("baseline", "follow_up")
+    assert valid(figures.figure_missingness(missing)).data[0].y == ("Baseline", "Follow-up")
 
 
 def test_empty_inputs_say_why(frames: dict[str, Any]) -> None:
@@ -139,8 +139,13 @@ def test_empty_inputs_say_why(frames: dict[str, Any]) -> None:
 
 
 def test_colours_are_stable_per_arm() -> None:
-    assert colour_map(["usual_care", "retro"]) == {"retro": "#0072B2", "usual_care": "#E69F00"}
+    """Usual care is the same green whether a figure shows two arms or three (the report used
+    to colour it orange when the forward arm was filtered out)."""
+    three = colour_map(["usual_care", "forward", "retro"])
+    assert colour_map(["usual_care", "retro"]) == {"retro": "#0072B2", "usual_care": "#009E73"}
+    assert three == {"retro": "#0072B2", "forward": "#E69F00", "usual_care": "#009E73"}
     assert list(colour_map(["b", "forward", "a"])) == ["forward", "a", "b"]
+    assert set(colour_map(["a", "b"]).values()).isdisjoint(three.values())
 
 
 def test_exports(frames: dict[str, Any]) -> None:

@@ -439,3 +439,23 @@ def test_apple_times_match_the_general_parser_for_any_layout() -> None:
     general = texts.str.to_datetime(APPLE_TIME, time_zone="UTC", strict=False, time_unit="us")
     assert apple_times(texts).to_list() == general.to_list()
     assert apple_times(texts).null_count() == 3
+
+
+@pytest.mark.parametrize("block_bytes", [1 << 16, 1 << 22])
+def test_a_record_after_the_root_end_tag_is_not_well_formed(
+    tmp_path: Path, block_bytes: int
+) -> None:
+    """A Record after </HealthData> (then a second end tag) must not load (issue 11, 16)."""
+    records = [steps(at(1, 0) + timedelta(minutes=5 * i), 5, 10) for i in range(3000)]
+    path = write_export_file(tmp_path / "x" / "export.xml", records)
+    text = path.read_bytes().rstrip()
+    assert text.endswith(b"</HealthData>")
+    extra = (
+        b'\n<Record type="HKQuantityTypeIdentifierStepCount" sourceName="x" unit="count" '
+        b'startDate="2025-03-01 08:00:00 +0000" endDate="2025-03-01 08:05:00 +0000" '
+        b'value="99"/>\n</HealthData>\n'
+    )
+    path.write_bytes(text + extra)
+    with pytest.raises(IngestError, match="markup follows the root element's end tag") as info:
+        scan_export(path, METRICS, block_bytes=block_bytes)
+    assert info.value.position == f"byte {len(text)}"

@@ -378,17 +378,23 @@ def test_non_walking_activities_are_rejected(tmp_path: Path) -> None:
     assert "cycling" in (files["ride.fit"].error or "")
 
 
-def test_an_implausible_record_is_rejected_with_its_byte(tmp_path: Path) -> None:
+def test_an_implausible_record_is_quarantined(tmp_path: Path) -> None:
     w = FitWriter()
     w.define(0, 20, RECORD_FIELDS)
     w.data(0, [1_000_000_000, 60_000, 0, 100, 50], RECORD_FIELDS)  # 60 m/s: implausible
     (tmp_path / "raw" / "P1").mkdir(parents=True)
     roster(tmp_path / "raw" / "roster.csv", *DEFAULT_ROSTER_ROWS)
     (tmp_path / "raw" / "P1" / "fast.fit").write_bytes(w.bytes())
-    files, _ = _ingest(tmp_path, tmp_path / "raw")
-    assert files["fast.fit"].status == "rejected"
-    assert "outside the plausible range" in (files["fast.fit"].error or "")
-    assert files["fast.fit"].position == "record 1 (byte 35)"
+    files, path = _ingest(tmp_path, tmp_path / "raw")
+    # a sensor glitch: quarantined with its reason, the file loads (issue 11, defect 12)
+    assert files["fast.fit"].status == "loaded"
+    assert files["fast.fit"].notes["quarantined_treadmill_speed"] == 1
+    with open_study(path, read_only=True) as study:
+        speeds = study.sql(
+            "select measure, value from quarantine where measure = 'treadmill_speed'"
+        )
+        assert speeds.rows() == [("treadmill_speed", 60.0)]
+        assert study.sql("select speed_mps from treadmill_samples").rows() == [(None,)]
 
 
 @pytest.mark.parametrize(

@@ -125,10 +125,8 @@ def test_bad_fitbit_files_are_rejected_with_the_record(study: Path, tmp_path: Pa
         name: (status, error)
         for name, status, error, _ in ingest(study, tmp_path / "in", tmp_path / "in2")
     }
-    assert results["heart_rate-2025-03-01.json"] == (
-        "rejected",
-        "400.0 is outside the plausible range 20 to 250 for heart_rate",
-    )
+    # a sensor glitch is quarantined, not a reason to lose the file (see the quarantine test)
+    assert results["heart_rate-2025-03-01.json"] == ("loaded", None)
     assert "is not like '03/01/24 08:15:00'" in str(results["steps-2025-03-01.json"][1])
     assert "not a Fitbit very_active_minutes entry" in str(
         results["very_active_minutes-2025-03-01.json"][1]
@@ -136,8 +134,9 @@ def test_bad_fitbit_files_are_rejected_with_the_record(study: Path, tmp_path: Pa
     assert "not a readable JSON file" in str(results["steps-2025-04-01.json"][1])
     assert "cannot be linked to a participant" in str(results["steps-2025-05-01.json"][1])
     statuses = [status for status, _ in results.values()]
-    assert statuses.count("rejected") == 5
+    assert statuses.count("rejected") == 4
     assert rows(study, "select count(*) from raw_wearable_samples") == [(0,)]
+    assert rows(study, "select measure, value from quarantine") == [("heart_rate", 400.0)]
 
 
 def test_watch_and_fitbit_in_the_same_hour_count_once(study: Path, tmp_path: Path) -> None:
@@ -171,4 +170,76 @@ def test_watch_and_fitbit_in_the_same_hour_count_once(study: Path, tmp_path: Pat
     # 10:00 hour: both wrist devices; "Alice’s Apple Watch" sorts before "Fitbit". 11:00: Fitbit.
     assert rows(study, "select steps, source from wearable_daily") == [
         (570, "Alice’s Apple Watch, Fitbit")
+    ]
+
+
+def test_null_resting_days_a_bom_and_a_glitching_minute_keep_the_rest(
+    study: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "in" / "P1" / "Fitbit"
+    fitbit_file(
+        root,
+        "resting_heart_rate-2015-05-01.json",
+        [
+            # Fitbit's own "could not compute" day (issue 11, defect 1)
+            {"dateTime": "05/17/15 00:00:00", "value": {"date": None, "value": 0.0, "error": 0.0}},
+            {"dateTime": "05/18/15 00:00:00", "value": {"date": "05/18/15", "value": 58.2}},
+        ],
+    )
+    steps = [
+        {"dateTime": "05/18/15 10:00:00", "value": "96"},
+        {"dateTime": "05/18/15 10:01:00", "value": "1021"},  # one implausible minute
+        {"dateTime": "05/18/15 10:02:00", "value": "101"},
+    ]
+    path = root / "Physical Activity" / "steps-2015-05-01.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(steps).encode())  # byte-order mark
+    results = {
+        name: (status, error, notes)
+        for name, status, error, notes in ingest(study, tmp_path / "in")
+    }
+    assert results["resting_heart_rate-2015-05-01.json"] == (
+        "loaded",
+        None,
+        {"fitbit_resting_hr_not_computed": 1},
+    )
+    status, error, notes = results["steps-2015-05-01.json"]
+    assert (status, error) == ("loaded", None)
+    assert notes == {"quarantined_steps_per_minute": 1}
+    assert rows(study, "select sum(value) from raw_wearable_samples where metric = 'steps'") == [
+        (197.0,)
+    ]
+    [(measure, value, reason)] = rows(study, "select measure, value, reason from quarantine")
+    assert (measure, value) == ("steps", 1021.0)
+    assert "1021 steps/min is outside the plausible steps per minute (0 to 250" in reason
+
+
+def test_google_takeout_fitbit_csvs_load_as_samples(study: Path, tmp_path: Path) -> None:
+    root = tmp_path / "Takeout" / "P1" / "Fitbit" / "Global Export Data"
+    write(
+        root / "steps_2024-09-01.csv",
+        "timestamp,steps\n2024-09-01T00:47:00Z,41\n2024-09-01T00:48:00Z,0\n"
+        "2024-09-01T00:49:00Z,77\n",
+    )
+    write(
+        root / "heart_rate_2024-09-27.csv",
+        "timestamp,beats per minute\n2024-09-27T10:00:05Z,71\n2024-09-27T10:00:10Z,73\n",
+    )
+    write(
+        root / "active_minutes_2023-07-01.csv",
+        "timestamp,light,moderate,very\n2023-07-01T00:00:00Z,120,15,9\n",
+    )
+    results = {n: (s, e, notes) for n, s, e, notes in ingest(study, tmp_path / "Takeout")}
+    assert {n: r[0] for n, r in results.items()} == dict.fromkeys(results, "loaded")
+    assert results["steps_2024-09-01.csv"][2] == {"fitbit_zero_step_minutes": 1}
+    assert results["active_minutes_2023-07-01.csv"][2] == {"fitbit_light_minutes_not_stored": 120}
+    assert rows(
+        study,
+        "select metric, cast(start_at as varchar), value from raw_wearable_samples order by all",
+    ) == [
+        ("heart_rate", "2024-09-27 10:00:05+00", 71.0),
+        ("heart_rate", "2024-09-27 10:00:10+00", 73.0),
+        ("moderately_active_time", "2023-07-01 00:00:00+00", 900.0),
+        ("steps", "2024-09-01 00:47:00+00", 41.0),
+        ("steps", "2024-09-01 00:49:00+00", 77.0),
+        ("very_active_time", "2023-07-01 00:00:00+00", 540.0),
     ]

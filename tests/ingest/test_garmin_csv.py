@@ -48,3 +48,34 @@ def test_a_local_time_in_the_dst_gap_is_rejected(study: Path, tmp_path: Path) ->
     assert report.files[0].status == "rejected"
     assert "does not exist or is ambiguous in Europe/London" in str(report.files[0].error)
     assert report.files[0].position == "line 2, column 'date'"
+
+
+DANISH = "Aktivitetstype,Dato,Favorit,Titel,Distance,Kalorier,Tid,Gennemsnitlig puls,Maks. puls\n"
+
+
+def test_a_danish_export_reads_through_its_vocabulary(study: Path, tmp_path: Path) -> None:
+    """Garmin translates the header (issue 11, defect 8): the Danish vocabulary file reads it."""
+    write(
+        tmp_path / "garmin" / "P1" / "Activities.csv",
+        DANISH + "Gang,2025-03-05 09:00:00,false,Morgen,2.10,150,00:20:30,110,131\n",
+    )
+    with open_study(study) as opened:
+        [result] = opened.ingest([tmp_path / "garmin"]).files
+        assert (result.status, result.format) == ("loaded", "garmin_csv"), result.error
+        got = opened.sql("select activity, duration_s from wearable_workouts").rows()
+    # the activity type stays as Garmin wrote it in Danish: never a guessed translation
+    assert got == [("gang", 1230.0)]
+
+
+def test_an_unknown_language_names_the_closest_vocabulary(study: Path, tmp_path: Path) -> None:
+    # the Danish header with two columns in another language
+    header = DANISH.replace("Aktivitetstype", "Aktivitetstyp").replace("Tid", "Tiden")
+    write(
+        tmp_path / "g" / "P1" / "Activities.csv", header + "Gang,2025-03-05 09:00:00,,,,,1:00,,\n"
+    )
+    with open_study(study) as opened:
+        [result] = opened.ingest([tmp_path / "g"]).files
+    assert result.status == "rejected"
+    assert result.position == "line 1"
+    assert "the closest is Danish, which lacks aktivitetstype, tid" in (result.error or "")
+    assert "unmatched columns: aktivitetstyp, tiden" in (result.error or "")

@@ -185,8 +185,8 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "position", "message"),
     [
-        (b"\x00\x01\x02garbage", None, "format is not recognised"),
-        (b"", None, "format is not recognised"),
+        (b"\x00\x01\x02garbage", "the whole file", "format is not recognised"),
+        (b"", "the whole file", "format is not recognised"),
         (
             b"participant_id,session_id,started_at,duration_s\nP9,S1,2025-03-05T10:00:00Z,60\n",
             "line 2, column 'participant_id'",
@@ -202,12 +202,6 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
             b"P1,S1,2025-03-05T10:00:00Z,60,sideways\n",
             "line 2, column 'direction'",
             "'sideways' is not one of backward, forward, unknown",
-        ),
-        (
-            b"participant_id,session_id,timestamp,speed_mps\n"
-            b"P1,S1,2025-03-05T10:00:00Z,1.0\nP1,S1,2025-03-05T10:00:01Z,40\n",
-            "line 3, column 'speed_mps'",
-            "outside the plausible range 0 to 12 m/s",
         ),
         (
             b"participant_id,measured_at,instrument,score\nP1,2025-03-05T09:00:00Z,pain9,3\n",

@@ -161,3 +161,33 @@ def test_bad_values_are_rejected_with_their_position(
     bad = next(f for f in json.loads(result.stdout) if f["path"].endswith("items.csv"))
     assert bad["position"] == position
     assert message in bad["error"]
+
+
+def test_an_xlsx_formula_without_a_cached_value_is_rejected_with_its_cell(
+    tmp_path: Path,
+) -> None:
+    """openpyxl writes formulas without computing them: read as blank, it would change a
+    score; rejected with the cell instead (issue 11, item 17)."""
+    rows = long_rows()
+    rows[1][3] = "=1+1"  # a formula in the value column, row 2, column D
+    folder = tmp_path / "data"
+    roster(folder / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    write_xlsx(folder / "items.xlsx", rows)
+    with open_study(tmp_path / "study.duckdb") as s:
+        report = s.ingest([folder])
+    [items] = [f for f in report.files if f.path.endswith("items.xlsx")]
+    assert items.status == "rejected"
+    assert items.position == "row 2, cell D2"
+    assert "formula =1+1 with no cached value" in (items.error or "")
+
+
+def test_an_xlsx_header_naming_a_column_twice_is_rejected(tmp_path: Path) -> None:
+    rows = long_rows()
+    rows[0] = ["participant_id", "measured_at", "item", "value", "value"]
+    folder = tmp_path / "data"
+    roster(folder / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    write_xlsx(folder / "items.xlsx", rows)
+    with open_study(tmp_path / "study.duckdb") as s:
+        report = s.ingest([folder])
+    [items] = [f for f in report.files if f.path.endswith("items.xlsx")]
+    assert (items.status, items.position) == ("rejected", "row 1")

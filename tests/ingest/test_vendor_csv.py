@@ -205,3 +205,44 @@ def test_the_generic_sample_template_reads_like_treadmill_csv(tmp_path: Path) ->
         .select(sample_columns)
         .equals(theirs["raw_treadmill_samples"].select(sample_columns))
     )
+
+
+def test_peloton_none_length_is_an_unknown_duration_for_that_row(tmp_path: Path) -> None:
+    """Peloton writes ``Length (minutes)`` = None for distance-based classes (issue 11, 9)."""
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    rows = (
+        PELOTON_ROWS
+        # a distance-based walk: no length, but distance and speed (1 mi at 3 mph = 20 min)
+        + "2025-03-07 07:30 (PST),On Demand,Jess King,None,Walking,Walking,1 mi Walk,"
+        "2025-01-02 10:00 (PST),,,,,3.0,1.00,90,98.5,1.0,20.0\n"
+        # no length and no speed: the duration cannot be known
+         + "2025-03-08 07:30 (PST),On Demand,Jess King,None,Walking,Walking,Walk,"
+        "2025-01-02 10:00 (PST),,,,,,,90,98.5,1.0,\n"
+    )
+    write(raw / "P1" / "peloton_workouts.csv", PELOTON_HEADER + rows)
+    files, path = _ingest(tmp_path, raw)
+    peloton = files["peloton_workouts.csv"]
+    assert peloton.status == "loaded", peloton.error
+    assert peloton.notes["duration_from_distance_and_speed"] == 1
+    assert peloton.notes["rows_unknown_duration"] == 1
+    with open_study(path, read_only=True) as study:
+        durations = study.sql("select duration_s from sessions order by started_at")
+    assert durations["duration_s"].to_list() == pytest.approx([1200.0, 1200.0])
+
+
+def test_a_strava_activity_exported_twice_counts_once(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    walk = STRAVA.splitlines(keepends=True)[1]
+    write(raw / "P2" / "activities.csv", STRAVA + walk)
+    files, path = _ingest(tmp_path, raw)
+    assert files["activities.csv"].status == "loaded", files["activities.csv"].error
+    assert files["activities.csv"].notes["duplicate_rows_dropped"] == 1
+    with open_study(path, read_only=True) as study:
+        assert study.sql("select sum(duration_s) from sessions").item() == 900.0
+    conflicting = walk.replace("Walk,,900,", "Walk,,600,")  # its elapsed time differs
+    write(raw / "P2" / "activities.csv", STRAVA + conflicting)
+    files, _ = _ingest(tmp_path / "again", raw)
+    assert files["activities.csv"].status == "rejected"
+    assert files["activities.csv"].position == "lines 2 and 4"

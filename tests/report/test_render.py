@@ -20,7 +20,7 @@ def test_format_value_for_tables() -> None:
     assert format_value(0.0004, "p_value") == "<0.001"
     assert format_value(0.0123, "p_value") == "0.012"
     assert format_value(-0.0042, "estimate") == "-0.0042"
-    assert format_value(1234.567, "estimate") == "1,234.57"
+    assert format_value(1234.567, "estimate") == "1,235"  # three significant digits
     assert format_value(None) == ""
     assert format_value(float("nan")) == ""
     assert format_value(True) == "yes"

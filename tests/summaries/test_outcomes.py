@@ -18,16 +18,17 @@ def test_table1_wide_has_one_column_per_arm_then_all(demo_study: Path) -> None:
         people = members(study, Cohort())
     long = stats.table1(people)
     wide = table1_wide(long)
-    arms = sorted(set(people["arm"]))
+    arms = ["retro", "forward", "usual_care"]  # the arms' fixed order, not alphabetical
     counts = people.group_by("arm").len()
     n = dict(counts.iter_rows())
     assert wide.columns == ["characteristic", *[f"{a} (n={n[a]})" for a in arms],
                             f"all (n={people.height})"]  # fmt: skip
-    assert wide["characteristic"][0] == "age, mean (SD)"
+    assert wide["characteristic"][0] == "Age (years), mean (SD)"
     age_all = long.filter((pl.col("variable") == "age") & (pl.col("group") == "all"))
     assert wide[0, f"all (n={people.height})"] == age_all["summary"][0]
-    female = wide.filter(pl.col("characteristic") == "sex: female, n (%)")
+    female = wide.filter(pl.col("characteristic") == "Sex: Female, n (%)")
     assert female.height == 1
+    assert "Condition: Post-ACL reconstruction, n (%)" in wide["characteristic"].to_list()
 
 
 def test_trajectory_means_put_baseline_in_week_zero(demo_study: Path) -> None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.analyse_command import analyse
 from toolkit.cli.ingest_limits import limits_from, zip_limit_options
+from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
@@ -150,13 +152,58 @@ def demo(
 @click.argument("study", type=click.Path(path_type=Path))
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the per-file report as JSON")
+@click.option(
+    "--salvage",
+    is_flag=True,
+    help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
+)
+@click.option(
+    "--lake",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="write a shard of this Parquet lake instead of a study file (STUDY is then a PATH)",
+)
+@click.option("--shard", default=None, help="--lake: shard name (default: from the paths)")
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="--lake: a file loaded only to link others (e.g. the roster), not written (repeat)",
+)
+@BUCKETS_OPTION
 @zip_limit_options
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, **limits: int) -> None:
+def ingest(
+    study: Path,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    salvage: bool,
+    lake: Path | None,
+    shard: str | None,
+    context: tuple[Path, ...],
+    buckets: int,
+    **limits: int,
+) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
-    With no PATH, only creates or upgrades the study file. STUDY is an existing study file, or
-    a new path in an existing folder (then created, and said so on stderr).
+    With no PATH, only creates or upgrades the study file. With --lake DIR, every argument is
+    a PATH and the files are written as one shard of the lake (see README, Large cohorts).
+    Otherwise STUDY is an existing study file, or a new path in an existing folder (then
+    created, and said so on stderr).
     """
+    if lake is not None:
+        from toolkit.lake.shard import ingest_shard
+
+        sharded, _ = ingest_shard(
+            lake,
+            [study, *paths],
+            shard=shard,
+            context=list(context),
+            buckets=buckets,
+            salvage=salvage,
+        )
+        print_report(sharded, as_json)
+        sys.exit(sharded.exit_code)
     from toolkit.db.study_file import check_input_paths, check_study_path
 
     check_input_paths(paths)
@@ -164,7 +211,7 @@ def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, **limits: int) -
     with open_study(study) as opened:
         if created:
             click.echo(f"created a new study at {study}", err=True)
-        report = opened.ingest(list(paths), limits=limits_from(limits))
+        report = opened.ingest(list(paths), salvage=salvage, limits=limits_from(limits))
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -214,12 +261,25 @@ def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt
     help="network address to listen on (default 127.0.0.1: this computer only; the dashboard "
     "has no login, so another address prints a warning)",
 )
-def dashboard(study: Path | None, address: str | None) -> None:
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="statistical analysis plan (TOML) whose analyses the pages show; default: built-in",
+)
+def dashboard(study: Path | None, address: str | None, plan: Path | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
     Listens on 127.0.0.1 unless --address (or STREAMLIT_SERVER_ADDRESS) says otherwise.
     Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT.
     """
+    if plan is not None:
+        import os
+
+        from toolkit.analyses import load_plan
+
+        load_plan(plan)  # a bad plan fails here, with its line, not in the browser
+        os.environ["RETROWALK_PLAN"] = str(plan.resolve())
     if study is None:
         study = _demo_default()
         if not study.exists():
@@ -246,7 +306,9 @@ def dashboard(study: Path | None, address: str | None) -> None:
     serve(app, study, address=bind)
 
 
+cli.add_command(analyse)
 cli.add_command(report)
+cli.add_command(export_lake)
 cli.add_command(stats)
 cli.add_command(settings)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
@@ -13,6 +14,7 @@ from toolkit.figures.style import (
     make_figure,
     reference_line,
 )
+from toolkit.format import level_label
 
 
 def figure_dose_response(
@@ -35,22 +37,36 @@ def figure_dose_response(
     shown = points.filter(pl.col(outcome).is_not_null() & pl.col(exposure).is_not_null())
     if shown.height == 0:
         return empty_figure(f"No participants with both {label(exposure)} and {outcome}")
+    x_shown, y_shown, strip = jittered(shown[exposure], shown[outcome])
+    shown = shown.with_columns(
+        pl.Series("__x", x_shown), pl.Series("__y", y_shown), pl.Series("__at_zero", strip)
+    )
     traces: list[Trace] = []
     colours = colour_map(shown[colour_by].cast(pl.String))
     for value, colour in colours.items():
         rows = shown.filter(pl.col(colour_by).cast(pl.String) == value)
+        at_zero = int(rows["__at_zero"].sum())
+        count = f"n={rows.height}" + (f", {at_zero} at 0 min" if at_zero else "")
         traces.append(
             {
                 "type": "scattergl",
-                "x": rows[exposure].to_list(),
-                "y": rows[outcome].to_list(),
+                "x": rows["__x"].to_list(),
+                "y": rows["__y"].to_list(),
                 "mode": "markers",
-                "marker": {"color": colour, "size": 7, "opacity": 0.75},
-                "name": label(value),
-                "customdata": rows.select("participant_id", "arm", "condition", "baseline").rows(),
+                "marker": {
+                    "color": colour,
+                    "size": 7,
+                    "opacity": 0.55,
+                    "line": {"color": "white", "width": 0.5},
+                },
+                "name": f"{label(value)} ({count})",
+                "customdata": rows.select(
+                    "participant_id", "arm", "condition", "baseline", exposure, outcome
+                ).rows(),
                 "hovertemplate": (
                     "<b>%{customdata[0]}</b> (%{customdata[1]}, %{customdata[2]})<br>"
-                    f"{label(exposure)}: %{{x:.1f}}<br>{outcome}: %{{y:.1f}}"
+                    f"{label(exposure)}: %{{customdata[4]:.1f}}<br>"
+                    f"{outcome}: %{{customdata[5]:.1f}}"
                     "<br>baseline: %{customdata[3]}<extra></extra>"
                 ),
             }
@@ -84,11 +100,47 @@ def figure_dose_response(
                 ),
             }
         )
+    strip_note = (
+        " Participants with no exposure sit in the strip left of 0 and all points are "
+        "jittered a little so ties show (hover gives the exact values)."
+        if bool(shown["__at_zero"].any())
+        else " Points are jittered a little so ties show (hover gives the exact values)."
+    )
     layout = {
-        "xaxis": {"title": {"text": f"{label(exposure)} (mean per week over the intervention)"}},
-        "yaxis": {"title": {"text": f"{instrument} {outcome} (follow-up - baseline)"}},
+        "xaxis": {
+            "title": {"text": f"{label(exposure)} (mean over the intervention)"},
+            "zeroline": True,
+        },
+        "yaxis": {"title": {"text": f"{level_label(instrument)} {outcome} (follow-up - baseline)"}},
         "shapes": [reference_line(y=0)],
+        "meta": {"jitter_note": strip_note.strip()},
     }
     return make_figure(
-        traces, layout, title=f"{instrument} {outcome} versus {label(exposure)}", height=520
+        traces,
+        layout,
+        title=f"{level_label(instrument)} {outcome} versus {label(exposure)}",
+        height=520,
     )
+
+
+def jittered(
+    exposure: pl.Series, outcome: pl.Series, *, seed: int = 20261125
+) -> tuple[list[float], list[float], list[bool]]:
+    """Display positions that keep ties apart: participants with zero exposure (usual care,
+    dropouts) spread over a strip just left of 0 instead of one stacked point; every point
+    jittered by at most a fifth of the outcome's smallest step when its values are whole
+    numbers (NRS changes), by nothing otherwise. Seeded, so a figure is the same every time.
+
+    Returns the x and y to draw and whether each point is in the zero strip.
+    """
+    rng = np.random.default_rng(seed)
+    x = exposure.cast(pl.Float64).to_numpy()
+    y = outcome.cast(pl.Float64).to_numpy()
+    span = float(np.nanmax(x)) if x.size and np.nanmax(x) > 0 else 1.0
+    zero = x == 0
+    x_shown = x.copy()
+    x_shown[zero] = -span * rng.uniform(0.01, 0.08, int(zero.sum()))
+    x_shown[~zero] += span * rng.uniform(-0.004, 0.004, int((~zero).sum()))
+    whole = bool(np.all(np.isclose(y, np.round(y))))
+    y_shown = y + (rng.uniform(-0.2, 0.2, y.size) if whole else 0.0)
+    return x_shown.tolist(), y_shown.tolist(), zero.tolist()

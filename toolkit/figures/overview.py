@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -39,18 +41,31 @@ def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> g
     )
 
 
-def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
+def figure_completeness(
+    completeness: pl.DataFrame, *, not_applicable: Iterable[tuple[str, str]] = ()
+) -> go.Figure:
     """Heatmap of the percentage of each arm's participants having each kind of data (from
-    ``summaries.data_completeness``)."""
+    ``summaries.data_completeness``); ``not_applicable`` (item, arm) cells, such as treadmill
+    sessions in an arm without a walking prescription, show "not applicable" in grey."""
     if completeness.height == 0:
         return empty_figure("No participants in this cohort")
+    skip = {(str(i), str(a)) for i, a in not_applicable}
     items = list(dict.fromkeys(completeness["item"].to_list()))
     arms = list(colour_map(completeness["arm"]))
     lookup = {(row["item"], row["arm"]): row for row in completeness.iter_rows(named=True)}
-    z = [[lookup[(i, a)]["percent"] if (i, a) in lookup else None for a in arms] for i in items]
+    z = [
+        [
+            lookup[(i, a)]["percent"] if (i, a) in lookup and (i, a) not in skip else None
+            for a in arms
+        ]
+        for i in items
+    ]
     text = [
         [
-            f"{lookup[(i, a)]['participants_with_data']}/{lookup[(i, a)]['participants']}"
+            "not applicable"
+            if (i, a) in skip
+            else f"{lookup[(i, a)]['percent']:.0f}% ({lookup[(i, a)]['participants_with_data']}"
+            f"/{lookup[(i, a)]['participants']})"
             if (i, a) in lookup
             else ""
             for a in arms
@@ -63,16 +78,17 @@ def figure_completeness(completeness: pl.DataFrame) -> go.Figure:
         "x": [label(a) for a in arms],
         "y": items,
         "text": text,
-        "texttemplate": "%{z:.0f}% (%{text})",
+        "texttemplate": "%{text}",
         "colorscale": [[0.0, "#f7fbff"], [1.0, "#08519c"]],
         "zmin": 0,
         "zmax": 100,
         "colorbar": {"title": {"text": "%"}},
-        "hovertemplate": "%{y}, %{x}: %{z:.1f}% (%{text})<extra></extra>",
+        "hovertemplate": "%{y}, %{x}: %{text}<extra></extra>",
+        "hoverongaps": False,
     }
     return make_figure(
         [trace],
-        {"yaxis": {"autorange": "reversed"}},
+        {"yaxis": {"autorange": "reversed"}, "plot_bgcolor": "#eeeeee"},
         title="Data completeness (% of participants)",
         height=160 + 32 * len(items),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -9,11 +11,12 @@ from toolkit.figures.style import (
     DIRECTION_COLOURS,
     Trace,
     empty_figure,
-    grid,
     label,
     make_figure,
     on_axes,
+    stacked_panels,
 )
+from toolkit.format import level_label
 
 
 def _y_titles(layout: dict[str, object], titles: list[str]) -> None:
@@ -30,10 +33,12 @@ def figure_session_timeline(sessions: pl.DataFrame, *, participant_id: str) -> g
     if sessions.height == 0:
         return empty_figure(f"{participant_id} has no treadmill sessions")
     has_hr = sessions["mean_heart_rate_bpm"].is_not_null().any()
-    panels = [("mean_speed_mps", "speed (m/s)"), ("incline_pct", "incline (%)")]
+    panels = [("mean_speed_mps", "Speed (m/s)"), ("incline_pct", "Incline (%)")]
     if has_hr:
-        panels.append(("mean_heart_rate_bpm", "heart rate (bpm)"))
-    layout = grid(len(panels), 1, shared_x=True, spacing=0.06)
+        panels.append(("mean_heart_rate_bpm", "Heart rate (bpm)"))
+    layout, height = stacked_panels(
+        len(panels), panel_px=190, gap_px=48, titles=[title for _, title in panels]
+    )
     traces: list[Trace] = []
     for direction, colour in DIRECTION_COLOURS.items():
         rows = sessions.filter(pl.col("direction") == direction)
@@ -67,7 +72,7 @@ def figure_session_timeline(sessions: pl.DataFrame, *, participant_id: str) -> g
         traces,
         layout,
         title=f"{participant_id}: treadmill sessions by segment",
-        height=180 + 170 * len(panels),
+        height=height,
     )
 
 
@@ -76,7 +81,8 @@ def figure_session_samples(samples: pl.DataFrame, *, session_id: str) -> go.Figu
     speed coloured by walking direction (from ``summaries.participant_samples``)."""
     if samples.height == 0:
         return empty_figure(f"{session_id} has no per-second samples")
-    layout = grid(3, 1, shared_x=True, spacing=0.06)
+    titles = ["Speed (m/s), by walking direction", "Incline (%)", "Heart rate (bpm)"]
+    layout, height = stacked_panels(3, panel_px=200, gap_px=56, titles=titles)
     minutes = samples.with_columns((pl.col("elapsed_s") / 60).alias("minute"))
     traces: list[Trace] = []
     for direction, colour in DIRECTION_COLOURS.items():
@@ -109,10 +115,10 @@ def figure_session_samples(samples: pl.DataFrame, *, session_id: str) -> go.Figu
                 **on_axes(axis),
             }
         )
-    _y_titles(layout, ["speed (m/s)", "incline (%)", "heart rate (bpm)"])
+    _y_titles(layout, ["m/s", "%", "bpm"])
     layout["xaxis3"]["title"] = {"text": "minutes from start"}
     return make_figure(
-        traces, layout, title=f"Session {session_id}, per-second samples", height=640
+        traces, layout, title=f"Session {session_id}, per-second samples", height=height
     )
 
 
@@ -134,17 +140,29 @@ def figure_daily_steps(wearable: pl.DataFrame, *, participant_id: str) -> go.Fig
     return make_figure([trace], layout, title=f"{participant_id}: wearable daily steps", height=340)
 
 
-def figure_pain_diary(pain: pl.DataFrame, *, participant_id: str) -> go.Figure:
-    """Every score of one participant by study day, one panel per instrument (from
-    ``pain_scores`` rows); hover names the visit (baseline, diary, follow-up...)."""
+def figure_pain_diary(
+    pain: pl.DataFrame, *, participant_id: str, instruments: Sequence[str] | None = None
+) -> go.Figure:
+    """Every score of one participant by study day, one small panel per instrument (from
+    ``pain_scores`` rows); hover names the visit (baseline, diary, follow-up...).
+
+    ``instruments`` chooses and orders the panels (default: all the participant has). Panels
+    keep a readable height (two columns from four instruments on); the figure grows instead."""
     if pain.height == 0:
         return empty_figure(f"{participant_id} has no pain or questionnaire scores")
-    instruments = sorted(set(pain["instrument"]))
-    layout = grid(len(instruments), 1, titles=instruments, shared_x=True, spacing=0.1)
+    present = set(pain["instrument"])
+    chosen = [i for i in (instruments or sorted(present)) if i in present]
+    if not chosen:
+        return empty_figure(f"{participant_id} has no scores for the chosen questionnaires")
+    cols = 1 if len(chosen) <= 3 else 2
+    layout, height = stacked_panels(
+        len(chosen), cols=cols, panel_px=170, gap_px=70, titles=[level_label(i) for i in chosen]
+    )
     traces: list[Trace] = []
-    for axis, instrument in enumerate(instruments, start=1):
+    for axis, instrument in enumerate(chosen, start=1):
         rows = pain.filter(pl.col("instrument") == instrument).sort("measured_at")
         visits = rows["visit"].fill_null("").to_list() if "visit" in rows.columns else None
+        name = level_label(instrument)
         traces.append(
             {
                 "type": "scatter",
@@ -152,21 +170,17 @@ def figure_pain_diary(pain: pl.DataFrame, *, participant_id: str) -> go.Figure:
                 "y": rows["score"].to_list(),
                 "mode": "lines+markers",
                 "line": {"color": "#0072B2"},
-                "name": instrument,
+                "name": name,
                 "showlegend": False,
                 "customdata": visits,
-                "hovertemplate": "day %{x}: %{y} (%{customdata})<extra>" + instrument + "</extra>",
+                "hovertemplate": "day %{x}: %{y} (%{customdata})<extra>" + name + "</extra>",
                 **on_axes(axis),
             }
         )
         suffix = "" if axis == 1 else str(axis)
         layout[f"yaxis{suffix}"]["range"] = [rows["scale_min"][0], rows["scale_max"][0]]
-    layout[f"xaxis{'' if len(instruments) == 1 else len(instruments)}"]["title"] = {
-        "text": "study day"
-    }
+    for axis in range(max(1, len(chosen) - cols + 1), len(chosen) + 1):
+        layout[f"xaxis{'' if axis == 1 else axis}"]["title"] = {"text": "study day"}
     return make_figure(
-        traces,
-        layout,
-        title=f"{participant_id}: pain and questionnaire scores",
-        height=160 + 200 * len(instruments),
+        traces, layout, title=f"{participant_id}: pain and questionnaire scores", height=height
     )

@@ -18,9 +18,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from toolkit.format import ARM_ORDER, LEVEL_LABELS, column_label, level_label, order_arms
+
 #: Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-KNOWN_ARMS = ("retro", "forward", "usual_care")
+KNOWN_ARMS = ARM_ORDER
+#: One colour per arm everywhere (dashboard, report, exports), whichever arms a figure shows.
+ARM_COLOURS = {"retro": PALETTE[0], "forward": PALETTE[1], "usual_care": PALETTE[2]}
 DIRECTION_COLOURS = {"backward": "#0072B2", "forward": "#E69F00", "unknown": "#999999"}
 TEMPLATE = "plotly_white"
 
@@ -28,17 +32,29 @@ Trace = dict[str, Any]
 
 
 def colour_map(values: Iterable[str | None] | pl.Series) -> dict[str, str]:
-    """A stable colour per value: the known arms first in their fixed order, others sorted."""
+    """A stable colour per value, in the arms' fixed order (:data:`toolkit.format.ARM_ORDER`):
+    the known arms always get their own colour (:data:`ARM_COLOURS`), so usual care is the same
+    green in a figure of two arms as in one of three; other values take the remaining colours
+    in sorted order."""
     if isinstance(values, pl.Series):
         values = values.unique().to_list()  # not a Python loop over every row
-    distinct = {str(v) for v in values if v is not None}
-    ordered = [a for a in KNOWN_ARMS if a in distinct] + sorted(distinct - set(KNOWN_ARMS))
-    return {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(ordered)}
+    ordered = order_arms(str(v) for v in values if v is not None)
+    spare = [c for c in PALETTE if c not in ARM_COLOURS.values()]
+    out: dict[str, str] = {}
+    others = 0
+    for value in ordered:
+        if value in ARM_COLOURS:
+            out[value] = ARM_COLOURS[value]
+        else:
+            out[value] = spare[others % len(spare)]
+            others += 1
+    return out
 
 
 def label(name: str) -> str:
-    """A column or category name as people read it: ``usual_care`` -> ``usual care``."""
-    return name.replace("_", " ")
+    """A column or category name as people read it: ``usual_care`` -> ``Usual care``,
+    ``retro_minutes`` -> ``Retro minutes per week`` (:mod:`toolkit.format`)."""
+    return level_label(name) if name in LEVEL_LABELS else column_label(name)
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -135,6 +151,43 @@ def grid(
     return layout
 
 
+#: Pixels around a figure's plot area (:func:`make_figure`'s margins, top includes the legend).
+MARGIN_TOP, MARGIN_BOTTOM = 110, 50
+
+
+def stacked_panels(
+    count: int,
+    *,
+    cols: int = 1,
+    panel_px: int = 170,
+    gap_px: int = 64,
+    titles: Sequence[str] = (),
+    shared_x: bool = True,
+) -> tuple[dict[str, Any], int]:
+    """A grid of ``count`` small multiples, each ``panel_px`` tall with ``gap_px`` between rows
+    (room for a panel's title), whatever their number: the figure grows (and the page scrolls)
+    instead of the panels shrinking. Returns the layout axes and the figure height."""
+    rows = max(1, -(-count // cols))
+    plot_px = rows * panel_px + (rows - 1) * gap_px
+    layout = grid(rows, cols, titles=titles, shared_x=shared_x, spacing=0.08)
+    row_spacing = gap_px / plot_px
+    height = (1 - row_spacing * (rows - 1)) / rows
+    for n in range(1, rows * cols + 1):
+        r = (n - 1) // cols
+        top = 1 - r * (height + row_spacing)
+        suffix = "" if n == 1 else str(n)
+        layout[f"yaxis{suffix}"]["domain"] = [_unit(top - height), _unit(top)]
+        if n <= len(titles):
+            layout["annotations"][n - 1]["y"] = _unit(top)
+        if shared_x and cols > 1 and r < rows - 1 and n + cols > count:
+            layout[f"xaxis{suffix}"]["showticklabels"] = True  # last panel of its column
+    for n in range(count + 1, rows * cols + 1):  # empty cells of the last row
+        suffix = "" if n == 1 else str(n)
+        layout[f"xaxis{suffix}"]["visible"] = False
+        layout[f"yaxis{suffix}"]["visible"] = False
+    return layout, MARGIN_TOP + MARGIN_BOTTOM + plot_px
+
+
 def _unit(value: float) -> float:
     """A paper coordinate clipped to [0, 1] (float rounding can leave -1e-17)."""
     return min(max(round(value, 6), 0.0), 1.0)
@@ -169,7 +222,7 @@ def make_figure(
         "template": _template(),
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 110, "b": 50},
+        "margin": {"l": 60, "r": 20, "t": MARGIN_TOP, "b": MARGIN_BOTTOM},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
         "hovermode": "closest",
         **layout,

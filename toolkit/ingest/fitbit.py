@@ -15,8 +15,11 @@ Files read (one JSON array per file, usually a month from the date in the name):
 Intraday times (steps, heart rate) are written by Fitbit in UTC and stored as such; daily
 values (resting heart rate, active minutes) belong to a calendar day and are stored at local
 midnight of that day in the participant's roster time zone. A resting heart rate of 0 is
-Fitbit's "not computed" and is skipped (counted as ``fitbit_resting_hr_not_computed``); any
-other value outside its range rejects the file. Fitbit's "active minutes" are very plus
+Fitbit's "not computed" and is skipped (counted as ``fitbit_resting_hr_not_computed``), as is a
+day written with ``"date": null``; implausible values (a 1,021-step minute) are quarantined by
+the plausibility rules (:mod:`toolkit.ingest.core.plausibility`), the rest of the file loads. A file
+may start with a UTF-8 byte-order mark. Current Google Takeout CSV files (``steps_2024-09-01.csv``
+...) are read by :mod:`toolkit.ingest.fitbit_takeout`. Fitbit's "active minutes" are very plus
 moderately (fairly) active minutes; ``wearable_daily.active_minutes`` adds them.
 
 Other files below a folder named ``Fitbit`` (sleep, calories, profile, ...) are recognised as
@@ -37,8 +40,10 @@ import polars as pl
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import UTC_DATETIME
+from toolkit.ingest.core.csv_text import header_of
 from toolkit.ingest.core.linkage import link_participant
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.fitbit_takeout import HEADERS, parse_takeout_csv, takeout_kind
 
 FORMAT = "fitbit"
 LOAD_ORDER = 30
@@ -64,39 +69,64 @@ def _parts(name: str) -> list[str]:
 
 
 def kind_of(name: str) -> str | None:
-    """The Fitbit file kind read from a file name, or None."""
+    """The Fitbit JSON file kind read from a file name, or None."""
     parts = _parts(name)
     match = _FILE.match(parts[-1]) if parts else None
     return match.group(1) if match else None
 
 
+def _takeout_kind(name: str) -> str | None:
+    """The Takeout CSV kind of a file below a ``Fitbit`` folder, or None."""
+    parts = _parts(name)
+    if not parts or not any(p.lower() == "fitbit" for p in parts[:-1]):
+        return None
+    return takeout_kind(parts[-1])
+
+
 def is_companion(name: str) -> bool:
     """A file of a Fitbit export that retrowalk does not read (below a ``Fitbit`` folder)."""
     parts = _parts(name)
-    return kind_of(name) is None and any(p.lower() == "fitbit" for p in parts[:-1])
+    return (
+        kind_of(name) is None
+        and _takeout_kind(name) is None
+        and any(p.lower() == "fitbit" for p in parts[:-1])
+    )
 
 
 def sniff(head: bytes, name: str) -> bool:
     """A Fitbit JSON array named like ``steps-2024-03-01.json``, or a companion file."""
     if kind_of(name) is not None:
-        return head.lstrip()[:1] in (b"[", b"")
+        return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"[", b"")
+    takeout = _takeout_kind(name)
+    if takeout is not None:
+        return tuple(header_of(head)) == HEADERS[takeout]
     return is_companion(name)
 
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Read one Fitbit JSON file into ``raw_wearable_samples`` rows."""
     kind = kind_of(ctx.source_name)
-    if kind is None:
+    takeout = _takeout_kind(ctx.source_name)
+    if kind is None and takeout is None:
         return ParsedFile({}, notes={"fitbit_files_skipped": 1})
     participant = link_participant(ctx, "a Fitbit export")
+    if takeout is not None:
+        return parse_takeout_csv(path, takeout, participant, SOURCE)
+    assert kind is not None
     try:
-        with path.open("rb") as handle:
-            entries = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(f"not a readable JSON file: {exc}") from exc
+        entries = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"not a readable JSON file: {exc.msg}",
+            f"line {exc.lineno}, column {exc.colno} (byte {exc.pos + 1})",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            "not a readable JSON file: not UTF-8 text", f"byte {exc.start + 1}"
+        ) from exc
     if not isinstance(entries, list):
         raise IngestError("a Fitbit file holds a JSON array of entries", "the top level")
-    metric, unit, factor, low, high = _KINDS[kind]
+    metric, unit, factor, low, _ = _KINDS[kind]
     times, values, skipped = _columns(kind, entries)
     frame = pl.DataFrame(
         {"time": pl.Series(times, dtype=pl.String), "raw": pl.Series(values, dtype=pl.Float64)}
@@ -104,11 +134,13 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     daily = kind in ("resting_heart_rate", "very_active_minutes", "moderately_active_minutes")
     start = _daily_starts(frame, ctx, participant) if daily else _utc_times(frame)
     value = frame["raw"] * factor
-    bad = value.is_nan() | (frame["raw"] < low) | (frame["raw"] > high)
+    # implausible values (a 1,021-step minute) are quarantined by the plausibility rules;
+    # only what cannot be a measurement at all (negative, not a number) rejects the file
+    bad = value.is_nan() | (frame["raw"] < low)
     if bad.any():
         row = int(bad.arg_true()[0])
         raise IngestError(
-            f"{frame['raw'][row]} is outside the plausible range {low:g} to {high:g} for {kind}",
+            f"{frame['raw'][row]} is not a possible {kind} value (below {low:g})",
             f"record {frame['record'][row]}",
         )
     end = start + timedelta(minutes=1) if kind == "steps" else start
@@ -139,10 +171,12 @@ def _columns(kind: str, entries: list[Any]) -> tuple[list[str | None], list[floa
             if kind == "heart_rate":
                 number, when = float(raw["bpm"]), entry["dateTime"]
             elif kind == "resting_heart_rate":
-                number, when = float(raw["value"]), raw["date"] + " 00:00:00"
-                if number == 0:
+                # Fitbit writes {"date": null, "value": 0.0, "error": 0.0} on days it could
+                # not compute a resting rate: skipped and counted, like a 0
+                if raw.get("date") is None or float(raw["value"]) == 0:
                     skipped += 1
                     continue
+                number, when = float(raw["value"]), raw["date"] + " 00:00:00"
             else:
                 number, when = float(raw), entry["dateTime"]
         except (KeyError, TypeError, ValueError) as exc:

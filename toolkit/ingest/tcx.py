@@ -12,7 +12,12 @@ before parsing. Each activity becomes a session (``tcx-`` + its UTC start), its 
 segments, its trackpoints the samples; walking direction comes from a direction manifest as
 for FIT (:mod:`toolkit.ingest.direction.rules`). Cadence: ``RunCadence`` (else ``Cadence``) is per
 foot, as Garmin writes it, and is stored doubled as steps per minute. Biking activities are
-rejected.
+rejected, and so are files holding only a Course or a Workout (plans, no recording).
+``Sport="Other"`` is what Garmin writes for walks, but also for swims, paddling and skiing: such
+an activity is a session only when a step cadence was recorded (trackpoint ``RunCadence`` or
+lap ``AvgRunCadence``) or a direction manifest labels it; otherwise it is kept as a workout with
+activity ``unclassified`` (``wearable_workouts``, out of ``sessions``), counted in the notes
+(``unclassified_activities``). A BOM or whitespace before ``<?xml`` (Strava) is skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import UTC_DATETIME
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
+from toolkit.ingest.tcx_other import named_walk, steps_recorded, unclassified_workout
 
 FORMAT = "tcx"
 LOAD_ORDER = 10
@@ -36,9 +42,20 @@ LOADS: tuple[str, ...] = (
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
+    "raw_wearable_workouts",  # Sport="Other" activities that are not walks (unclassified)
 )
 MAX_TCX_BYTES = 512 * 1024**2
-_LAP_FIELDS = ("duration_s", "distance_m", "max_speed_mps", "avg_speed_mps", "avg_heart_rate_bpm")
+_LAP_FIELDS = (
+    "duration_s",
+    "distance_m",
+    "max_speed_mps",
+    "avg_speed_mps",
+    "avg_heart_rate_bpm",
+    "avg_run_cadence",
+)
+#: root sections that hold plans, not recordings
+_PLANS = {"Courses": "a Course (a planned route)", "Workouts": "a Workout (a training plan)"}
+_BOM = b"\xef\xbb\xbf"
 _TRACKPOINT_FIELDS = (
     "time",
     "distance_m",
@@ -54,9 +71,26 @@ _TRACKPOINT_FIELDS = (
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """XML whose root is ``TrainingCenterDatabase``."""
-    text = head[:4096].decode("utf-8", errors="ignore")
+    """XML whose root is ``TrainingCenterDatabase`` (after a BOM and whitespace, if any)."""
+    text = head.removeprefix(_BOM).lstrip()[:4096].decode("utf-8", errors="ignore")
     return "<TrainingCenterDatabase" in text
+
+
+def _xml_root(path: Path) -> Element:
+    """Parse the file, skipping a UTF-8 BOM and whitespace before ``<?xml`` (Strava's bulk
+    export writes such files); line numbers in errors stay those of the file."""
+    data = path.read_bytes()
+    body = data.removeprefix(_BOM)
+    stripped = body.lstrip()
+    skipped_lines = body[: len(body) - len(stripped)].count(b"\n")
+    try:
+        return safe_xml.fromstring(stripped, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise IngestError(f"the XML declares a DTD or entities, refused for safety: {exc}") from exc
+    except safe_xml.ParseError as exc:
+        line, column = getattr(exc, "position", (None, None))
+        line = line + skipped_lines if line is not None else None
+        raise IngestError(f"not well-formed XML: {exc}", f"line {line}, column {column}") from exc
 
 
 def _local(tag: str) -> str:
@@ -176,23 +210,19 @@ def _point_frame(points: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
-    """A TCX file as frames ``activity``, ``lap`` and ``trackpoint`` (SI units, UTC).
+    """A TCX file as frames ``plan``, ``activity``, ``lap`` and ``trackpoint`` (SI units, UTC).
 
+    ``plan``: section (``Courses`` or ``Workouts`` present at the root).
     ``activity``: activity, sport, started_at, creator. ``lap``: activity, lap, started_at,
-    duration_s, distance_m, max_speed_mps, avg_speed_mps, avg_heart_rate_bpm. ``trackpoint``:
+    duration_s, distance_m, max_speed_mps, avg_speed_mps, avg_heart_rate_bpm, avg_run_cadence
+    (the ``LX`` extension's ``AvgRunCadence``). ``trackpoint``:
     activity, lap, time, distance_m, heart_rate_bpm, cadence, run_cadence, speed_mps, watts,
     altitude_m, latitude, longitude.
     """
     path = Path(path)
     if path.stat().st_size > MAX_TCX_BYTES:
         raise IngestError(f"the file is larger than the {MAX_TCX_BYTES} bytes allowed for TCX")
-    try:
-        root = safe_xml.parse(path, forbid_dtd=True).getroot()
-    except DefusedXmlException as exc:
-        raise IngestError(f"the XML declares a DTD or entities, refused for safety: {exc}") from exc
-    except safe_xml.ParseError as exc:
-        line, column = getattr(exc, "position", (None, None))
-        raise IngestError(f"not well-formed XML: {exc}", f"line {line}, column {column}") from exc
+    root = _xml_root(path)
     if _local(root.tag) != "TrainingCenterDatabase":
         raise IngestError(f"the root element is {_local(root.tag)!r}, not TrainingCenterDatabase")
     activities, laps, points = [], [], []
@@ -222,6 +252,7 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
                     "max_speed_mps": _number(lap, at, "MaximumSpeed"),
                     "avg_speed_mps": _float(_extension(lap, "AvgSpeed"), at),
                     "avg_heart_rate_bpm": _number(lap, at, "AverageHeartRateBpm", "Value"),
+                    "avg_run_cadence": _float(_extension(lap, "AvgRunCadence"), at),
                 }
             )
             for track in _children(lap, "Track"):
@@ -240,7 +271,9 @@ def read_tcx(path: Path | str) -> dict[str, pl.DataFrame]:
         "started_at": UTC_DATETIME,
         "creator": pl.String(),
     }
+    plans = sorted({_local(c.tag) for c in root} & set(_PLANS))
     return {
+        "plan": pl.DataFrame({"section": plans}, schema={"section": pl.String()}),
         "activity": pl.DataFrame(activities, schema=activity_schema),
         "lap": pl.DataFrame(laps, schema=lap_schema),
         "trackpoint": _point_frame(points),
@@ -262,8 +295,12 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     frames = read_tcx(path)
     participant = participant_for(path, ctx, rules)
     if frames["activity"].height == 0:
-        raise IngestError("the TCX file holds no Activity")
-    sessions, segments, samples = [], [], []
+        plans = frames["plan"]["section"].to_list()
+        what = " and ".join(_PLANS[p] for p in plans) if plans else "no Activity"
+        raise IngestError(
+            f"the TCX file holds {what}, not a recorded activity: there is no session to load"
+        )
+    sessions, segments, samples, unclassified = [], [], [], []
     for activity in frames["activity"].iter_rows(named=True):
         a = activity["activity"]
         if (activity["sport"] or "").lower() == "biking":
@@ -272,6 +309,13 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
             )
         laps = frames["lap"].filter(pl.col("activity") == a)
         points = frames["trackpoint"].filter(pl.col("activity") == a)
+        if (
+            (activity["sport"] or "").lower() == "other"
+            and not steps_recorded(laps, points)
+            and not named_walk(path, activity, laps, rules)
+        ):
+            unclassified.append(unclassified_workout(participant, activity, laps, FORMAT))
+            continue
         start = activity["started_at"]
         if start is None or laps.height == 0 or laps["duration_s"].null_count():
             raise IngestError(f"activity {a + 1} has no laps with a start time and duration")
@@ -315,14 +359,22 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
                 "device": activity["creator"],
             }
         )
-    all_segments = pl.concat(segments, how="diagonal_relaxed")
-    return ParsedFile(
-        {
+    tables: dict[str, pl.DataFrame] = {}
+    notes: dict[str, int] = {}
+    if sessions:
+        all_segments = pl.concat(segments, how="diagonal_relaxed")
+        tables = {
             "raw_treadmill_sessions": pl.DataFrame(
                 sessions, schema_overrides={"started_at": UTC_DATETIME}
             ),
             "raw_treadmill_segments": all_segments,
             "raw_treadmill_samples": pl.concat(samples, how="diagonal_relaxed"),
-        },
-        notes={"unknown_direction_segments": int((all_segments["direction"] == "unknown").sum())},
-    )
+        }
+        notes["unknown_direction_segments"] = int((all_segments["direction"] == "unknown").sum())
+    if unclassified:
+        tables["raw_wearable_workouts"] = pl.DataFrame(
+            unclassified,
+            schema_overrides={"started_at": UTC_DATETIME, "ended_at": UTC_DATETIME},
+        )
+        notes["unclassified_activities"] = len(unclassified)
+    return ParsedFile(tables, notes=notes)

@@ -33,6 +33,7 @@ from toolkit.ingest.core.csv_text import (
     require_columns,
 )
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.plausibility import screen
 from toolkit.ingest.core.zones import zones_for_rows
 
 FORMAT = "treadmill_csv"
@@ -157,6 +158,8 @@ def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
             LINE: text[LINE],
         }
     )
+    # glitching samples are quarantined before segments are derived from them
+    samples, quarantined, notes = screen("raw_treadmill_samples", samples)
     segments, sessions = _segments_from_samples(samples)
     device = _optional_text(text, "device")
     if device.null_count() < text.height:
@@ -167,8 +170,9 @@ def _parse_samples(text: pl.DataFrame, ctx: ParseContext) -> ParsedFile:
             "raw_treadmill_sessions": sessions,
             "raw_treadmill_segments": segments,
             "raw_treadmill_samples": samples,
+            **quarantined,
         },
-        notes={"unknown_direction_segments": unknown},
+        notes={"unknown_direction_segments": unknown, **notes},
     )
 
 
@@ -243,7 +247,9 @@ def _segments_from_samples(samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
             (
                 (pl.col("incline_pct") * pl.col("dt")).sum()
                 / pl.col("dt").filter(pl.col("incline_pct").is_not_null()).sum()
-            ).alias("incline_pct"),
+            )
+            .fill_nan(None)  # no incline recorded: unknown, not 0/0
+            .alias("incline_pct"),
             pl.col("speed_mps").is_not_null().any().alias("_has_speed"),
         )
         .with_columns(

@@ -9,16 +9,16 @@ charts stay interactive without a network.
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.offline
+import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from toolkit import format as fmt
 from toolkit.report.model import Figure, ReportContent, Table
 
 #: plotly's config for report figures: no logo link, no "edit in chart studio" link.
@@ -42,39 +42,45 @@ def plotly_js() -> str:
     return bundle
 
 
+#: Columns whose values are category levels (shown as ``Usual care``, ``Knee OA``, ...).
+LEVEL_COLUMNS = frozenset(
+    {"arm", "group", "condition", "sex", "site", "instrument", "level", "outcome", "direction"}
+)
+
+
 def format_value(value: object, column: str = "") -> str:
-    """A table cell as text: p-values as ``<0.001``/``0.012``, other floats to 2 decimals."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if column in ("p_value", "p_adjusted") or column.startswith("p_"):
-            return "<0.001" if value < 0.001 else f"{value:.3f}"
-        if value != 0 and abs(value) < 0.01:
-            return f"{value:.2g}"
-        return f"{value:,.2f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+    """A table cell as text (:mod:`toolkit.format`, the dashboard's formatter too): p-values
+    as ``<0.001``/``0.012``, numbers to three significant digits, missing as empty."""
+    return fmt.format_value(value, column)
+
+
+def cell_texts(frame: pl.DataFrame, column: str) -> list[str]:
+    """A column's cells as shown: one number of decimals down the column, levels and terms as
+    words, the variable names of Table 1 as their labels."""
+    values = frame[column].to_list()
+    if column in LEVEL_COLUMNS:
+        return [fmt.level_label(v) for v in values]
+    if column == "term":
+        return [fmt.term_label(v) for v in values]
+    if column == "variable":
+        return ["" if v is None else fmt.column_label(str(v)) for v in values]
+    return fmt.format_column(values, column)
 
 
 def table_html(table: Table) -> Markup:
     """One table; cells of participant-count columns carry ``class="n"`` for auditing."""
     frame = table.frame
-    # Underscores become spaces in headers so long names can wrap on a printed page.
     head = "".join(
-        f'<th title="{_escape(c)}">{_escape(c.replace("_", " "))}</th>' for c in frame.columns
+        f'<th title="{_escape(c)}">{_escape(fmt.header_label(c))}</th>' for c in frame.columns
     )
+    texts = [cell_texts(frame, c) for c in frame.columns]
     body = []
     counts = set(table.count_columns)
-    for row in frame.iter_rows():
+    for row in range(frame.height):
         cells = []
-        for column, value in zip(frame.columns, row, strict=True):
+        for column, column_texts in zip(frame.columns, texts, strict=True):
             css = ' class="n"' if column in counts else ""
-            cells.append(f"<td{css}>{_escape(format_value(value, column))}</td>")
+            cells.append(f"<td{css}>{_escape(column_texts[row])}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     if not body:
         width = max(1, frame.width)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from toolkit.format import order_arms
 from toolkit.report.model import Table
 from toolkit.report.privacy import Privatiser, complementary_suppression
 
@@ -156,7 +157,7 @@ def wide_counts(
     """
     min_cell = privatiser.policy.min_cell
     group_small = {g for g, n in (group_sizes or {}).items() if privatiser.is_small(n)}
-    order = list(dict.fromkeys(frame[on].cast(pl.String).to_list()))
+    order = order_arms(frame[on].cast(pl.String).to_list())  # retro, forward, usual care, all
     base = frame.with_columns(pl.col(on).cast(pl.String))
     counts = base.pivot(on=on, index=list(index), values=count, maintain_order=True)
     columns = [c for c in order if c in counts.columns]

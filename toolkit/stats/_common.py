@@ -17,6 +17,7 @@ import polars as pl
 from scipy import stats
 
 from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats._caveats import collect_notes
 
 _P = ParamSpec("_P")
 
@@ -216,23 +217,19 @@ def group_levels(data: pl.DataFrame, group: str, reference: str | None, func: st
 def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
     """Record the :class:`StatsWarning` caveats a statistics function raises in its ``notes``.
 
-    The warnings are still raised (callers filtering them keep working), and each one's text is
+    The caveats are still raised as warnings afterwards (callers filtering them keep working;
+    only StatsWarnings are collected, others pass straight through), and each one's text is
     appended to every row's ``notes`` (after any row-specific note), so a caller reading only
     the frame sees the caveats too.
     """
 
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pl.DataFrame:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = func(*args, **kwargs)
-        texts: list[str] = []
-        for item in caught:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-            if issubclass(item.category, StatsWarning):
-                text = str(item.message)
-                if text not in texts:
-                    texts.append(text)
+        # Per-context collection (toolkit.stats._caveats), not warnings.catch_warnings: that
+        # swaps process-wide state, so concurrent analyses on threads would swap caveats.
+        result, texts = collect_notes(lambda: func(*args, **kwargs))
+        for text in texts:
+            warnings.warn(text, StatsWarning, stacklevel=2)
         if not texts or "notes" not in result.columns:
             return result
         joined = " | ".join(texts)
@@ -244,3 +241,43 @@ def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
         )
 
     return wrapper
+
+
+def check_pairs(pairs: object, levels: Sequence[str], func: str) -> list[tuple[str, str]]:
+    """``pairs`` as a list of (arm, arm) tuples of known, different levels."""
+    out: list[tuple[str, str]] = []
+    try:
+        items = list(pairs)  # type: ignore[call-overload,unused-ignore]
+    except TypeError:
+        items = [None]
+    for item in items:
+        ok = (
+            isinstance(item, Sequence)
+            and not isinstance(item, str)
+            and len(item) == 2
+            and all(isinstance(v, str) and v in levels for v in item)
+            and item[0] != item[1]
+        )
+        if not ok:
+            raise UsageError(
+                f"The 'pairs' parameter of {func} must be a sequence of (arm, other arm) pairs "
+                f"of levels {', '.join(levels)}. Got {item!r} instead."
+            )
+        out.append((str(item[0]), str(item[1])))
+    return out
+
+
+def adjust_family(rows: list[dict[str, Any]], role: str, method: str | None, family: str) -> None:
+    """Adjust the p-values of the rows with ``role`` together (one family), in place."""
+    if method is None:
+        return
+    from toolkit.stats.multiplicity import adjusted
+
+    chosen = [r for r in rows if r.get("role") == role and r.get("p_value") is not None]
+    chosen = [r for r in chosen if np.isfinite(r["p_value"])]
+    for r, value in zip(chosen, adjusted([r["p_value"] for r in chosen], method), strict=True):
+        r["p_adjusted"] = value
+        r["family"] = family
+        r["notes"] = (
+            str(r["notes"]) + "; " if r.get("notes") else ""
+        ) + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"

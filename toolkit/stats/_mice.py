@@ -182,8 +182,7 @@ def mice(
     for m in range(n_imputations):
         rng = np.random.default_rng([seed, m])
         current = [
-            _Column(c.name, c.categorical, c.levels, c.values.copy(), c.missing)
-            for c in encoded
+            _Column(c.name, c.categorical, c.levels, c.values.copy(), c.missing) for c in encoded
         ]
         for j in incomplete:  # random start from the observed values, as mice
             c = current[j]

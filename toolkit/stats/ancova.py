@@ -19,7 +19,7 @@ imputation, no observed outcome) is refused by name rather than silently re-labe
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,12 +27,14 @@ import polars as pl
 
 from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats._common import (
+    adjust_family,
     as_names,
     check_alpha,
     check_choice,
     check_columns,
     check_frame,
     check_numeric,
+    check_pairs,
     check_positive_int,
     complete_cases,
     group_levels,
@@ -63,8 +65,11 @@ def ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, in
     return beta, sigma2 * xtx_inv, sigma2, df
 
 
-def _contrasts(design: Design, group: str, levels: list[str]) -> list[tuple[str, str, np.ndarray]]:
-    """(role, term, L) for every quantity reported: differences, adjusted means, coefficients."""
+def _contrasts(
+    design: Design, group: str, levels: list[str], pairs: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str, np.ndarray]]:
+    """(role, term, L) for every quantity reported: differences, adjusted means, contrasts on
+    demand (``pairs``), coefficients."""
     x = design.matrix
     p = x.shape[1]
     mean_row = x.mean(axis=0)
@@ -81,6 +86,13 @@ def _contrasts(design: Design, group: str, levels: list[str]) -> list[tuple[str,
         if i > 0:
             vector[group_slice.start + i - 1] = 1.0
         out.append(("adjusted_mean", level, vector))
+    for first, second in pairs:
+        vector = np.zeros(p)
+        for level, sign in ((first, 1.0), (second, -1.0)):
+            i = levels.index(level)
+            if i > 0:
+                vector[group_slice.start + i - 1] += sign
+        out.append(("contrast", f"{first} - {second}", vector))
     for j, name in enumerate(design.names):
         if group_slice.start <= j < group_slice.stop:
             continue
@@ -128,7 +140,7 @@ def _check_design(design: Design, group: str, levels: list[str]) -> None:
 
 
 def _fit_rows(
-    design: Design, y: np.ndarray, group: str, levels: list[str]
+    design: Design, y: np.ndarray, group: str, levels: list[str], pairs: list[tuple[str, str]]
 ) -> list[tuple[str, str, float, float, int]]:
     """(role, term, estimate, variance, residual df) of every reported quantity."""
     _check_design(design, group, levels)
@@ -141,7 +153,7 @@ def _fit_rows(
         )
     return [
         (role, term, float(vector @ beta), float(vector @ cov @ vector), df)
-        for role, term, vector in _contrasts(design, group, levels)
+        for role, term, vector in _contrasts(design, group, levels, pairs)
     ]
 
 
@@ -161,6 +173,11 @@ def ancova(
     donors: int = 5,
     auxiliary: Iterable[str] = (),
     iterations: int = 10,
+    pairs: Sequence[tuple[str, str]] = (),
+    adjust: str | None = None,
+    family: str = "contrasts",
+    delta: float = 0.0,
+    delta_arms: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Adjusted between-arm differences in ``outcome`` versus the ``reference`` arm.
 
@@ -172,7 +189,7 @@ def ancova(
         The follow-up measurement (or the change: with baseline adjusted, the arm differences
         are identical).
     baseline
-        Baseline measurement to adjust for (``None``: no baseline adjustment).
+        Baseline measurement to adjusted_for for (``None``: no baseline adjustment).
     group
         The arm column.
     covariates
@@ -192,6 +209,17 @@ def ancova(
         visits' scores), for ``missing="mice"``.
     iterations
         Chained-equation sweeps per imputation, for ``missing="mice"``.
+    pairs
+        Contrasts on demand: ``(arm, other)`` pairs reported as ``"arm - other"`` rows with
+        role ``"contrast"`` (any two arms, not only versus the reference).
+    delta, delta_arms
+        Delta-adjusted multiple imputation (a missing-not-at-random sensitivity analysis, as
+        mice's ``post`` shift): ``delta`` is added to every imputed ``outcome`` in
+        ``delta_arms`` (default: every arm but the reference) after imputation under MAR;
+        :func:`toolkit.stats.tipping_point` searches the delta that overturns the result.
+    adjust, family
+        Multiplicity adjustment of the ``"contrast"`` rows only, as one family named
+        ``family`` (``"holm"``, ``"bonferroni"``, ``"fdr_bh"``, ``"hommel"``).
 
     Returns
     -------
@@ -211,22 +239,28 @@ def ancova(
     iterations = check_positive_int(iterations, "iterations", func)
     covs = as_names(covariates, "covariates", func)
     aux = as_names(auxiliary, "auxiliary", func)
-    adjust = [c for c in (baseline, *covs) if c is not None]
-    check_columns(frame, [outcome, group, *adjust, *aux], func)
+    adjusted_for = [c for c in (baseline, *covs) if c is not None]
+    check_columns(frame, [outcome, group, *adjusted_for, *aux], func)
     check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
+    if adjust is not None:
+        check_choice(adjust, "adjust", ("holm", "bonferroni", "fdr_bh", "hommel"), func)
+    if (delta != 0.0 or delta_arms is not None) and missing != "mice":
+        raise UsageError("The 'delta' parameter of ancova is used only with missing='mice'.")
     if aux and missing != "mice":
         raise UsageError("The 'auxiliary' parameter of ancova is used only with missing='mice'.")
     frame = frame.filter(pl.col(group).is_not_null())
-    columns = [group, *adjust]
+    columns = [group, *adjusted_for]
     rows: list[dict[str, Any]] = []
     if missing == "complete_case":
-        kept, excluded = complete_cases(frame, [outcome, *adjust], func)
-        _check_arms(frame, kept, group, f"{outcome} and {', '.join(adjust) or 'no covariate'}")
+        kept, excluded = complete_cases(frame, [outcome, *adjusted_for], func)
+        what = f"{outcome} and {', '.join(adjusted_for) or 'no covariate'}"
+        _check_arms(frame, kept, group, what)
         levels = _levels(kept, group, reference)
         design = build_design(kept, columns, references={group: levels[0]})
-        fitted = _fit_rows(design, kept[outcome].cast(pl.Float64).to_numpy(), group, levels)
+        chosen = check_pairs(pairs, levels, func) if pairs else []
+        fitted = _fit_rows(design, kept[outcome].cast(pl.Float64).to_numpy(), group, levels, chosen)
         method = (
-            f"{_method(outcome, group, adjust, levels[0], alpha)}; complete cases "
+            f"{_method(outcome, group, adjusted_for, levels[0], alpha)}; complete cases "
             f"({excluded} excluded)"
         )
         for role, term, estimate, variance, df in fitted:
@@ -249,18 +283,20 @@ def ancova(
                     "n_excluded": excluded,
                 }
             )
+        adjust_family(rows, "contrast", adjust, family)
         return result_frame(rows)
     observed = frame.filter(pl.col(outcome).is_not_null() & pl.col(outcome).is_not_nan())
     _check_arms(frame, observed, group, f"no observed {outcome} to impute from")
     levels = _levels(frame, group, reference)
-    n_missing = frame.height - complete_cases_quiet(frame, [outcome, *adjust])
+    chosen = check_pairs(pairs, levels, func) if pairs else []
+    n_missing = frame.height - complete_cases_quiet(frame, [outcome, *adjusted_for])
     if n_missing == 0:
         warnings.warn(
             "ancova: no missing values, multiple imputation equals the complete-case fit.",
             StatsWarning,
             stacklevel=2,
         )
-    imputed_columns = [outcome, group, *adjust, *[a for a in aux if a not in adjust]]
+    imputed_columns = [outcome, group, *adjusted_for, *[a for a in aux if a not in adjusted_for]]
     completed = mice(
         frame,
         imputed_columns,
@@ -270,6 +306,12 @@ def ancova(
         seed=seed,
         func=func,
     )
+    shifted = _delta_arms(delta, delta_arms, levels, func)
+    if delta != 0.0:
+        was_missing = frame[outcome].is_null() | frame[outcome].cast(pl.Float64).is_nan()
+        in_arm = frame[group].cast(pl.String).is_in(shifted)
+        shift = pl.Series((was_missing & in_arm).cast(pl.Float64) * delta)
+        completed = [c.with_columns(pl.col(outcome).cast(pl.Float64) + shift) for c in completed]
     collected: dict[tuple[str, str], list[tuple[float, float]]] = {}
     df_complete = 0.0
     for imputed in completed:
@@ -277,15 +319,20 @@ def ancova(
             imputed, columns, references={group: levels[0]}, levels={group: levels}
         )
         y = imputed[outcome].cast(pl.Float64).to_numpy()
-        for role, term, estimate, variance, df in _fit_rows(design, y, group, levels):
+        for role, term, estimate, variance, df in _fit_rows(design, y, group, levels, chosen):
             collected.setdefault((role, term), []).append((estimate, variance))
             df_complete = float(df)
     method = (
-        f"{_method(outcome, group, adjust, levels[0], alpha)}; multiple imputation by chained "
-        f"equations (PMM with {donors} donors for numbers, logistic/multinomial for "
+        f"{_method(outcome, group, adjusted_for, levels[0], alpha)}; multiple imputation by "
+        f"chained equations (PMM with {donors} donors for numbers, logistic/multinomial for "
         f"categories{'; auxiliary ' + ', '.join(aux) if aux else ''}), {n_imputations} "
         f"imputations x {iterations} iterations, Rubin's rules, Barnard-Rubin df; "
         f"{n_missing} participant(s) with imputed values"
+        + (
+            f"; delta-adjusted: {delta:+g} added to imputed {outcome} in {', '.join(shifted)}"
+            if delta != 0.0
+            else ""
+        )
     )
     for (role, term), values in collected.items():
         arr = np.asarray(values)
@@ -309,7 +356,24 @@ def ancova(
                 "n_imputed": n_missing,
             }
         )
+    adjust_family(rows, "contrast", adjust, family)
     return result_frame(rows)
+
+
+def _delta_arms(
+    delta: object, arms: Sequence[str] | None, levels: list[str], func: str
+) -> list[str]:
+    """The arms whose imputed outcomes are shifted (default: all but the reference)."""
+    if isinstance(delta, bool) or not isinstance(delta, int | float) or not np.isfinite(delta):
+        raise UsageError(f"The 'delta' parameter of {func} must be a number. Got {delta!r}.")
+    chosen = list(levels[1:]) if arms is None else [str(a) for a in arms]
+    unknown = [a for a in chosen if a not in levels]
+    if unknown:
+        raise UsageError(
+            f"The 'delta_arms' parameter of {func} must list arms of the data "
+            f"({', '.join(levels)}). Got {unknown} instead."
+        )
+    return chosen
 
 
 def _levels(rows: pl.DataFrame, group: str, reference: str | None) -> list[str]:
@@ -322,10 +386,10 @@ def _levels(rows: pl.DataFrame, group: str, reference: str | None) -> list[str]:
     return levels
 
 
-def _method(outcome: str, group: str, adjust: list[str], reference: str, alpha: float) -> str:
+def _method(outcome: str, group: str, adjusted_for: list[str], reference: str, alpha: float) -> str:
     return (
         f"ANCOVA (OLS) of {outcome} on {group}"
-        + (f" adjusted for {', '.join(adjust)}" if adjust else "")
+        + (f" adjusted for {', '.join(adjusted_for)}" if adjusted_for else "")
         + f"; reference {reference}; {100 * (1 - alpha):g}% t intervals"
     )
 

@@ -136,6 +136,7 @@ def rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
         columns.append(term / scale)
     return np.column_stack(columns)
 
+
 #: What every exposure row says: the dose was chosen by the participants, not randomised.
 OBSERVATIONAL_NOTE = (
     "observational: exposure was not randomised (adherence follows individual response), so "

@@ -28,12 +28,14 @@ import polars as pl
 
 from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats._common import (
+    adjust_family,
     as_names,
     check_alpha,
     check_choice,
     check_columns,
     check_frame,
     check_numeric,
+    check_pairs,
     complete_cases,
     group_levels,
     result_frame,
@@ -69,6 +71,11 @@ def mmrm(
     covariance: str = "unstructured",
     fallback: bool = True,
     df_method: str = "satterthwaite",
+    pairs: Sequence[tuple[str, str]] = (),
+    contrast_visits: Sequence[str] | None = None,
+    average_visits: bool = False,
+    adjust: str | None = None,
+    family: str = "contrasts",
 ) -> pl.DataFrame:
     """Fit an MMRM with unstructured covariance; report arm differences at every visit.
 
@@ -106,6 +113,15 @@ def mmrm(
     df_method
         ``"satterthwaite"`` (default) or ``"kenward-roger"`` (adjusted SEs and df, as
         pbkrtest / SAS ``ddfm=kr``).
+    pairs
+        Contrasts on demand, as emmeans' pairwise contrasts: ``(arm, other)`` pairs, each
+        reported as ``"arm - other at <visit>"`` rows with role ``"contrast"`` at every visit
+        (or those in ``contrast_visits``), and with ``average_visits`` also averaged over
+        those visits (equal weights, emmeans' ``avg``).
+    adjust
+        Multiplicity adjustment of the ``"contrast"`` rows only, as one family named
+        ``family``: ``"holm"``, ``"bonferroni"``, ``"fdr_bh"`` or ``"hommel"`` (``p_adjusted``
+        and ``family`` columns); the other rows are not adjusted.
 
     Returns
     -------
@@ -122,13 +138,15 @@ def mmrm(
     alpha = check_alpha(alpha, func)
     check_choice(covariance, "covariance", STRUCTURES, func)
     check_choice(df_method, "df_method", DF_METHODS, func)
+    if adjust is not None:
+        check_choice(adjust, "adjust", ("holm", "bonferroni", "fdr_bh", "hommel"), func)
     if not isinstance(fallback, bool):
         raise UsageError(f"The 'fallback' parameter of {func} must be a bool. Got {fallback!r}.")
     covs = as_names(covariates, "covariates", func)
-    adjust = [c for c in (baseline, *covs) if c is not None]
-    check_columns(frame, [outcome, visit, subject, group, *adjust], func)
+    adjusted_for = [c for c in (baseline, *covs) if c is not None]
+    check_columns(frame, [outcome, visit, subject, group, *adjusted_for], func)
     check_numeric(frame, [outcome] + ([baseline] if baseline else []), func)
-    needed = [outcome, visit, subject] + ([group] if group else []) + adjust
+    needed = [outcome, visit, subject] + ([group] if group else []) + adjusted_for
     kept, excluded = complete_cases(
         frame, needed, func, reason="subjects keep their other visits: valid under MAR"
     )
@@ -197,8 +215,8 @@ def mmrm(
                 blocks.append(((arm_values == level) & (vis == j)).astype(float)[:, None])
                 names.append(f"{group}[{level}]:{visit}[{present[j]}]")
     first_adjust = sum(block.shape[1] for block in blocks)
-    if adjust:
-        extra = build_design(kept, adjust, intercept=False)
+    if adjusted_for:
+        extra = build_design(kept, adjusted_for, intercept=False)
         blocks.append(extra.matrix)
         names.extend(extra.names)
     x = np.hstack(blocks)
@@ -227,7 +245,7 @@ def mmrm(
             vector[names.index(f"{group}[{level}]")] = 1.0
             if j > 0 and visit_effects:
                 vector[names.index(f"{group}[{level}]:{visit}[{present[j]}]")] = 1.0
-        if adjust:
+        if adjusted_for:
             vector[first_adjust:] = mean_row[first_adjust:]
         return vector
 
@@ -250,6 +268,36 @@ def mmrm(
         for arm_level in arm_levels:
             term = f"{arm_level}{at}" if arm_level is not None else (label or "mean")
             quantities.append(("adjusted_mean", term, label, arm_level, cell(arm_level, j)))
+    chosen_pairs = check_pairs(pairs, levels, func) if pairs else []
+    if chosen_pairs and not visit_effects:
+        per_visit_pairs: list[tuple[int, str | None]] = [(0, None)]
+    else:
+        wanted = set(contrast_visits) if contrast_visits is not None else set(present)
+        unknown_visits = sorted(wanted - set(present))
+        if unknown_visits:
+            raise UsageError(
+                f"The 'contrast_visits' parameter of {func} names visit(s) without data: "
+                f"{unknown_visits}."
+            )
+        per_visit_pairs = [(j, v) for j, v in enumerate(present) if v in wanted]
+    for first, second in chosen_pairs:
+        vectors = []
+        for j, label in per_visit_pairs:
+            vector = cell(first, j) - cell(second, j)
+            vectors.append(vector)
+            at = f" at {label}" if label is not None else ""
+            quantities.append(("contrast", f"{first} - {second}{at}", label, first, vector))
+        if average_visits and len(vectors) > 1:
+            quantities.append(
+                (
+                    "contrast",
+                    f"{first} - {second} averaged over "
+                    + ", ".join(str(v) for _, v in per_visit_pairs),
+                    None,
+                    first,
+                    np.mean(vectors, axis=0),
+                )
+            )
     for j, name in enumerate(names):
         quantities.append(("coefficient", name, None, None, np.eye(p)[j]))
     fallback_df = float(max(n_subjects - np.linalg.matrix_rank(x), 1))
@@ -267,7 +315,7 @@ def mmrm(
     method = (
         f"MMRM, REML, {structure} covariance over {t} visit(s); {outcome} ~ "
         + (f"{visit}{' * ' + group if group else ''}" if visit_effects else (group or "1"))
-        + (f" + {' + '.join(adjust)}" if adjust else "")
+        + (f" + {' + '.join(adjusted_for)}" if adjusted_for else "")
         + f"; {df_text}; {100 * (1 - alpha):g}% CIs; "
         f"{excluded} row(s) with missing values excluded (subjects keep their other visits)"
     )
@@ -294,6 +342,7 @@ def mmrm(
                 "n_subjects": n_subjects,
             }
         )
+    adjust_family(rows, "contrast", adjust, family)
     sigma = fit["sigma"]
     sds = np.sqrt(np.diag(sigma))
     for j, label in enumerate(present):

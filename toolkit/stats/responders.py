@@ -20,6 +20,7 @@ from scipy import stats
 from toolkit.errors import StatsWarning, UsageError
 from toolkit.stats._common import (
     check_alpha,
+    check_choice,
     check_columns,
     check_frame,
     complete_cases,
@@ -65,6 +66,8 @@ def responders(
     group: str = "arm",
     reference: str | None = None,
     alpha: float = 0.05,
+    test: str = "chi2",
+    missing: str = "complete_case",
 ) -> pl.DataFrame:
     """Responder proportions by arm and comparisons with the reference arm.
 
@@ -77,6 +80,15 @@ def responders(
         Arm column and comparator arm (default: first in sorted order).
     alpha
         1 - confidence level.
+    test
+        ``"chi2"`` (default: Pearson chi-square p for the difference, Woolf interval and Wald
+        z for the odds ratio) or ``"fisher"`` (Fisher's exact test for small cells, as R's
+        ``fisher.test``: exact p for both rows, conditional maximum-likelihood odds ratio with
+        its exact interval).
+    missing
+        ``"complete_case"`` (default: unknown responses excluded) or ``"non_responder"``
+        (non-responder imputation: an unknown response counts as failure, the usual
+        conservative sensitivity analysis).
 
     Returns
     -------
@@ -95,7 +107,13 @@ def responders(
         raise UsageError(
             f"The column {responder!r} given to {func} must be boolean or 0/1. Got {dtype} instead."
         )
+    check_choice(test, "test", ("chi2", "fisher"), func)
+    check_choice(missing, "missing", ("complete_case", "non_responder"), func)
     frame = frame.filter(pl.col(group).is_not_null())
+    imputed = 0
+    if missing == "non_responder":
+        imputed = frame[responder].null_count()
+        frame = frame.with_columns(pl.col(responder).fill_null(False if dtype == pl.Boolean else 0))
     kept, excluded = complete_cases(frame, [responder], func)
     present = sorted(str(v) for v in frame[group].unique().to_list())
     empty = sorted(set(present) - {str(v) for v in kept[group].unique().to_list()})
@@ -116,7 +134,11 @@ def responders(
     for level in levels:
         part = kept.filter(pl.col(group).cast(pl.String) == level)[responder]
         counts[level] = (int(part.sum()), part.len())
-    note = f"complete cases ({excluded} with unknown response excluded)"
+    note = (
+        f"non-responder imputation ({imputed} unknown response(s) counted as failures)"
+        if missing == "non_responder"
+        else f"complete cases ({excluded} with unknown response excluded)"
+    )
     rows: list[dict[str, Any]] = []
     for level in levels:
         x, n = counts[level]
@@ -144,6 +166,13 @@ def responders(
         pooled = (x0 + x1) / (n0 + n1)
         denom = pooled * (1 - pooled) * (1 / n0 + 1 / n1)
         chi2 = (x1 / n1 - x0 / n0) ** 2 / denom if denom > 0 else float("nan")
+        p_diff = float(stats.chi2.sf(chi2, 1)) if math.isfinite(chi2) else None
+        test_text = "Pearson chi-square test without continuity correction"
+        if test == "fisher":
+            table = [[x1, n1 - x1], [x0, n0 - x0]]
+            p_diff = float(stats.fisher_exact(table).pvalue)
+            chi2 = float("nan")
+            test_text = "Fisher's exact test (two-sided)"
         rows.append(
             {
                 "term": f"{level} - {ref}",
@@ -152,17 +181,20 @@ def responders(
                 "ci_high": high,
                 "statistic": chi2,
                 "df": 1.0,
-                "p_value": float(stats.chi2.sf(chi2, 1)) if math.isfinite(chi2) else None,
+                "p_value": p_diff,
                 "n": n0 + n1,
                 "method": (
                     f"risk difference with Newcombe hybrid score {100 * (1 - alpha):g}% CI; "
-                    f"Pearson chi-square test without continuity correction; {note}"
+                    f"{test_text}; {note}"
                 ),
                 "role": "risk_difference",
                 "group": level,
                 "count": x1 + x0,
             }
         )
+        if test == "fisher":
+            rows.append(_fisher_odds_ratio(level, ref, (x1, n1, x0, n0), alpha, note))
+            continue
         cells: list[float] = [x1, n1 - x1, x0, n0 - x0]
         added = ""
         if min(cells) == 0:
@@ -198,3 +230,30 @@ def responders(
             }
         )
     return result_frame(rows)
+
+
+def _fisher_odds_ratio(
+    level: str, ref: str, counts: tuple[int, int, int, int], alpha: float, note: str
+) -> dict[str, Any]:
+    """Conditional MLE odds ratio with its exact interval and Fisher's p (R ``fisher.test``)."""
+    from scipy.stats.contingency import odds_ratio
+
+    x1, n1, x0, n0 = counts
+    table = [[x1, n1 - x1], [x0, n0 - x0]]
+    result = odds_ratio(table, kind="conditional")
+    interval = result.confidence_interval(1 - alpha)
+    return {
+        "term": f"{level} / {ref}",
+        "estimate": float(result.statistic),
+        "ci_low": float(interval.low),
+        "ci_high": float(interval.high),
+        "p_value": float(stats.fisher_exact(table).pvalue),
+        "n": n0 + n1,
+        "method": (
+            f"odds ratio, conditional maximum likelihood with exact {100 * (1 - alpha):g}% CI; "
+            f"Fisher's exact test (two-sided); {note}"
+        ),
+        "role": "odds_ratio",
+        "group": level,
+        "count": x1 + x0,
+    }

@@ -15,6 +15,8 @@ from toolkit.summaries.exposure import (
 )
 from toolkit.summaries.flow import (
     FLOW_STAGES,
+    PRESCRIPTION_ITEMS,
+    arms_without_prescription,
     data_completeness,
     enrolment_by_arm,
     participant_flow,
@@ -33,11 +35,14 @@ from toolkit.summaries.frames import (
     weekly_speed_incline,
 )
 from toolkit.summaries.outcomes import table1_wide, trajectory_means
+from toolkit.summaries.quality import quarantined_values, salvaged_files, unclassified_activities
 
 __all__ = [
     "DATA_VIEWS",
     "FLOW_STAGES",
+    "PRESCRIPTION_ITEMS",
     "adherence_by_participant",
+    "arms_without_prescription",
     "data_completeness",
     "enrolment_by_arm",
     "ingest_attempts",
@@ -49,10 +54,13 @@ __all__ = [
     "participant_view",
     "participants_with",
     "progression",
+    "quarantined_values",
+    "salvaged_files",
     "sample_participants",
     "segment_weeks",
     "table1_wide",
     "trajectory_means",
+    "unclassified_activities",
     "unlabelled_segments",
     "weekly_minutes",
     "weekly_speed_incline",

@@ -115,3 +115,18 @@ def data_completeness(
         .sort("_order", "arm")
         .select("item", "arm", "participants_with_data", "participants", "percent")
     )
+
+
+#: Data kinds that only exist for participants with a walking prescription.
+PRESCRIPTION_ITEMS = ("treadmill sessions", "per-second treadmill samples", "adherence")
+
+
+def arms_without_prescription(participants: pl.DataFrame) -> list[str]:
+    """Arms in which no participant has a walking prescription (e.g. usual care): adherence and
+    treadmill data are "not applicable" there, not missing."""
+    if participants.height == 0 or "prescribed_minutes_per_week" not in participants.columns:
+        return []
+    per_arm = participants.group_by("arm").agg(
+        pl.col("prescribed_minutes_per_week").is_null().all().alias("none")
+    )
+    return sorted(str(a) for a in per_arm.filter(pl.col("none"))["arm"].to_list())

@@ -8,27 +8,34 @@ from __future__ import annotations
 
 import polars as pl
 
+from toolkit.format import column_label, level_label, order_arms
 from toolkit.summaries.exposure import mean_ci
 
 
 def table1_wide(table1: pl.DataFrame) -> pl.DataFrame:
     """``toolkit.stats.table1`` output as the familiar layout: one row per variable and level,
-    one column per group (``all`` last) holding the summary text.
+    one column per group (the arms in their fixed order, ``all`` last) holding the summary text.
 
-    Returns: characteristic (``age, mean (SD)`` or ``sex: female, n (%)``), then one text column
-    per group.
+    Returns: characteristic (``Age (years), mean (SD)`` or ``Sex: Female, n (%)``, as people
+    read them: :mod:`toolkit.format`), then one text column per group (``retro (n=30)``).
     """
     if table1.height == 0:
         return pl.DataFrame({"characteristic": []}, schema={"characteristic": pl.String})
+    variables = {v: column_label(v) for v in table1["variable"].unique().to_list()}
+    levels = {v: level_label(v) for v in table1["level"].drop_nulls().unique().to_list()}
     labelled = table1.with_columns(
         pl.when(pl.col("level").is_null())
-        .then(pl.col("variable") + pl.lit(", mean (SD)"))
-        .otherwise(pl.col("variable") + pl.lit(": ") + pl.col("level") + pl.lit(", n (%)"))
+        .then(pl.col("variable").replace_strict(variables) + pl.lit(", mean (SD)"))
+        .otherwise(
+            pl.col("variable").replace_strict(variables)
+            + pl.lit(": ")
+            + pl.col("level").replace_strict(levels, default=pl.col("level"))
+            + pl.lit(", n (%)")
+        )
         .alias("characteristic"),
     )
     order = labelled.select("characteristic").unique(maintain_order=True)
-    groups = list(dict.fromkeys(labelled["group"].to_list()))
-    ordered_groups = [g for g in groups if g != "all"] + (["all"] if "all" in groups else [])
+    ordered_groups = order_arms(labelled["group"].to_list())
     counts = (
         labelled.group_by("group")
         .agg(pl.col("n").filter(pl.col("level").is_null()).max().alias("n"))

@@ -1,5 +1,7 @@
 -- ingest_log: one row per attempt to ingest a file. Key: attempt_id.
--- status: loaded, duplicate (same sha256 already loaded; nothing written) or rejected.
+-- status: loaded, salvaged (a damaged device file: the complete records before the byte in
+-- error_position were kept), duplicate (same sha256 already loaded; nothing written), rejected
+-- or removed.
 with source as (
     select * from raw_ingest_log
 ),
@@ -11,7 +13,7 @@ final as (
         sha256,
         format,
         status,
-        cast(rows_json as json) as rows,
+        rows_json as rows,
         error,
         error_position,
         toolkit_version,

@@ -283,6 +283,10 @@ class _Block:
     workouts: list[Workout]
     tail: bytes
     end: int
+    root_end: int | None = None  # byte offset of the first </HealthData> in the block
+
+
+ROOT_END = b"</HealthData>"
 
 
 def _read_block(
@@ -301,7 +305,9 @@ def _read_block(
     if frame.height:
         converted = convert(frame) if convert is not None else frame
     tail = block[max(0, cut - 64) : cut]
-    return _Block(converted, count, _workouts(block, cut, offset), tail, offset + cut)
+    found = block.find(ROOT_END, 0, cut)
+    root_end = offset + found if found >= 0 else None
+    return _Block(converted, count, _workouts(block, cut, offset), tail, offset + cut, root_end)
 
 
 def scan_export(
@@ -329,6 +335,7 @@ def scan_export(
     seen = 0
     kept = tuple(sorted(types))
     last = b""
+    first_root_end: int | None = None
     # two blocks in flight: polars work on one (which releases the GIL) overlaps the regex
     # pass on the other; results are taken in file order, so errors surface in file order
     with ThreadPoolExecutor(max_workers=2) as pool, path.open("rb") as handle:
@@ -351,9 +358,18 @@ def scan_export(
             workouts.extend(done.workouts)
             last = (last + done.tail)[-64:]
             end = done.end
+            if first_root_end is None:
+                first_root_end = done.root_end
             if on_progress is not None:
                 on_progress(end)
         check_end(last, end)
+        final_root_end = end - (len(last) - len(last.rstrip())) - len(ROOT_END)
+        if first_root_end is not None and first_root_end != final_root_end:
+            raise IngestError(
+                "the export is not well-formed XML: markup follows the root element's end tag "
+                "</HealthData> (nothing after it may be read); nothing was loaded",
+                f"byte {first_root_end + len(ROOT_END)}",
+            )
     if frames:
         records = pl.concat(frames, rechunk=False)
     else:

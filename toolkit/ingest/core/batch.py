@@ -69,18 +69,20 @@ def ingest_paths(
     *,
     progress: bool | None = None,
     limits: ZipLimits | None = None,
+    salvage: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
     ``progress`` shows a progress bar (default: when stderr is a terminal); ``limits`` bound
-    what zips may unpack. Zips are extracted into a private per-process folder
-    (:mod:`toolkit.private_temp`), removed at the end. A full disk raises
+    what zips may unpack; ``salvage`` keeps the complete records of damaged device files.
+    Zips are extracted into a private per-process folder (:mod:`toolkit.private_temp`),
+    removed at the end. A full disk raises
     :class:`~toolkit.errors.DiskFullError` saying which files were committed before it.
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
     with private_workdir("ingest") as workdir:
-        return _ingest_in(conn, paths, workdir, report, show, limits)
+        return _ingest_in(conn, paths, workdir, report, show, limits, salvage)
 
 
 def _ingest_in(
@@ -90,6 +92,7 @@ def _ingest_in(
     report: IngestReport,
     show: bool,
     limits: ZipLimits | None,
+    salvage: bool,
 ) -> IngestReport:
     current = "the zip archives"
     try:
@@ -108,9 +111,9 @@ def _ingest_in(
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
             current = source.name
-            result = ingest_file(conn, source, participants, module)
+            result = ingest_file(conn, source, participants, module, salvage=salvage)
             report.files.append(result)
-            if result.status == "loaded" and result.rows.get("raw_participants"):
+            if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)
     except (OSError, duckdb.Error) as exc:
         if is_disk_full(exc):

@@ -178,6 +178,18 @@ TABLES: dict[str, Table] = {
             ),
             key=("participant_id", "source", "activity", "started_at"),
         ),
+        Table(
+            # device and sensor values a plausibility rule keeps out of every view
+            # (toolkit/ingest/plausibility.py); written by the loader, not by parsers
+            "raw_quarantine",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("measure", _S, nullable=False),
+                Column("value", _F),
+                Column("recorded_at", UTC_DATETIME, nullable=False),
+                Column("reason", _S, nullable=False),
+            ),
+        ),
     )
 }
 

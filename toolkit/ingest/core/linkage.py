@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.ingest.core.model import ParseContext
 
 MANIFEST_NAME = "wearable_manifest.csv"
@@ -56,6 +57,7 @@ def _manifest_match(location: Path) -> tuple[set[str], Path] | None:
         if not manifest.is_file():
             continue
         relative = location.relative_to(folder).as_posix()
+        check_csv(manifest, file_name=True)
         try:
             with manifest.open(newline="", encoding="utf-8-sig") as handle:
                 rows = list(csv.DictReader(handle))

@@ -25,10 +25,13 @@ import pyarrow as pa
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
+#: The position given for problems of the file as a whole (format, participant, checksum).
+WHOLE_FILE = "the whole file"
 #: Rows per Arrow record batch handed to DuckDB (its own vector-group size).
 ARROW_BATCH_ROWS = 122_880
 
@@ -43,7 +46,13 @@ TABLE_ORDER = (
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_quarantine",
 )
+#: Tables whose key includes the value: the same sample (this key) with another value is a
+#: conflict, never a second sample (two values for one interval would be counted twice).
+CONFLICT_KEYS = {
+    "raw_wearable_samples": ("participant_id", "metric", "source", "start_at", "end_at"),
+}
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
 
@@ -79,8 +88,14 @@ def ingest_file(
     source: SourceFile,
     participants: Mapping[str, ParticipantInfo],
     module: FormatModule | None = None,
+    *,
+    salvage: bool = False,
 ) -> FileResult:
-    """Load ``source`` (or log it as duplicate or rejected); bad input never raises."""
+    """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
+
+    With ``salvage``, a damaged device file keeps its complete records and is logged as
+    ``salvaged`` with what was wrong and the byte where it is.
+    """
     sha = source.sha256()
     if _already_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
@@ -95,19 +110,40 @@ def ingest_file(
             IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants)
+    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
     try:
         parsed = module.parse(source.path, ctx)
+        checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
-        ordered = sorted(parsed.tables.items(), key=lambda item: LINE not in item[1].columns)
+        ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
         frames = {name: conform(name, frame) for name, frame in ordered}
         _check_participants(frames, participants)
     except IngestError as exc:
         return reject(conn, result, exc)
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
-    result.notes = dict(parsed.notes)
+        message = (
+            f"the {module.FORMAT} reader failed on this file in a way it does not foresee, so "
+            "the file is left out; this is a retrowalk defect, please report it with the file "
+            f"(internal detail: {detail})"
+        )
+        return reject(conn, result, IngestError(message, "unknown (reader failure)"))
+    result.notes = {**parsed.notes, **quarantined}
+    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+        # an accepted file never loads 0 rows without saying why (issue 11): a companion file
+        # says so in its notes; anything else is rejected
+        return reject(
+            conn,
+            result,
+            IngestError(
+                f"the file was read as {module.FORMAT} but holds no rows to load and is not a "
+                "known companion file of an export"
+            ),
+        )
+    if parsed.damage is not None:
+        result.status = "salvaged"
+        result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
+        result.position = parsed.damage[1]
     try:
         _write(conn, frames, result, sha)
     except IngestError as exc:
@@ -116,25 +152,32 @@ def ingest_file(
 
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
-    """Record ``result`` as rejected with the error's message and position."""
+    """Record ``result`` as rejected with the error's message and position.
+
+    Every rejection names a position in words: a problem of the file as a whole (its format,
+    its participant) says so rather than leaving the position empty.
+    """
     result.status = "rejected"
     result.rows = {}
     result.error = exc.message
-    result.position = exc.position
+    result.position = exc.position or WHOLE_FILE
     _log(conn, result)
     return result
 
 
 def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
     row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status = 'loaded'", [sha]
+        "select count(*) from raw_ingest_log where sha256 = ? and status in ('loaded', 'salvaged')",
+        [sha],
     ).fetchone()
     return bool(row and row[0])
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = conn.execute(
-        "select format from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select format from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else None
 
@@ -222,6 +265,8 @@ def _merge(
                 [sha],
             )
             return frame.height, pl.DataFrame()
+        if name in CONFLICT_KEYS:
+            _check_conflicts(conn, name, frame, CONFLICT_KEYS[name])
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
         differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in cols if c not in table.key)
         clash = conn.execute(
@@ -248,6 +293,37 @@ def _merge(
         conn.unregister("_incoming")
 
 
+def _check_conflicts(
+    conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, key: tuple[str, ...]
+) -> None:
+    """Reject two different values for one sample: within the file, or against the study."""
+    values = [c for c in TABLES[name].key if c not in key]
+    distinct = frame.select([*key, *values]).unique()
+    clashing = distinct.select(key).is_duplicated()
+    if clashing.any():
+        row = distinct.filter(clashing).row(0, named=True)
+        raise IngestError(
+            f"the file gives two different values for one sample ({_describe(row, key)}); "
+            "one interval of one source has one value"
+        )
+    on = " and ".join(f"t.{k} = i.{k}" for k in key)
+    differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in values)
+    clash = conn.execute(
+        f"select i.{LINE}, t.source_sha256, {', '.join('i.' + k for k in key)} "
+        f"from _incoming i join {name} t on {on} where {differs} limit 1"
+    ).fetchone()
+    if clash:
+        row = dict(zip(key, clash[2:], strict=True))
+        raise IngestError(
+            f"the study already holds a different value for this sample ({_describe(row, key)}), "
+            f"from file {_path_of(conn, clash[1])}; remove one of the two files first"
+        )
+
+
+def _describe(row: dict[str, object], key: tuple[str, ...]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in key)
+
+
 def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -> pa.Table:
     """``frame`` as an Arrow table of many record batches.
 
@@ -261,7 +337,9 @@ def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -
 
 def _path_of(conn: duckdb.DuckDBPyConnection, sha: str) -> str:
     row = conn.execute(
-        "select path from raw_ingest_log where sha256 = ? and status = 'loaded' limit 1", [sha]
+        "select path from raw_ingest_log "
+        "where sha256 = ? and status in ('loaded', 'salvaged') limit 1",
+        [sha],
     ).fetchone()
     return row[0] if row else sha[:12]
 

@@ -39,6 +39,8 @@ class ParseContext:
     sha256: str
     parts: tuple[str, ...] = ()
     participants: Mapping[str, ParticipantInfo] = field(default_factory=dict)
+    #: ``retrowalk ingest --salvage``: a damaged device file keeps its complete records
+    salvage: bool = False
 
 
 @dataclass
@@ -52,6 +54,9 @@ class ParsedFile:
 
     tables: dict[str, pl.DataFrame]
     notes: dict[str, int] = field(default_factory=dict)
+    #: set when records were salvaged from a damaged file: what was wrong, and where
+    #: (``"message 31 (byte 751)"``); the file is then logged with status ``salvaged``
+    damage: tuple[str, str | None] | None = None
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table, as recorded in the ingest log."""

@@ -32,8 +32,9 @@ import polars as pl
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import TABLES, UTC_DATETIME
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.plausibility import screen
 from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
-from toolkit.ingest.fit.read import read_fit
+from toolkit.ingest.fit.read import read_fit, read_fit_salvaged
 
 __all__ = ["FORMAT", "LOADS", "LOAD_ORDER", "parse", "read_fit", "sniff"]
 
@@ -66,7 +67,7 @@ def sniff(head: bytes, name: str) -> bool:
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Read one FIT activity file into sessions, segments and samples."""
     rules = manifest_rules(path, ctx.parts)
-    frames = read_fit(path, with_offsets=True)
+    frames, damage = _read(path, ctx.salvage)
     participant = participant_for(path, ctx, rules)
     _require_activity(frames)
     samples_all, duplicates = _samples(frames.get("record"))
@@ -105,8 +106,10 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
         )
     segments = pl.concat(out_segments, how="diagonal_relaxed")
     samples = pl.concat(out_samples, how="diagonal_relaxed")
+    # sensor glitches (a 60 m/s record) are quarantined; what no rule covers is checked here
+    samples, quarantined, notes = screen("raw_treadmill_samples", samples)
     _check_ranges(samples, "raw_treadmill_samples")
-    notes = {"unknown_direction_segments": int((segments["direction"] == "unknown").sum())}
+    notes["unknown_direction_segments"] = int((segments["direction"] == "unknown").sum())
     if duplicates:
         notes["duplicate_timestamp_records"] = duplicates
     return ParsedFile(
@@ -116,9 +119,34 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
             ),
             "raw_treadmill_segments": segments,
             "raw_treadmill_samples": samples.drop("_offset"),
+            **quarantined,
         },
         notes=notes,
+        damage=None if damage is None else (damage.message, damage.position),
     )
+
+
+def _read(path: Path, salvage: bool) -> tuple[dict[str, pl.DataFrame], IngestError | None]:
+    """The file's frames; with ``salvage`` also what was damaged. Without it, a damaged file's
+    rejection says how many records ``--salvage`` would keep."""
+    if salvage:
+        return read_fit_salvaged(path, with_offsets=True)
+    try:
+        return read_fit(path, with_offsets=True), None
+    except IngestError as exc:
+        try:
+            frames, damage = read_fit_salvaged(path)
+        except IngestError:
+            raise exc from None
+        if damage is None:
+            raise
+        record = frames.get("record")
+        kept = 0 if record is None else record.height
+        raise IngestError(
+            f"{exc.message}; `retrowalk ingest --salvage` would keep the {kept} complete "
+            f"record(s) before {damage.position or 'the damage'}",
+            exc.position,
+        ) from exc
 
 
 _LAP_SCHEMA: dict[str, pl.DataType] = {

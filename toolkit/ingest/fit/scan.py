@@ -93,6 +93,8 @@ class Scan:
     messages: int
     chains: int
     protocol_versions: list[int] = field(default_factory=list)
+    #: salvage only: what was wrong and where (``"byte N"``); None for an intact file
+    damage: IngestError | None = None
 
 
 def where(message: int, byte: int) -> str:
@@ -100,8 +102,13 @@ def where(message: int, byte: int) -> str:
     return f"message {message} (byte {byte})"
 
 
-def scan(raw: bytes, *, check_crc: bool = True) -> Scan:
-    """Check headers and CRCs and locate every message of every chained file in ``raw``."""
+def scan(raw: bytes, *, check_crc: bool = True, salvage: bool = False) -> Scan:
+    """Check headers and CRCs and locate every message of every chained file in ``raw``.
+
+    With ``salvage``, damage does not raise: the scan keeps every complete message before the
+    first damaged byte (a truncated file: up to where it ends; a wrong checksum: every message
+    that can be walked) and records what was wrong in :attr:`Scan.damage`.
+    """
     data = np.frombuffer(raw, dtype=np.uint8)
     if not raw:
         raise IngestError("the file is empty (0 bytes); a FIT file has at least a 12-byte header")
@@ -110,13 +117,44 @@ def scan(raw: bytes, *, check_crc: bool = True) -> Scan:
     start = 0
     chain = 0
     versions: list[int] = []
+    damage: IngestError | None = None
     while start < len(raw):
-        header_size, data_end, protocol = _header(raw, data, start, chain, check_crc)
+        try:
+            header_size, data_end, protocol = _header(raw, data, start, chain, check_crc)
+        except IngestError as exc:
+            if not salvage or (chain == 0 and not _has_signature(raw)):
+                raise
+            damage = exc
+            header_size, data_end, protocol = _salvage_header(raw, start, exc)
+            if header_size == 0:
+                break
         versions.append(protocol)
-        messages = _walk(raw, data, start + header_size, data_end, chain, definitions, messages)
+        try:
+            messages = _walk(raw, data, start + header_size, data_end, chain, definitions, messages)
+        except IngestError as exc:
+            if not salvage:
+                raise
+            damage = exc  # the first byte the walk could not use: more precise than the header's
+            break
         start = data_end + 2
         chain += 1
-    return Scan(data, definitions, messages, chain, versions)
+    return Scan(data, definitions, messages, chain, versions, damage)
+
+
+def _has_signature(raw: bytes) -> bool:
+    return len(raw) >= 12 and raw[0] >= 12 and raw[8:12] == b".FIT"
+
+
+def _salvage_header(raw: bytes, start: int, exc: IngestError) -> tuple[int, int, int]:
+    """Where to walk a damaged file's data: to its end (truncated) or its declared end."""
+    remaining = len(raw) - start
+    if remaining < 12 or raw[start] < 12 or raw[start + 8 : start + 12] != b".FIT":
+        return 0, start, 0  # nothing more to read here
+    header_size = raw[start]
+    declared = start + header_size + int.from_bytes(raw[start + 4 : start + 8], "little")
+    # a wrong header size or a truncated file: walk what is there; a bad checksum: the data
+    data_end = min(declared, len(raw)) if "checksum" in exc.message else len(raw)
+    return min(header_size, remaining), data_end, raw[start + 1]
 
 
 def _header(

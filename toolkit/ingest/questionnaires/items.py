@@ -164,19 +164,40 @@ def _cell(value: object) -> str | None:
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
-    """The first sheet as text columns (names normalised) with the row number in ``_line``."""
+    """The first sheet as text columns (names normalised) with the row number in ``_line``.
+
+    A formula cell is read as the value the spreadsheet app cached for it; a formula without a
+    cached value (a workbook written by a program that never computed it) is rejected with the
+    cell, never read as blank. A repeated header name and a NUL character are rejected too.
+    """
     from openpyxl import load_workbook  # imported here: only workbooks need it
+    from openpyxl.utils import get_column_letter
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise IngestError(f"not a readable XLSX workbook: {exc}") from exc
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
+        written = formulas.worksheets[0].iter_rows(values_only=True)
         header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
+        next(written, ())
+        _unique(header)
         data: dict[str, list[str | None]] = {h: [] for h in header if h}
         lines: list[int] = []
-        for number, values in enumerate(rows, start=2):
+        for number, (values, raw) in enumerate(zip(rows, written, strict=False), start=2):
+            for col, (value, formula) in enumerate(zip(values, raw, strict=False), start=1):
+                where = f"row {number}, cell {get_column_letter(col)}{number}"
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    raise IngestError(
+                        f"the cell holds the formula {formula} with no cached value (the "
+                        "workbook was saved by a program that does not compute formulas); open "
+                        "and save it in a spreadsheet app, or type the value",
+                        where,
+                    )
+                if isinstance(value, str) and "\x00" in value:
+                    raise IngestError("the cell holds a NUL character", where)
             cells = [_cell(v) for v in values]
             if not any(cells):
                 continue
@@ -189,5 +210,18 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
                     data[h].append(None)
     finally:
         book.close()
+        formulas.close()
     frame = pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+
+
+def _unique(header: list[str]) -> None:
+    """Raise when the header names a column twice (the second copy would be dropped)."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header, start=1):
+        if name and name in seen:
+            raise IngestError(
+                f"the header names the column {name!r} twice (columns {seen[name]} and {index})",
+                "row 1",
+            )
+        seen[name] = index

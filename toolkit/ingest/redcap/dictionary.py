@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.instruments.scoring import Item, item_columns, normalise_label
 
 #: Column headers of a REDCap data dictionary export (the first is enough to recognise it).
@@ -110,6 +111,25 @@ def is_dictionary(head: bytes) -> bool:
     return normalise_label(text.split(",", 1)[0].strip('"')) == FIELD_NAME
 
 
+def record_id_names(head: bytes) -> set[str]:
+    """The record id field (a dictionary's first field) as a raw and as a label header would
+    name it (normalised), read from the dictionary's first bytes; empty if unreadable."""
+    text = head.decode("utf-8-sig", errors="replace")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error:
+        return set()
+    if len(rows) < 2:
+        return set()
+    header = [normalise_label(h) for h in rows[0]]
+    first = dict(zip(header, rows[1], strict=False))
+    names = {
+        normalise_label(first.get(FIELD_NAME, "")),
+        normalise_label(first.get(FIELD_LABEL, "")),
+    }
+    return names - {""}
+
+
 def _parse_choices(text: str, where: str) -> tuple[tuple[str, str], ...]:
     out = []
     for part in (p for p in text.split("|") if p.strip()):
@@ -126,6 +146,7 @@ def read_dictionary(path: Path) -> Dictionary:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(f"the REDCap data dictionary {path.name} is not UTF-8 text") from exc
+    check_csv(path, file_name=True)
     reader = csv.reader(io.StringIO(text))
     header = [normalise_label(h) for h in next(reader, [])]
     missing = [c for c in (FIELD_NAME, FORM_NAME, FIELD_TYPE, FIELD_LABEL) if c not in header]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.instruments.scoring import normalise_label
 
 EVENT, INSTRUMENT, INSTANCE = (
@@ -38,6 +39,80 @@ def csv_header(head: bytes) -> list[str]:
 def is_event_map(header: Sequence[str]) -> bool:
     """Whether a header is an event map's (``redcap_event_name`` first, a ``visit`` column)."""
     return bool(header) and header[0] == EVENT and "visit" in header
+
+
+#: REDCap's own exports of a longitudinal project's events and arms (Project Setup >
+#: Define My Events > Download events / arms, or the API's exportEvents / exportArms)
+EVENT_EXPORT = ("event_name", "arm_num", "unique_event_name")
+ARM_EXPORT = ("arm_num", "name")
+
+
+def is_event_export(header: Sequence[str]) -> bool:
+    """Whether a header is REDCap's event export (``event_name,arm_num,unique_event_name,...``)."""
+    return tuple(header[:3]) == EVENT_EXPORT
+
+
+def is_arm_export(header: Sequence[str]) -> bool:
+    """Whether a header is REDCap's arm export (``arm_num,name``)."""
+    return tuple(header) == ARM_EXPORT
+
+
+def count_rows(path: Path) -> int:
+    """Data rows (not blank) of a small CSV such as an event or arm export."""
+    rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))[1:]
+    return sum(1 for row in rows if any(cell.strip() for cell in row))
+
+
+def read_event_export(path: Path) -> dict[str, EventInfo]:
+    """REDCap's ``event.csv`` as the project's event map: the visit is the event's name.
+
+    Keys are the unique event name (raw exports) and the event as a label export shows it:
+    its name, and ``name (Arm N: arm name)`` when an ``arm.csv`` lies beside it. An event
+    listed twice with different names is rejected (it would relabel every form of that event).
+    """
+    check_csv(path, file_name=True)
+    rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
+    arms = _arm_names(path.parent)
+    out: dict[str, EventInfo] = {}
+    for number, row in enumerate(rows, start=2):
+        cell = {normalise_label(k or ""): (v or "").strip() for k, v in row.items()}
+        name, unique = cell.get("event_name", ""), cell.get("unique_event_name", "")
+        if not name or not unique:
+            raise IngestError(
+                "each event row needs an event_name and a unique_event_name",
+                f"{path.name} line {number}",
+            )
+        info = EventInfo(cell.get("custom_event_label") or name, None, None)
+        keys = [unique, name]
+        arm = cell.get("arm_num", "")
+        if arm in arms:
+            keys.append(f"{name} (Arm {arm}: {arms[arm]})")
+        for key in keys:
+            _add_event(out, normalise_label(key), info, f"{path.name} line {number}")
+    return out
+
+
+def _arm_names(folder: Path) -> dict[str, str]:
+    """Arm number -> name from an ``arm.csv`` export in ``folder`` (empty if none)."""
+    for other in sorted(folder.glob("*.csv")):
+        with other.open("rb") as handle:
+            if is_arm_export(csv_header(handle.read(4096))):
+                rows = csv.DictReader(io.StringIO(other.read_text("utf-8-sig")))
+                return {
+                    (r.get("arm_num") or "").strip(): (r.get("name") or "").strip() for r in rows
+                }
+    return {}
+
+
+def _add_event(out: dict[str, EventInfo], key: str, info: EventInfo, where: str) -> None:
+    """Add one event; the same event mapped twice to different visits is a conflict."""
+    if key in out and out[key] != info and key:
+        raise IngestError(
+            f"event {key!r} is listed twice with different visits ({out[key].visit!r} and "
+            f"{info.visit!r}); each event may be mapped once",
+            where,
+        )
+    out[key] = info
 
 
 def sibling(path: Path, what: str, test: Callable[[bytes], bool], *, required: bool) -> Path | None:
@@ -82,6 +157,7 @@ class EventInfo:
 
 def read_event_map(path: Path) -> dict[str, EventInfo]:
     """Event (unique name or label, normalised) -> what the map says about it."""
+    check_csv(path, file_name=True)
     rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
     header = [normalise_label(h) for h in rows[0]]
     out: dict[str, EventInfo] = {}
@@ -102,7 +178,8 @@ def read_event_map(path: Path) -> dict[str, EventInfo]:
                 f"{path.name} line {number}",
             )
         info = EventInfo(cell["visit"], cell.get("date_field") or None, study_day)
-        out[normalise_label(cell[EVENT])] = info
+        where = f"{path.name} line {number}"
+        _add_event(out, normalise_label(cell[EVENT]), info, where)
         if cell.get("event_label"):  # the same event as a label export shows it
-            out[normalise_label(cell["event_label"])] = info
+            _add_event(out, normalise_label(cell["event_label"]), info, where)
     return out

@@ -28,16 +28,26 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.csv_check import check_csv
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.questionnaires.rows import Response, nominal_day, parse_local, to_tables
-from toolkit.ingest.redcap.dictionary import Dictionary, is_dictionary, read_dictionary
+from toolkit.ingest.redcap.dictionary import (
+    Dictionary,
+    is_dictionary,
+    read_dictionary,
+    record_id_names,
+)
 from toolkit.ingest.redcap.files import (
     EVENT,
     INSTANCE,
     INSTRUMENT,
     EventInfo,
+    count_rows,
     csv_header,
+    is_arm_export,
+    is_event_export,
     is_event_map,
+    read_event_export,
     read_event_map,
     sibling,
 )
@@ -60,13 +70,41 @@ _CHECKED = {"0": "0", "1": "1", "unchecked": "0", "checked": "1"}
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """A REDCap export, data dictionary or event map, recognised by its header."""
+    """A REDCap export, data dictionary, event map, or REDCap's event or arm export.
+
+    An export is recognised by REDCap's own columns (``redcap_event_name``, repeat columns,
+    ``<form>_complete`` or a label export's ``Complete?``), a first column ``record_id``, or a
+    data dictionary beside it whose record id field (its first field) or that field's label
+    is the export's first column: a survey project's record id may be ``participant_id``.
+    """
     if is_dictionary(head):
         return True
     header = csv_header(head)
-    if not header or is_event_map(header):
-        return bool(header)
-    return header[0] in ("record_id", "record id") or EVENT in header or INSTRUMENT in header
+    if not header:
+        return False
+    if is_event_map(header) or is_event_export(header) or is_arm_export(header):
+        return True
+    if header[0] in ("record_id", "record id") or EVENT in header or INSTRUMENT in header:
+        return True
+    if any(h.endswith("_complete") for h in header) or "complete?" in header:
+        return True
+    return header[0] in _dictionary_record_ids(name)
+
+
+def _dictionary_record_ids(name: str) -> set[str]:
+    """Record id field names and labels (normalised) of the dictionaries beside file ``name``."""
+    location = Path(name.split("!")[0])
+    if "!" in name or not location.parent.is_dir():
+        return set()
+    found: set[str] = set()
+    for other in sorted(location.parent.glob("*.csv")):
+        if other == location:
+            continue
+        with other.open("rb") as handle:
+            head = handle.read(8192)
+        if is_dictionary(head):
+            found |= record_id_names(head)
+    return found
 
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
@@ -76,21 +114,38 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
         head = handle.read(4096)
     if is_dictionary(head):
         dictionary = read_dictionary(path)
-        return ParsedFile({}, {"redcap_dictionary_items": len(dictionary.items)})
-    if is_event_map(csv_header(head)):
+        counted = {"redcap_dictionary_items": len(dictionary.items)}
+        if not dictionary.items:
+            counted["redcap_no_questionnaire_items"] = 1
+        return ParsedFile({}, counted)
+    header = csv_header(head)
+    if is_event_map(header):
         return ParsedFile({}, {"redcap_events_mapped": len(read_event_map(path))})
+    if is_event_export(header):
+        read_event_export(path)  # checked: an event mapped twice is rejected
+        return ParsedFile({}, {"redcap_events_mapped": count_rows(path)})
+    if is_arm_export(header):
+        return ParsedFile({}, {"redcap_arms": count_rows(path)})
     dictionary_path = sibling(path, "data dictionary", is_dictionary, required=True)
     assert dictionary_path is not None  # required=True raises instead of returning None
     dictionary = read_dictionary(dictionary_path)
     map_path = sibling(path, "event map", lambda h: is_event_map(csv_header(h)), required=False)
     events = read_event_map(map_path) if map_path else None
+    if events is None:  # else REDCap's own event export, if it lies beside the data
+        export_path = sibling(
+            path, "event export", lambda h: is_event_export(csv_header(h)), required=False
+        )
+        events = read_event_export(export_path) if export_path else None
     for info in (events or {}).values():
         if info.date_field and info.date_field not in dictionary.fields:
             raise IngestError(
                 f"the event map's date_field {info.date_field!r} is not a field of the data "
                 f"dictionary {dictionary.path.name}"
             )
-    return _Export(path, dictionary, events, ctx).parse()
+    parsed = _Export(path, dictionary, events, ctx).parse()
+    if not dictionary.items:  # say why nothing loads (real projects without these scales)
+        parsed.notes["redcap_no_questionnaire_items"] = 1
+    return parsed
 
 
 class _Export:
@@ -116,6 +171,8 @@ class _Export:
         }
 
     def parse(self) -> ParsedFile:
+        # a label export repeats "Complete?": repeated header names are allowed here
+        check_csv(self.path, unique_header=False)
         text = self.path.read_text("utf-8-sig")
         reader = csv.reader(io.StringIO(text))
         header = next(reader, [])

@@ -65,7 +65,7 @@ def sniff(head: bytes, name: str) -> bool:
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Read a vendor export with the mapping its header matches."""
-    text = read_text_csv(path)
+    text = read_text_csv(path, repeated_header=True)  # mappings name each copy themselves
     mapping = detect(list(text.columns))
     if mapping is None:
         raise IngestError("the header matches no vendor mapping", "line 1")
@@ -92,6 +92,9 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         else:
             dtype = pl.String if name in ("direction", "device") else pl.Float64
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    frame, repeated = _without_repeats(frame)
+    if repeated:
+        notes["duplicate_rows_dropped"] = repeated
     frame = frame.with_columns(
         pl.col("direction").str.to_lowercase().replace(DIRECTION_ALIASES),
         pl.coalesce("mean_speed_mps", pl.col("distance_m") / pl.col("duration_s")).alias(
@@ -101,6 +104,9 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         .cast(pl.Int32)
         .alias("segment"),
     )
+    frame, unknown_duration = _unknown_durations(frame)
+    if unknown_duration:
+        notes.update(unknown_duration)
     segments = _directions(frame, path, rules)
     sessions = (
         segments.group_by("participant_id", "session_id", maintain_order=True)
@@ -118,6 +124,50 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         {"raw_treadmill_sessions": sessions, "raw_treadmill_segments": segments.drop("device")},
         notes=notes,
     )
+
+
+def _without_repeats(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Drop rows an export repeats exactly (a Strava activity listed twice would double the
+    session); the same session and start with other values is a conflict, rejected."""
+    values = [c for c in frame.columns if c != LINE]
+    unique = frame.unique(subset=values, keep="first", maintain_order=True)
+    key = ["participant_id", "session_id", "started_at"]
+    clash = unique.select(key).is_duplicated()
+    if clash.any():
+        lines = unique.filter(clash)[LINE].to_list()[:2]
+        raise IngestError(
+            f"two rows give session {unique.filter(clash)['session_id'][0]!r} with the same "
+            "start but different values; which is right cannot be told",
+            f"lines {lines[0]} and {lines[1]}",
+        )
+    return unique, frame.height - unique.height
+
+
+def _unknown_durations(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Rows whose duration is unknown (Peloton writes ``None`` for distance-based classes).
+
+    The duration is distance / mean speed where the row has both (counted as
+    ``duration_from_distance_and_speed``); otherwise the row cannot be a segment and is left
+    out, counted as ``rows_unknown_duration``.
+    """
+    missing = frame["duration_s"].is_null()
+    if not missing.any():
+        return frame, {}
+    derivable = missing & frame["distance_m"].is_not_null() & (frame["mean_speed_mps"] > 0)
+    derivable = derivable.fill_null(False)
+    out = frame.with_columns(
+        pl.when(pl.Series(derivable))
+        .then(pl.col("distance_m") / pl.col("mean_speed_mps"))
+        .otherwise(pl.col("duration_s"))
+        .alias("duration_s")
+    )
+    dropped = missing & ~derivable
+    notes = {}
+    if derivable.any():
+        notes["duration_from_distance_and_speed"] = int(derivable.sum())
+    if dropped.any():
+        notes["rows_unknown_duration"] = int(dropped.sum())
+    return out.filter(~pl.Series(dropped)), notes
 
 
 def _directions(frame: pl.DataFrame, path: Path, rules: list[Any]) -> pl.DataFrame:

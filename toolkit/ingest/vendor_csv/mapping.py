@@ -114,6 +114,14 @@ def value(
         dtype = pl.Float64 if "kind" in spec else pl.String
         return pl.Series(name, [None] * text.height, dtype=dtype)
     require(text, column, mapping)
+    if spec.get("missing"):  # vendor words for "no value", e.g. Peloton's None
+        markers = list(spec["missing"])
+        text = text.with_columns(
+            pl.when(pl.col(column).is_in(markers))
+            .then(None)
+            .otherwise(pl.col(column))
+            .alias(column)
+        )
     if "kind" not in spec:
         values = text[column]
         return (spec.get("prefix", "") + values) if "prefix" in spec else values
