@@ -55,6 +55,6 @@ def test_full_disk_says_what_was_committed_and_resumes(small_disk: Path, demo_st
         assert opened.sql("select count(*) as n from participants")["n"].item() == 90
     assert logged > 1
     again = run_cli("ingest", study, raw, "--json")
-    assert again.returncode == 1, again.stderr  # the demo's one deliberately bad file
+    assert again.returncode == 0, again.stderr
     statuses = [line for line in again.stdout.splitlines() if '"status": "duplicate"' in line]
     assert len(statuses) >= logged - 1  # committed files are skipped as duplicates
