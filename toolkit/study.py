@@ -111,13 +111,14 @@ class Study:
         return f"Study({str(self.path)!r}, {mode})"
 
 
-def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, *, read_only: bool, file_access: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on.
 
     A read-only connection is the user-SQL connection of :mod:`toolkit.db.user_sql` (no file
-    access, settings locked), whoever opens it.
+    access, settings locked), unless ``file_access`` (toolkit code that writes files from the
+    study, e.g. ``export-lake``; never for SQL a user wrote).
     """
-    if read_only:
+    if read_only and not file_access:
         return connect_read_only(path)
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
@@ -134,17 +135,20 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def open_study(path: Path | str, *, read_only: bool = False) -> Study:
+def open_study(path: Path | str, *, read_only: bool = False, file_access: bool = False) -> Study:
     """Open (creating and upgrading as needed) the study at ``path``.
 
-    A read-only open needs an existing file at the current schema version; it never writes.
+    A read-only open needs an existing file at the current schema version; it never writes to
+    the study, and its connection reads nothing but the study unless ``file_access`` (for
+    toolkit code such as ``export-lake`` that writes files with ``COPY``; never pass it for SQL
+    a user wrote).
     A new study is created only in an existing folder; a path that is not a retrowalk study
     file raises :class:`~toolkit.errors.StudyPathError` (see :mod:`toolkit.db.study_file`).
     """
     target = Path(path)
     check_study_path(target, create=not read_only)
     if read_only:
-        conn = connect(target, read_only=True)
+        conn = connect(target, read_only=True, file_access=file_access)
         try:
             check_study_schema(conn, target)
         except StudyError:
