@@ -25,6 +25,7 @@ from toolkit.errors import StudyError
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
+    from toolkit.ingest.core.remove import Removed
     from toolkit.ingest.core.sources import ZipLimits
 
 
@@ -42,11 +43,14 @@ class Study:
         *,
         progress: bool | None = None,
         salvage: bool = False,
+        replace: bool = False,
         limits: ZipLimits | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
         ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        ``replace``: a file from the same location as a loaded one (a newer export written
+        over it) replaces it, in the same transaction; the report names what it replaced.
         ``limits`` bound what zip archives may unpack (default :class:`ZipLimits`); paths
         that do not exist are a usage error, raised before anything is ingested.
         """
@@ -56,7 +60,19 @@ class Study:
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage, limits=limits)
+        return ingest_paths(
+            self.conn, paths, progress=progress, salvage=salvage, replace=replace, limits=limits
+        )
+
+    def remove(self, sources: Sequence[Path | str]) -> list[Removed]:
+        """Remove everything the named files contributed (a path or sha256 each, as
+        ``ingest_log`` shows them), in one transaction, logged as ``removed``. Ingesting a
+        file again afterwards loads it again. See ``retrowalk remove``."""
+        from toolkit.ingest.core.remove import remove_sources
+
+        if self.read_only:
+            raise StudyError("this study was opened read-only; open it with read_only=False")
+        return remove_sources(self.conn, [str(s) for s in sources])
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame.

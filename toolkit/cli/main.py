@@ -17,6 +17,7 @@ from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
+from toolkit.cli.remove_command import remove
 from toolkit.cli.report_command import report
 from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
@@ -89,9 +90,14 @@ def print_report(report: IngestReport, as_json: bool, *, every_file: bool = True
         line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
         if f.error:
             line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+        for earlier in f.replaced:
+            line += f"\n          replaces {earlier} (its rows were removed)"
         unknown = f.notes.get("unknown_direction_segments")
         if unknown:
             line += f"\n          {unknown} segment(s) with unknown walking direction"
+        quarantined = sum(n for k, n in f.notes.items() if k.startswith("quarantined_"))
+        if quarantined:
+            line += f"\n          {quarantined} implausible value(s) quarantined (view quarantine)"
         click.echo(line)
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files"
@@ -158,6 +164,11 @@ def demo(
     help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
 )
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="a file at the same path as a loaded one (a newer export) replaces it",
+)
+@click.option(
     "--lake",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -182,6 +193,7 @@ def ingest(
     shard: str | None,
     context: tuple[Path, ...],
     buckets: int,
+    replace: bool,
     **limits: int,
 ) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
@@ -211,7 +223,9 @@ def ingest(
     with open_study(study) as opened:
         if created:
             click.echo(f"created a new study at {study}", err=True)
-        report = opened.ingest(list(paths), salvage=salvage, limits=limits_from(limits))
+        report = opened.ingest(
+            list(paths), salvage=salvage, replace=replace, limits=limits_from(limits)
+        )
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -311,6 +325,7 @@ cli.add_command(report)
 cli.add_command(export_lake)
 cli.add_command(stats)
 cli.add_command(settings)
+cli.add_command(remove)
 
 
 def main() -> None:
