@@ -128,8 +128,8 @@ def _check_plain(raw: bytes, unique_header: bool) -> None:
         if not len(ends) or ends[-1] != len(data) - 1:
             ends = np.append(ends, len(data))
         starts = np.concatenate(([0], ends[:-1] + 1))
-        commas = np.concatenate(([0], np.cumsum(data == ord(","), dtype=np.int32)))
-        counts = commas[ends] - commas[starts] + 1
+        commas = np.flatnonzero(data == ord(","))
+        counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
         lengths = ends - starts
         # a line holding only \r or nothing is blank: skipped, as CSV readers do
         first = data[np.minimum(starts, len(data) - 1)] if len(data) else starts
