@@ -15,9 +15,9 @@ module outside ``toolkit/db/`` must not contain
 
 Exempt: ``toolkit/ingest/`` (the write side: its SQL compares incoming rows with stored keys
 to load a file once, it derives nothing a view shows), ``toolkit/lake/`` (copies raw tables to
-Parquet and compares files; the views run on the lake unchanged) and ``toolkit/db/`` itself. A string is
-SQL when it starts with ``select``, ``with``, ``insert``, ``create``, ``delete`` or ``update``
-after whitespace (f-strings included, their placeholders read as blanks).
+Parquet and compares files; the views run on the lake unchanged) and ``toolkit/db/`` itself.
+A string is SQL when it starts with ``select``, ``with``, ``insert``, ``create``, ``delete``
+or ``update`` after whitespace (f-strings included, their placeholders read as blanks).
 """
 
 from __future__ import annotations
