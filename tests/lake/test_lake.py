@@ -223,3 +223,15 @@ def test_a_lake_of_another_schema_version_is_refused(demo_study: Path, tmp_path:
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(LakeError, match="export it again"):
         open_lake(target)
+
+
+def test_cli_report_from_a_lake(
+    lake: Path, tmp_path: Path, cli: Callable[..., CompletedProcess[str]]
+) -> None:
+    out = tmp_path / "report.html"
+    done = cli("report", "--lake", lake, "--engine", "duckdb", "--out", out, "--no-extracts")
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and "retrowalk report: lake" in out.read_text("utf-8")
+    done = cli("report", "--engine", "spark", "--out", out)
+    assert done.returncode == 2
+    assert "--lake" in done.stderr

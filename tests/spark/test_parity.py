@@ -122,3 +122,12 @@ def test_values_are_bound_not_formatted(on_spark: Any) -> None:
     hostile = "retro' or '1' = '1"
     assert on_spark.sql("select * from participants where arm = ?", [hostile]).height == 0
     assert on_spark.sql("select * from participants where arm = ?", ["retro"]).height > 0
+
+
+def test_report_builds_on_spark(on_spark: Any, tmp_path: Path) -> None:
+    from toolkit.report import build_report
+
+    result = build_report(on_spark, None, tmp_path / "report.html", extracts=False)
+    text = result.html.read_text("utf-8")
+    assert "retrowalk report: lake" in text
+    assert "provenance" in result.sections

@@ -16,13 +16,15 @@ from toolkit.cli.cohort_options import (
     cohort_from_options,
     cohort_options,
 )
+from toolkit.cli.engine_options import engine_options, opened_engine
 from toolkit.cli.messages import check_writable
 from toolkit.cohorts import load_cohort
-from toolkit.study import open_study
 
 
 @click.command("report")
-@click.argument("study", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument(
+    "study", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
 @click.option(
     "--out",
     "out",
@@ -52,17 +54,22 @@ from toolkit.study import open_study
     help="counts of fewer participants are suppressed",
 )
 @click.option("--no-extracts", is_flag=True, help="do not write the CSV/Parquet data extracts")
+@engine_options
 def report(
-    study: Path,
+    study: Path | None,
     out: Path,
     pdf: Path | None,
     outcome: str,
     identifiable: bool,
     min_cell: int,
     no_extracts: bool,
+    engine: str,
+    lake: Path | None,
     **cohort_params: Any,
 ) -> None:
     """Write a static report on STUDY: self-contained HTML, optional PDF, data extracts.
+
+    With --lake DIR (and --engine spark) the report is built from a Parquet lake instead.
 
     Extracts (every table and analysed dataset as CSV and Parquet, with data_dictionary.csv)
     go in OUT's folder under ``<name>_data/``.
@@ -73,7 +80,7 @@ def report(
     if pdf is not None:
         check_writable(pdf, "PDF")
     chosen = cohort_from_options(cohort_params)
-    with open_study(study, read_only=True) as opened:
+    with opened_engine(study, engine, lake) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work
         check_cohort_levels(opened, chosen, (outcome,))
