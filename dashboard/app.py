@@ -34,7 +34,10 @@ PAGES = [
     st.Page(VIEWS / "data_quality.py", title="Data quality", icon=":material/fact_check:"),
 ]
 
-st.set_page_config(page_title="retrowalk", page_icon=":material/directions_walk:", layout="wide")
+# The favicon is a file served by this server: a material or emoji icon would be fetched from
+# the internet by the browser (and fail offline).
+FAVICON = Path(__file__).parent / "favicon.png"
+st.set_page_config(page_title="retrowalk", page_icon=str(FAVICON), layout="wide")
 page = st.navigation(PAGES)
 source = str(study_path())
 try:

@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,4 +110,31 @@ def serve(app: Path, study: Path) -> None:
     threading.Thread(
         target=_warm_up_quietly, args=(source,), daemon=True, name="retrowalk-warm-up"
     ).start()
-    streamlit_cli.main(["run", str(app), "--browser.gatherUsageStats=false"], prog_name="streamlit")
+    streamlit_cli.main(["run", str(app), *quiet_offline_options()], prog_name="streamlit")
+
+
+#: Streamlit settings for a study dashboard that works offline and starts quietly, each with the
+#: environment variable that overrides it: no usage statistics sent; no Deploy button (the app
+#: is a local research tool, not a Streamlit Cloud project); and the address printed as
+#: localhost, so Streamlit does not ask an internet service for this machine's external IP
+#: (offline that prints "Did not auto detect external IP").
+QUIET_OFFLINE = {
+    "browser.gatherUsageStats": ("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false"),
+    "client.toolbarMode": ("STREAMLIT_CLIENT_TOOLBAR_MODE", "minimal"),
+    "browser.serverAddress": ("STREAMLIT_BROWSER_SERVER_ADDRESS", "localhost"),
+}
+
+
+def quiet_offline_options(environ: Mapping[str, str] | None = None) -> list[str]:
+    """``--option=value`` flags for :data:`QUIET_OFFLINE`, leaving out any the user set
+    through its environment variable (command-line flags would override it). The printed
+    address stays Streamlit's own when ``STREAMLIT_SERVER_ADDRESS`` names one."""
+    env = os.environ if environ is None else environ
+    flags = []
+    for option, (variable, value) in QUIET_OFFLINE.items():
+        if variable in env:
+            continue
+        if option == "browser.serverAddress" and env.get("STREAMLIT_SERVER_ADDRESS"):
+            continue  # Streamlit prints that address itself (and looks nothing up)
+        flags.append(f"--{option}={value}")
+    return flags

@@ -23,6 +23,7 @@ from toolkit.errors import StudyError
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
+    from toolkit.ingest.core.remove import Removed
 
 
 class Study:
@@ -34,18 +35,35 @@ class Study:
         self.read_only = read_only
 
     def ingest(
-        self, paths: Sequence[Path | str], *, progress: bool | None = None, salvage: bool = False
+        self,
+        paths: Sequence[Path | str],
+        *,
+        progress: bool | None = None,
+        salvage: bool = False,
+        replace: bool = False,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
         ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        ``replace``: a file from the same location as a loaded one (a newer export written
+        over it) replaces it, in the same transaction; the report names what it replaced.
         """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage)
+        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage, replace=replace)
+
+    def remove(self, sources: Sequence[Path | str]) -> list[Removed]:
+        """Remove everything the named files contributed (a path or sha256 each, as
+        ``ingest_log`` shows them), in one transaction, logged as ``removed``. Ingesting a
+        file again afterwards loads it again. See ``retrowalk remove``."""
+        from toolkit.ingest.core.remove import remove_sources
+
+        if self.read_only:
+            raise StudyError("this study was opened read-only; open it with read_only=False")
+        return remove_sources(self.conn, [str(s) for s in sources])
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""

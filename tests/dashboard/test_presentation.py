@@ -250,3 +250,19 @@ def test_adherence_in_usual_care_is_not_applicable_not_missing(
     fig = figure_completeness(completeness, not_applicable={("treadmill sessions", "usual_care")})
     assert list(fig.data[0].text[0]) == ["100% (10/10)", "not applicable"]
     assert fig.data[0].z[0][1] is None
+
+
+def test_streamlit_is_started_offline_and_quiet_unless_the_user_says_otherwise() -> None:
+    from dashboard.warmup import quiet_offline_options
+
+    assert quiet_offline_options({}) == [
+        "--browser.gatherUsageStats=false",
+        "--client.toolbarMode=minimal",
+        "--browser.serverAddress=localhost",
+    ]
+    mine = quiet_offline_options(
+        {"STREAMLIT_CLIENT_TOOLBAR_MODE": "developer", "STREAMLIT_SERVER_ADDRESS": "0.0.0.0"}
+    )
+    assert mine == ["--browser.gatherUsageStats=false"]
+    assert (APP.parent / "favicon.png").read_bytes()[:4] == b"\x89PNG"
+    assert "page_icon=str(FAVICON)" in APP.read_text()

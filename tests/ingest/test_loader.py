@@ -185,8 +185,8 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "position", "message"),
     [
-        (b"\x00\x01\x02garbage", None, "format is not recognised"),
-        (b"", None, "format is not recognised"),
+        (b"\x00\x01\x02garbage", "the whole file", "format is not recognised"),
+        (b"", "the whole file", "format is not recognised"),
         (
             b"participant_id,session_id,started_at,duration_s\nP9,S1,2025-03-05T10:00:00Z,60\n",
             "line 2, column 'participant_id'",
@@ -225,6 +225,7 @@ def test_bad_files_are_rejected_with_a_clear_reason(
         counts = study.sql(
             "select (select count(*) from raw_treadmill_sessions) "
             "+ (select count(*) from raw_pain_scores)"
+            "+ (select count(*) from raw_questionnaire_items)"
         ).item()
         assert counts == 0
 

@@ -131,3 +131,14 @@ def test_report_builds_on_spark(on_spark: Any, tmp_path: Path) -> None:
     text = result.html.read_text("utf-8")
     assert "retrowalk report: lake" in text
     assert "provenance" in result.sections
+
+
+def test_analysis_plan_matches_duckdb(on_spark: Any, duck: Study) -> None:
+    """The contract: toolkit.analyses.run_plan runs unchanged on the Spark-backed study."""
+    from toolkit.analyses import default_plan, run_plan
+
+    plan = default_plan()
+    want = run_plan(duck, plan)
+    got = run_plan(on_spark, plan)
+    assert want.height > 0
+    assert_parity(got, want, "default plan")

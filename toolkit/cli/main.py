@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.analyse_command import analyse
 from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
+from toolkit.cli.remove_command import remove
 from toolkit.cli.report_command import report
 from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
@@ -87,6 +89,8 @@ def print_report(report: IngestReport, as_json: bool, *, every_file: bool = True
         line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
         if f.error:
             line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+        for earlier in f.replaced:
+            line += f"\n          replaces {earlier} (its rows were removed)"
         unknown = f.notes.get("unknown_direction_segments")
         if unknown:
             line += f"\n          {unknown} segment(s) with unknown walking direction"
@@ -151,6 +155,11 @@ def demo(
     help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
 )
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="a file at the same path as a loaded one (a newer export) replaces it",
+)
+@click.option(
     "--lake",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -174,6 +183,7 @@ def ingest(
     shard: str | None,
     context: tuple[Path, ...],
     buckets: int,
+    replace: bool,
 ) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
@@ -194,7 +204,7 @@ def ingest(
         print_report(sharded, as_json)
         sys.exit(sharded.exit_code)
     with open_study(study) as opened:
-        report = opened.ingest(list(paths), salvage=salvage)
+        report = opened.ingest(list(paths), salvage=salvage, replace=replace)
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -238,11 +248,24 @@ def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
-def dashboard(study: Path | None) -> None:
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="statistical analysis plan (TOML) whose analyses the pages show; default: built-in",
+)
+def dashboard(study: Path | None, plan: Path | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
     Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
     """
+    if plan is not None:
+        import os
+
+        from toolkit.analyses import load_plan
+
+        load_plan(plan)  # a bad plan fails here, with its line, not in the browser
+        os.environ["RETROWALK_PLAN"] = str(plan.resolve())
     if study is None:
         study = _demo_default()
         if not study.exists():
@@ -264,10 +287,12 @@ def dashboard(study: Path | None) -> None:
     serve(app, study)
 
 
+cli.add_command(analyse)
 cli.add_command(report)
 cli.add_command(export_lake)
 cli.add_command(stats)
 cli.add_command(settings)
+cli.add_command(remove)
 
 
 def main() -> None:

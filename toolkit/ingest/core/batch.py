@@ -45,16 +45,49 @@ class IngestReport:
         return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
 
 
+#: Formats whose files take their walking direction from the direction manifests beside them.
+_LABELLED_FORMATS = ("fit", "tcx", "vendor_csv")
+
+
+def _manifests_beside(
+    planned: list[tuple[int, int, SourceFile, FormatModule | None]],
+) -> list[tuple[int, int, SourceFile, FormatModule | None]]:
+    """The direction manifests that device exports in the batch see on disk but that the batch
+    does not name (a FIT file ingested on its own beside its ``directions.csv``): they are
+    ingested too, since the views label laps from the stored manifests (an already stored
+    manifest is logged as a duplicate, which keeps it the current version)."""
+    from toolkit.ingest.direction import manifest as direction_manifest
+    from toolkit.ingest.direction.label import visible_manifests
+
+    named = {source.path.resolve() for _, _, source, _ in planned}
+    extra: dict[Path, SourceFile] = {}
+    for _, _, source, module in planned:
+        if module is None or module.FORMAT not in _LABELLED_FORMATS:
+            continue
+        for candidate in visible_manifests(source.path, source.parts):
+            resolved = candidate.resolve()
+            if resolved not in named and resolved not in extra:
+                extra[resolved] = SourceFile(str(candidate), candidate, (candidate.name,))
+    start = len(planned)
+    return [
+        (direction_manifest.LOAD_ORDER, start + i, source, direction_manifest)
+        for i, source in enumerate(extra.values())
+    ]
+
+
 def ingest_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
     salvage: bool = False,
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
-    ``progress`` shows a progress bar (default: when stderr is a terminal).
+    ``progress`` shows a progress bar (default: when stderr is a terminal). ``replace``: a file
+    ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
@@ -69,12 +102,15 @@ def ingest_paths(
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
+        planned.extend(_manifests_beside(planned))
         planned.sort(key=lambda p: (p[0], p[1]))
         participants = load_participants(conn)
         bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module, salvage=salvage)
+            result = ingest_file(
+                conn, source, participants, module, salvage=salvage, replace=replace
+            )
             report.files.append(result)
             if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)

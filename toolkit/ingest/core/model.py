@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -41,6 +42,20 @@ class ParseContext:
     participants: Mapping[str, ParticipantInfo] = field(default_factory=dict)
     #: ``retrowalk ingest --salvage``: a damaged device file keeps its complete records
     salvage: bool = False
+
+    @property
+    def location(self) -> str:
+        """Where the file lives, the same for every ingest of it: its absolute path (``/``
+        separators), or ``/abs/archive.zip!/member/path`` for a zip member. Direction
+        manifests are matched against it in the views (``raw_direction_rules``)."""
+        return stable_location(self.source_name)
+
+
+def stable_location(source_name: str) -> str:
+    """:attr:`ParseContext.location` of a source name (a path, or ``archive.zip!member``)."""
+    archive, bang, member = source_name.partition("!")
+    where = Path(archive).resolve().as_posix()
+    return f"{where}!/{member.lstrip('/')}" if bang else where
 
 
 @dataclass
