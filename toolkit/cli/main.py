@@ -94,6 +94,9 @@ def print_report(report: IngestReport, as_json: bool, *, every_file: bool = True
         unknown = f.notes.get("unknown_direction_segments")
         if unknown:
             line += f"\n          {unknown} segment(s) with unknown walking direction"
+        quarantined = sum(n for k, n in f.notes.items() if k.startswith("quarantined_"))
+        if quarantined:
+            line += f"\n          {quarantined} implausible value(s) quarantined (view quarantine)"
         click.echo(line)
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files"
