@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 from tqdm import tqdm
 
+from toolkit.errors import DiskFullError
 from toolkit.ingest.core.group import load_group
 from toolkit.ingest.core.loader import (
     FileResult,
@@ -27,7 +28,8 @@ from toolkit.ingest.core.loader import (
 )
 from toolkit.ingest.core.parallel import Validator, default_workers
 from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
-from toolkit.ingest.core.sources import SourceFile, Unreadable, expand, remove_tree
+from toolkit.ingest.core.sources import SourceFile, Unreadable, ZipLimits, expand
+from toolkit.private_temp import private_workdir
 
 
 @dataclass
@@ -56,6 +58,22 @@ class IngestReport:
     def to_json(self) -> str:
         """The per-file report as a JSON list."""
         return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk or quota is full (an OSError, or DuckDB's own text)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and (
+        "No space left on device" in text or "Disk quota exceeded" in text
+    )
+
+
+def _disk_full(report: IngestReport, failed: str, exc: BaseException) -> DiskFullError:
+    committed = [(f.path, f.status) for f in report.files]
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DiskFullError(failed, committed, detail)
 
 
 #: Formats whose files take their walking direction from the direction manifests beside them.
@@ -93,26 +111,45 @@ def ingest_paths(
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
+    limits: ZipLimits | None = None,
     salvage: bool = False,
     replace: bool = False,
     workers: int | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; each file all-or-nothing.
 
+    ``progress`` shows a progress bar (default: when stderr is a terminal); ``limits`` bound
+    what zips may unpack; ``salvage`` keeps the complete records of damaged device files.
+    ``replace``: a file ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`). Zips are extracted into a private
+    per-process folder (:mod:`toolkit.private_temp`), removed at the end. A full disk raises
+    :class:`~toolkit.errors.DiskFullError` saying which files were committed before it.
     Files are validated completely first (in ``workers`` processes; default: see
     :func:`~toolkit.ingest.core.parallel.default_workers`), then written many per transaction
     (:mod:`toolkit.ingest.core.group`) with the same outcome as one transaction per file.
-    ``progress`` shows a progress bar (default: when stderr is a terminal).
-    ``replace``: a file
-    ingested from the same location as a loaded one replaces it (see
-    :func:`~toolkit.ingest.core.loader.ingest_file`).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
-    workdir = Path(tempfile.mkdtemp(prefix="retrowalk-ingest-"))
+    with private_workdir("ingest") as workdir:
+        return _ingest_in(conn, paths, workdir, report, show, limits, salvage, replace, workers)
+
+
+def _ingest_in(
+    conn: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path | str],
+    workdir: Path,
+    report: IngestReport,
+    show: bool,
+    limits: ZipLimits | None,
+    salvage: bool,
+    replace: bool,
+    workers: int | None,
+) -> IngestReport:
+    current = "the zip archives"
+    writer: _Writer | None = None
     try:
         planned: list[tuple[int, int, SourceFile, FormatModule | None]] = []
-        for index, item in enumerate(expand([Path(p) for p in paths], workdir)):
+        for index, item in enumerate(expand([Path(p) for p in paths], workdir, limits)):
             if isinstance(item, Unreadable):
                 result = FileResult(item.name, "", None, "rejected")
                 report.files.append(reject(conn, result, item.error))
@@ -126,16 +163,15 @@ def ingest_paths(
         bar = tqdm(
             total=len(planned), desc="ingest", unit="file", disable=not show, file=sys.stderr
         )
+        writer = _Writer(conn, report, bar, replace)
         with Validator(count, workdir, salvage=salvage) as validator:
-            _run(
-                conn,
-                [(s, m) for _, _, s, m in planned],
-                validator,
-                _Writer(conn, report, bar, replace),
-            )
+            _run(conn, [(s, m) for _, _, s, m in planned], validator, writer)
         bar.close()
-    finally:
-        remove_tree(workdir)
+    except (OSError, duckdb.Error) as exc:
+        if is_disk_full(exc):
+            failed = writer.current if writer is not None else current
+            raise _disk_full(report, failed, exc) from exc
+        raise
     return report
 
 
@@ -162,6 +198,7 @@ def _run(
             while window:
                 take_one()
             writer.flush()
+            writer.current = source.name
             result = ingest_file(
                 conn,
                 source,
@@ -213,6 +250,8 @@ class _Writer:
         self.group: list[Validated] = []
         self.rows = 0
         self.max_files = max(1, int(os.environ.get(GROUP_FILES_ENV) or GROUP_FILES))
+        #: the file being written (or the first of the group), for a full-disk message
+        self.current = "the first file"
 
     def add(self, item: Validated) -> None:
         """Queue ``item``; write the group when it is full."""
@@ -230,6 +269,7 @@ class _Writer:
         """Write the queued group."""
         if self.group:
             group, self.group, self.rows = self.group, [], 0
+            self.current = group[0].result.path
             self.done(load_group(self.conn, group, replace=self.replace))
 
     def done(self, results: list[FileResult]) -> None:
