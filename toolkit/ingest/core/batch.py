@@ -12,9 +12,11 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
+from toolkit.errors import IngestError
 from toolkit.ingest.core.loader import FileResult, ingest_file, load_participants, reject
 from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.sources import SourceFile, Unreadable, expand, remove_tree
+from toolkit.ingest.core.tabular import ReadAs, read_as_csv
 
 
 @dataclass
@@ -66,6 +68,12 @@ def ingest_paths(
                 result = FileResult(item.name, "", None, "rejected")
                 report.files.append(reject(conn, result, item.error))
                 continue
+            try:  # another CSV dialect or a workbook: read through a UTF-8 comma CSV copy
+                item = read_as_csv(item, workdir / "read-as")
+            except IngestError as exc:
+                result = FileResult(item.name, item.sha256(), None, "rejected")
+                report.files.append(reject(conn, result, exc))
+                continue
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
@@ -75,6 +83,8 @@ def ingest_paths(
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
             result = ingest_file(conn, source, participants, module, salvage=salvage)
+            if isinstance(source, ReadAs) and source.how:
+                result.notes[f"read as {source.how}"] = 1
             report.files.append(result)
             if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)

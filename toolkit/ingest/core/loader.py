@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
+from toolkit.ingest.core.diagnose import diagnose
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo
 from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
@@ -95,11 +96,12 @@ def ingest_file(
         return result
     module = module or detect(source.head(HEAD_BYTES), source.name)
     if module is None:
-        names = ", ".join(m.FORMAT for m in FORMAT_MODULES)
+        formats = [m.FORMAT for m in FORMAT_MODULES]
+        how = getattr(source, "how", "")  # a converted copy says what it was read as
         return reject(
             conn,
             FileResult(source.name, sha, None, "rejected"),
-            IngestError(f"the file's format is not recognised (this toolkit reads: {names})"),
+            IngestError(diagnose(source.head(HEAD_BYTES), formats, how)),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
     ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
