@@ -7,7 +7,7 @@ schema in place, refreshes views and reference data, and hands back a :class:`St
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from toolkit.errors import StudyError
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
+    from toolkit.ingest.core.loader import FileResult
 
 
 class Study:
@@ -34,18 +35,26 @@ class Study:
         self.read_only = read_only
 
     def ingest(
-        self, paths: Sequence[Path | str], *, progress: bool | None = None, salvage: bool = False
+        self,
+        paths: Sequence[Path | str],
+        *,
+        progress: bool | None = None,
+        salvage: bool = False,
+        on_result: Callable[[FileResult], None] | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
-        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``);
+        ``on_result`` is called with each file's result as soon as it is known.
         """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage)
+        return ingest_paths(
+            self.conn, paths, progress=progress, salvage=salvage, on_result=on_result
+        )
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""

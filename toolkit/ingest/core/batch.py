@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,10 +53,13 @@ def ingest_paths(
     *,
     progress: bool | None = None,
     salvage: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
-    ``progress`` shows a progress bar (default: when stderr is a terminal).
+    ``progress`` shows a progress bar (default: when stderr is a terminal), measured in bytes
+    so that one large file (a multi-GB Apple Health export) moves it too. ``on_result`` is
+    called with each file's result as soon as it is known (the CLI prints it then).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
@@ -79,15 +82,42 @@ def ingest_paths(
             planned.append((order, index, item, module))
         planned.sort(key=lambda p: (p[0], p[1]))
         participants = load_participants(conn)
-        bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
-        for _, _, source, module in bar:
+        sizes = [_size(p[2]) for p in planned]
+        bar = tqdm(
+            total=sum(sizes),
+            desc="ingest",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not show,
+            file=sys.stderr,
+        )
+        for (_, _, source, module), size in zip(planned, sizes, strict=True):
             bar.set_postfix_str(source.path.name[-30:])
-            result = ingest_file(conn, source, participants, module, salvage=salvage)
+            start = bar.n
+
+            def advance(read: int, start: float = start, size: int = size) -> None:
+                bar.update(max(0.0, min(read, size) - (bar.n - start)))
+
+            result = ingest_file(
+                conn, source, participants, module, salvage=salvage, progress=advance
+            )
+            bar.update(max(0.0, size - (bar.n - start)))
             if isinstance(source, ReadAs) and source.how:
                 result.notes[f"read as {source.how}"] = 1
             report.files.append(result)
+            if on_result is not None:
+                on_result(result)
             if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)
+        bar.close()
     finally:
         remove_tree(workdir)
     return report
+
+
+def _size(source: SourceFile) -> int:
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -83,6 +83,7 @@ def ingest_file(
     module: FormatModule | None = None,
     *,
     salvage: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> FileResult:
     """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
 
@@ -104,7 +105,9 @@ def ingest_file(
             IngestError(diagnose(source.head(HEAD_BYTES), formats, how)),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
+    ctx = ParseContext(
+        source.name, sha, source.parts, participants, salvage=salvage, progress=progress
+    )
     try:
         parsed = module.parse(source.path, ctx)
         checked, quarantined = apply_rules(parsed.tables)
