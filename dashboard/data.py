@@ -10,16 +10,20 @@ studies. Cohorts travel as their JSON text.
 scipy (seconds on a busy machine), and the first page's charts do not need it, so they can be
 drawn while it loads.
 
-Statistical caveats (:class:`toolkit.errors.StatsWarning`) are returned as text with the result
-so the page can show them; cached functions must not call Streamlit elements.
+Analyses (change, ANCOVA, responders, MMRM, mixed model, dose-response) come only from the
+analysis layer, :func:`toolkit.analyses.execute_plan`, running the study's plan (the file named
+by ``RETROWALK_PLAN``, set by ``retrowalk dashboard --plan``, else the built-in plan) exactly as
+``retrowalk analyse`` and ``retrowalk report`` run it, so the three show the same numbers. The
+caveats come back as data (each result's notes), so sessions never serialise behind a lock to
+capture warnings; cached functions must not call Streamlit elements.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
-from collections.abc import Callable
-from typing import Any, TypeVar
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -28,6 +32,9 @@ from dashboard.connection import snapshot_study
 from toolkit import analysis_frames, summaries
 from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
 from toolkit.errors import RetrowalkError
+
+if TYPE_CHECKING:
+    from toolkit.analyses import AnalysisResult, Plan
 
 T = TypeVar("T")
 STUDY_WIDE = 4
@@ -38,21 +45,39 @@ def _cohort(cohort_json: str) -> Cohort:
     return Cohort.from_json(cohort_json)
 
 
-#: ``warnings.catch_warnings`` swaps process-wide state; sessions run on threads, so one at a time.
-_WARNINGS = threading.Lock()
+def plan_text() -> str | None:
+    """The text of the plan file named by ``RETROWALK_PLAN`` (None: the built-in plan)."""
+    configured = os.environ.get("RETROWALK_PLAN")
+    return Path(configured).read_text(encoding="utf-8") if configured else None
 
 
-def _with_warnings(func: Callable[[], T]) -> tuple[T | None, list[str]]:
-    """Run ``func``; its warnings (and a toolkit error, as the result None) become text."""
-    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result: T | None = func()
-            error: list[str] = []
-        except RetrowalkError as exc:
-            result, error = None, [str(exc)]
-    messages = list(dict.fromkeys(str(w.message) for w in caught))
-    return result, messages + error
+def page_plan(text: str | None, instrument: str, reference: str | None = None) -> Plan:
+    """The plan a page runs: ``text`` (or the built-in plan), its NRS analyses on
+    ``instrument``, with the page's reference arm when one is chosen."""
+    from toolkit.analyses import default_plan, parse_plan
+    from toolkit.analyses.run import retarget
+
+    plan = parse_plan(text, os.environ.get("RETROWALK_PLAN", "plan")) if text else default_plan()
+    plan = retarget(plan, instrument)
+    return replace(plan, reference_arm=reference) if reference else plan
+
+
+def first_analyses(plan: Plan, instrument: str, models: tuple[str, ...]) -> dict[str, str]:
+    """For each model, the id of the plan's first whole-cohort (ITT) analysis of
+    ``instrument`` with that model (what a page shows)."""
+    found: dict[str, str] = {}
+    for spec in plan.analyses:
+        if spec.outcome == instrument and spec.population == "itt" and spec.model in models:
+            found.setdefault(spec.model, spec.id)
+    return found
+
+
+def _shown(result: AnalysisResult | None) -> tuple[pl.DataFrame | None, list[str]]:
+    """A result's table (None unless it ran) and its notes, for a page."""
+    if result is None:
+        return None, ["The analysis plan has no such analysis for this outcome."]
+    table = result.table if result.status == "ok" and result.table.height else None
+    return table, list(result.notes)
 
 
 def in_cohort(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
@@ -244,91 +269,119 @@ def exposure_tables(source: str, version: str, cohort_json: str) -> dict[str, pl
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
-def outcome_results(
-    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
-) -> dict[str, Any]:
-    """Trajectories, change from baseline, ANCOVA and responders for the cohort."""
-    from toolkit import stats
+def cohort_arms(source: str, version: str, cohort_json: str) -> list[str]:
+    """The arms of the cohort's participants (what a reference-arm box may offer)."""
+    people = cohort_view(source, version, cohort_json, "participants")
+    return sorted(str(a) for a in people["arm"].drop_nulls().unique().to_list())
 
-    frame = cohort_outcome_frame(source, version, cohort_json, instrument)
+
+def default_reference(arms: list[str], text: str | None = None) -> str | None:
+    """The reference arm the plan resolves for a cohort with ``arms`` (as the CLI and report)."""
+    from toolkit.analyses import resolve_reference
+
+    plan = page_plan(text, "nrs")
+    return resolve_reference(plan.reference_arm, arms)[0]
+
+
+def _run(
+    source: str,
+    cohort_json: str,
+    plan: Plan,
+    ids: dict[str, str],
+    *,
+    curves: bool = False,
+) -> dict[str, AnalysisResult]:
+    """The plan's analyses ``ids`` (model -> id) on the cohort, by model."""
+    from toolkit.analyses import execute_plan
+
+    if not ids:
+        return {}
+    run = execute_plan(
+        snapshot_study(source), plan, _cohort(cohort_json), only=tuple(ids.values()), curves=curves
+    )
+    return {model: run.result(analysis) for model, analysis in ids.items()}
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def outcome_results(
+    source: str,
+    version: str,
+    cohort_json: str,
+    instrument: str,
+    reference: str | None,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """Trajectories, and the plan's change from baseline, ANCOVA and responders for the cohort."""
+    plan = page_plan(text, instrument, reference)
+    ids = first_analyses(plan, instrument, ("change", "ancova", "responders"))
+    try:
+        results = _run(source, cohort_json, plan, ids)
+    except RetrowalkError as exc:
+        results, failed = {}, str(exc)
+    else:
+        failed = ""
     trajectory = in_cohort(
         study_trajectory_frame(source, version, instrument),
         cohort_ids(source, version, cohort_json),
     )
-    pairs = frame.filter(pl.col("baseline").is_not_null() & pl.col("follow_up").is_not_null())
-    if pairs.height == 0:
-        # Nobody with both a baseline and a follow-up: nothing to analyse (and the statistics
-        # functions are not asked to handle an empty frame).
-        nothing = f"No participant in this cohort has both a baseline and a follow-up {instrument}."
-        change = ancova = responders = None
-        change_notes, ancova_notes, responder_notes = [nothing], [nothing], [nothing]
-    else:
-        change, change_notes = _with_warnings(lambda: stats.change_from_baseline(frame))
-        ancova, ancova_notes = _with_warnings(lambda: stats.ancova(frame, reference=reference))
-        responders, responder_notes = _with_warnings(
-            lambda: stats.responders(frame, reference=reference)
-        )
+    shown = {
+        model: _shown(results.get(model)) if not failed else (None, [failed])
+        for model in ("change", "ancova", "responders")
+    }
+    primary = results.get("ancova")
     return {
-        "frame": frame,
+        "frame": cohort_outcome_frame(source, version, cohort_json, instrument),
         "trajectory": trajectory,
         "trajectory_means": summaries.trajectory_means(trajectory),
-        "change": change,
-        "ancova": ancova,
-        "responders": responders,
-        "notes": {"change": change_notes, "ancova": ancova_notes, "responders": responder_notes},
+        "change": shown["change"][0],
+        "ancova": shown["ancova"][0],
+        "responders": shown["responders"][0],
+        "reference": primary.reference if primary is not None else reference,
+        "notes": {model: notes for model, (_, notes) in shown.items()},
     }
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def trajectory_model(
-    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+    source: str,
+    version: str,
+    cohort_json: str,
+    instrument: str,
+    reference: str | None,
+    text: str | None = None,
 ) -> tuple[pl.DataFrame | None, list[str]]:
-    """Each arm's mean score over study weeks from a linear mixed model (random intercept and
-    slope per participant): ``toolkit.stats.mixed_model_curve``, columns renamed to those of
-    ``summaries.trajectory_means`` (arm, study_week, mean, ci_low, ci_high, n)."""
-    from toolkit import stats
-
-    scores = in_cohort(
-        study_trajectory_frame(source, version, instrument),
-        cohort_ids(source, version, cohort_json),
-    )
-    curve, notes = _with_warnings(
-        lambda: stats.mixed_model_curve(
-            scores, outcome="score", time="study_week", group="arm", reference=reference
-        )
-    )
-    if curve is None:
+    """Each arm's fitted mean score over study weeks from the plan's linear mixed model (random
+    slopes unless singular), columns renamed to those of ``summaries.trajectory_means`` (arm,
+    study_week, mean, ci_low, ci_high, n)."""
+    plan = page_plan(text, instrument, reference)
+    ids = first_analyses(plan, instrument, ("mixed_model",))
+    try:
+        result = _run(source, cohort_json, plan, ids, curves=True).get("mixed_model")
+    except RetrowalkError as exc:
+        return None, [str(exc)]
+    _, notes = _shown(result)
+    if result is None or result.curve is None or result.status != "ok":
         return None, notes
-    renamed = curve.rename({"group": "arm", "time": "study_week", "estimate": "mean"})
+    renamed = result.curve.rename({"group": "arm", "time": "study_week", "estimate": "mean"})
     return renamed.select("arm", "study_week", "mean", "ci_low", "ci_high", "n"), notes
-
-
-@st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
-def study_visit_frame(source: str, version: str, instrument: str) -> pl.DataFrame:
-    """``analysis_frames.visit_frame`` (post-baseline visits with baseline) for everyone."""
-    return analysis_frames.visit_frame(snapshot_study(source), None, instrument)
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def mmrm_result(
-    source: str, version: str, cohort_json: str, instrument: str, reference: str | None
+    source: str,
+    version: str,
+    cohort_json: str,
+    instrument: str,
+    reference: str | None,
+    text: str | None = None,
 ) -> tuple[pl.DataFrame | None, list[str]]:
-    """MMRM of change from baseline over the scheduled visits, by arm, for the cohort."""
-    from toolkit import stats
-
-    visits = in_cohort(
-        study_visit_frame(source, version, instrument), cohort_ids(source, version, cohort_json)
-    )
-    return _with_warnings(
-        lambda: stats.mmrm(
-            visits,
-            outcome="change",
-            visit="visit",
-            group="arm",
-            baseline="baseline",
-            reference=reference,
-        )
-    )
+    """The plan's MMRM of change from baseline over the scheduled visits, for the cohort."""
+    plan = page_plan(text, instrument, reference)
+    ids = first_analyses(plan, instrument, ("mmrm",))
+    try:
+        return _shown(_run(source, cohort_json, plan, ids).get("mmrm"))
+    except RetrowalkError as exc:
+        return None, [str(exc)]
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
@@ -338,27 +391,58 @@ def dose_response_results(
     cohort_json: str,
     instrument: str,
     exposure: str,
-    covariates: tuple[str, ...],
+    adjust_other: bool,
     spline_df: int | None,
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """The dose-response coefficients and fitted curve for the cohort."""
-    from toolkit import stats
-
+    """The plan's dose-response (observational) for the cohort, with the page's exposure,
+    curve shape and adjustment: ``adjust_other`` keeps the plan's default adjustment (baseline
+    and the other direction's minutes, dropped with a note when collinear), else baseline only.
+    """
+    plan = page_plan(text, instrument)
+    ids = first_analyses(plan, instrument, ("dose_response",))
     frame = cohort_outcome_frame(source, version, cohort_json, instrument)
-    kwargs: dict[str, Any] = {
-        "outcome": "change",
-        "exposure": exposure,
-        "covariates": covariates,
-        "spline_df": spline_df,
-    }
-    coefficients, notes = _with_warnings(lambda: stats.dose_response(frame, **kwargs))
-    curve, curve_notes = _with_warnings(lambda: stats.dose_response_curve(frame, **kwargs))
+    if not ids:
+        return {
+            "frame": frame,
+            "coefficients": None,
+            "curve": None,
+            "covariates": (),
+            "notes": ["The analysis plan has no dose-response analysis of this outcome."],
+        }
+    spec = plan.analysis(ids["dose_response"])
+    spec = replace(
+        spec,
+        exposure=exposure,
+        spline_df=spline_df,
+        covariates=spec.covariates if adjust_other else ("baseline",),
+    )
+    plan = replace(plan, analyses=(spec,))
+    try:
+        result = _run(source, cohort_json, plan, ids, curves=True)["dose_response"]
+    except RetrowalkError as exc:
+        return {"frame": frame, "coefficients": None, "curve": None, "covariates": (),
+                "notes": [str(exc)]}  # fmt: skip
+    coefficients, notes = _shown(result)
     return {
         "frame": frame,
         "coefficients": coefficients,
-        "curve": curve,
-        "notes": list(dict.fromkeys(notes + curve_notes)),
+        "curve": result.curve if coefficients is not None else None,
+        "covariates": result.covariates,
+        "notes": notes,
     }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def plan_table(
+    source: str, version: str, cohort_json: str, text: str | None = None
+) -> pl.DataFrame:
+    """Every analysis of the plan on the cohort: ``toolkit.analyses.run_plan``'s tidy table, the
+    same rows ``retrowalk analyse`` prints."""
+    from toolkit.analyses import default_plan, parse_plan, run_plan
+
+    plan = parse_plan(text, os.environ.get("RETROWALK_PLAN", "plan")) if text else default_plan()
+    return run_plan(snapshot_study(source), plan, _cohort(cohort_json))
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)

@@ -59,7 +59,32 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "dashboard",
         "toolkit.ingest",
     ),
+    # the analysis layer reads studies only through their .sql (any engine), draws nothing
+    "toolkit.analyses": (
+        "duckdb",
+        "toolkit.study",
+        "toolkit.ingest",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
     "toolkit.report": ("toolkit.cli", "dashboard", "toolkit.ingest"),
+    # the lake and the Spark engine serve tables and views: nothing downstream of them
+    "toolkit.lake": (
+        "toolkit.stats",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
+    "toolkit.spark": (
+        "toolkit.stats",
+        "toolkit.figures",
+        "toolkit.report",
+        "toolkit.cli",
+        "dashboard",
+    ),
     "toolkit": ("dashboard",),
     # the read side: it never imports the write side (parsers, loader, FIT SDK)
     "toolkit.cohorts": (

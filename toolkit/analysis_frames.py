@@ -3,7 +3,8 @@
 Each function takes the study and a cohort (a :class:`~toolkit.cohorts.Cohort`, a saved
 cohort's name, or ``None`` for everyone), selects the cohort's participants with the cohort's
 parameterised SQL, and returns the frame the statistics functions take. Only the public views
-(``participant_outcomes``, ``score_trajectories``, ``exposure_weeks``, ``visit_scores``) are
+(``participant_outcomes``, ``score_trajectories``, ``exposure_weeks``, ``visit_scores``,
+``gait_outcomes``) are
 read, and only selected from: every derivation (baseline, exposure means, study weeks) is
 defined once in the study's views (``toolkit/db/views``). Values always travel as query
 parameters.
@@ -110,3 +111,17 @@ def visit_frame(study: Study, cohort: Cohort | str | None, instrument: str) -> p
         [instrument],
         order="participant_id, study_day, visit",
     )
+
+
+def gait_frame(study: Study, cohort: Cohort | str | None, measure: str) -> pl.DataFrame:
+    """One row per cohort participant for a wearable gait measure (``gait_outcomes``).
+
+    Columns: participant_id, arm, condition, sex, age, bmi, site, baseline and follow_up (the
+    measure's mean over the days of each visit window; null without such a day), change,
+    baseline_days, follow_up_days, retro_minutes, forward_minutes, adherence.
+    """
+    columns = (
+        "participant_id, arm, condition, sex, age, bmi, site, baseline, follow_up, change, "
+        "baseline_days, follow_up_days, retro_minutes, forward_minutes, adherence"
+    )
+    return _rows(study, "gait_outcomes", columns, cohort, "and measure = ?", [measure])

@@ -37,3 +37,7 @@ class IngestError(RetrowalkError):
 
 class StatsWarning(UserWarning):
     """A statistical caveat: the result is computed but needs care in reading."""
+
+
+class PlanError(UsageError):
+    """A statistical analysis plan file is invalid; the message names the file and line."""

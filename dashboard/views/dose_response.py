@@ -1,4 +1,4 @@
-"""Dose-response: pain change against weekly retro minutes, with the fitted curve."""
+"""Dose-response (observational, exploratory): pain change against weekly minutes, fitted curve."""
 
 from __future__ import annotations
 
@@ -36,10 +36,17 @@ adjust_other = st.checkbox(
     value=True,
     key="dose_adjust_other",
 )
-covariates = ("baseline", other) if adjust_other else ("baseline",)
 results = data.dose_response_results(
-    ctx.source, ctx.version, ctx.cohort_json, instrument, exposure, covariates, SHAPES[shape]
+    ctx.source,
+    ctx.version,
+    ctx.cohort_json,
+    instrument,
+    exposure,
+    adjust_other,
+    SHAPES[shape],
+    data.plan_text(),
 )
+covariates = results["covariates"]
 curve = results["curve"]
 dose_figure = figure_dose_response(
     results["frame"],
@@ -51,9 +58,12 @@ dose_figure = figure_dose_response(
 downloads.figure(dose_figure, f"{instrument}_dose_response", key="dose_figure")
 jitter_note = (dose_figure.layout.meta or {}).get("jitter_note", "")
 st.caption(
+    "Observational and exploratory: minutes walked are not randomised (participants who "
+    "respond may walk more), so the curve is an association, not the effect of walking more. "
     "One point per participant (hover for who and the exact values; the legend counts them). "
     f"{jitter_note} The curve is the regression's fitted change with covariates "
-    f"({', '.join(covariates)}) held at their cohort means; band: 95% CI."
+    f"({', '.join(covariates) or 'none'}) held at their cohort means, drawn only inside the "
+    "outcome's range; band: 95% CI."
 )
 coefficients = results["coefficients"]
 if coefficients is not None:

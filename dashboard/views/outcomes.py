@@ -44,18 +44,23 @@ instrument = left.selectbox(
     index=choices.index("nrs") if "nrs" in choices else 0,
     key="outcomes_instrument",
 )
-arms = options["arms"]
+# The cohort's arms (not the study's): the reference the plan resolves for this cohort first.
+plan_text = data.plan_text()
+arms = data.cohort_arms(ctx.source, ctx.version, ctx.cohort_json)
+default = data.default_reference(arms, plan_text)
 reference = (
     right.selectbox(
         "Reference arm",
         arms,
-        index=arms.index("usual_care") if "usual_care" in arms else 0,
-        key="outcomes_reference",
+        index=arms.index(default) if default in arms else 0,
+        key=f"outcomes_reference_{'-'.join(arms)}",
     )
     if arms
     else None
 )
-results = data.outcome_results(ctx.source, ctx.version, ctx.cohort_json, instrument, reference)
+results = data.outcome_results(
+    ctx.source, ctx.version, ctx.cohort_json, instrument, reference, plan_text
+)
 
 st.subheader("Trajectories")
 summary = st.radio(
@@ -69,7 +74,7 @@ summary = st.radio(
 means = results["trajectory_means"]
 if summary == "linear mixed model":
     fitted, fit_notes = data.trajectory_model(
-        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference, plan_text
     )
     notes(fit_notes)
     if fitted is not None:
@@ -112,9 +117,10 @@ if ancova is not None and ancova.height:
         shown.select(["role", *RESULT]), f"{instrument}_ancova", key="outcomes_ancova_table"
     )
     method = ancova["method"][0]
-    st.caption(f"Method: {method}. Differences are arm minus reference ({reference}).")
+    st.caption(f"Method: {method}. Differences are arm minus reference ({results['reference']}).")
 else:
-    st.info("ANCOVA needs at least two arms with complete baseline and follow-up.")
+    reasons = results["notes"]["ancova"]
+    st.info(reasons[-1] if reasons else "No ANCOVA for this cohort.")
 notes(results["notes"]["ancova"])
 
 st.subheader("Responders")
@@ -142,7 +148,7 @@ st.caption(
 )
 if st.toggle("Fit the MMRM", key="outcomes_mmrm"):
     mmrm, mmrm_notes = data.mmrm_result(
-        ctx.source, ctx.version, ctx.cohort_json, instrument, reference
+        ctx.source, ctx.version, ctx.cohort_json, instrument, reference, plan_text
     )
     if mmrm is not None and mmrm.height:
         shown = mmrm.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
@@ -153,3 +159,16 @@ if st.toggle("Fit the MMRM", key="outcomes_mmrm"):
     else:
         st.info("The MMRM needs post-baseline visit scores in at least two arms.")
     notes(mmrm_notes)
+
+st.subheader("The analysis plan")
+st.caption(
+    "Every analysis of the study's statistical analysis plan on this cohort (primary, "
+    "secondary, exploratory and sensitivity), exactly as `retrowalk analyse` and the report run "
+    "them; caveats are in the notes column. Run on request: it fits every model."
+)
+if st.toggle("Run the whole plan", key="outcomes_plan"):
+    downloads.table(
+        data.plan_table(ctx.source, ctx.version, ctx.cohort_json, plan_text),
+        "analysis_plan_results",
+        key="outcomes_plan",
+    )

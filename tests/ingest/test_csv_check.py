@@ -22,7 +22,7 @@ GOOD = "a,b,c\n1,2,3\n\n4,5,6"
         ("a,b,c\n1,2,3,4\n", "line 2", "4 fields, more than the header's 3"),
         ("a,b,A\n1,2,3\n", "line 1", "names the column 'A' twice (columns 1 and 3)"),
         ('a,b,c\n"1,2,3\n4,5,6\n', "line 2", "a quoted field opened on this line is never closed"),
-        ('a,b,c\n"1,2,3\n4,"5,6\n7,8,9\n', "line 2", "quoting of the row starting on this line"),
+        ('a,b,c\n"1,2,3\n4,"5,6\n7,8,9\n', "line 2", "the row starting on this line has a quote"),
         ("a,b\n1,\x002\n", "line 2, byte 7", "NUL byte"),
         ('a,b,c\n1,"x, y",3\n4,5\n', "line 3", "2 fields, fewer"),
     ],

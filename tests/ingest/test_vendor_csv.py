@@ -229,3 +229,20 @@ def test_peloton_none_length_is_an_unknown_duration_for_that_row(tmp_path: Path)
     with open_study(path, read_only=True) as study:
         durations = study.sql("select duration_s from sessions order by started_at")
     assert durations["duration_s"].to_list() == pytest.approx([1200.0, 1200.0])
+
+
+def test_a_strava_activity_exported_twice_counts_once(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    walk = STRAVA.splitlines(keepends=True)[1]
+    write(raw / "P2" / "activities.csv", STRAVA + walk)
+    files, path = _ingest(tmp_path, raw)
+    assert files["activities.csv"].status == "loaded", files["activities.csv"].error
+    assert files["activities.csv"].notes["duplicate_rows_dropped"] == 1
+    with open_study(path, read_only=True) as study:
+        assert study.sql("select sum(duration_s) from sessions").item() == 900.0
+    conflicting = walk.replace("Walk,,900,", "Walk,,600,")  # its elapsed time differs
+    write(raw / "P2" / "activities.csv", STRAVA + conflicting)
+    files, _ = _ingest(tmp_path / "again", raw)
+    assert files["activities.csv"].status == "rejected"
+    assert files["activities.csv"].position == "lines 2 and 4"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.analyse_command import analyse
+from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
@@ -165,11 +167,49 @@ def demo(
     is_flag=True,
     help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
 )
-def ingest(study: Path, paths: tuple[Path, ...], as_json: bool, salvage: bool) -> None:
+@click.option(
+    "--lake",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="write a shard of this Parquet lake instead of a study file (STUDY is then a PATH)",
+)
+@click.option("--shard", default=None, help="--lake: shard name (default: from the paths)")
+@click.option(
+    "--context",
+    "context",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="--lake: a file loaded only to link others (e.g. the roster), not written (repeat)",
+)
+@BUCKETS_OPTION
+def ingest(
+    study: Path,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    salvage: bool,
+    lake: Path | None,
+    shard: str | None,
+    context: tuple[Path, ...],
+    buckets: int,
+) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
-    With no PATH, only creates or upgrades the study file.
+    With no PATH, only creates or upgrades the study file. With --lake DIR, every argument is
+    a PATH and the files are written as one shard of the lake (see README, Large cohorts).
     """
+    if lake is not None:
+        from toolkit.lake.shard import ingest_shard
+
+        sharded, _ = ingest_shard(
+            lake,
+            [study, *paths],
+            shard=shard,
+            context=list(context),
+            buckets=buckets,
+            salvage=salvage,
+        )
+        print_report(sharded, as_json)
+        sys.exit(sharded.exit_code)
     with open_study(study) as opened:
         # each file's line is printed as soon as it is done; the summary at the end
         report = opened.ingest(
@@ -218,11 +258,24 @@ def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt
 
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
-def dashboard(study: Path | None) -> None:
+@click.option(
+    "--plan",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="statistical analysis plan (TOML) whose analyses the pages show; default: built-in",
+)
+def dashboard(study: Path | None, plan: Path | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
     Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
     """
+    if plan is not None:
+        import os
+
+        from toolkit.analyses import load_plan
+
+        load_plan(plan)  # a bad plan fails here, with its line, not in the browser
+        os.environ["RETROWALK_PLAN"] = str(plan.resolve())
     if study is None:
         study = _demo_default()
         if not study.exists():
@@ -244,7 +297,9 @@ def dashboard(study: Path | None) -> None:
     serve(app, study)
 
 
+cli.add_command(analyse)
 cli.add_command(report)
+cli.add_command(export_lake)
 cli.add_command(stats)
 cli.add_command(settings)
 

@@ -37,8 +37,20 @@ from toolkit.study import open_study
     default=None,
     help="also print the report to this PDF (needs Debian's chromium)",
 )
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="statistical analysis plan (TOML) to run; default: the built-in plan",
+)
 @cohort_options
-@click.option("--outcome", default="nrs", show_default=True, help="primary outcome instrument")
+@click.option(
+    "--outcome",
+    default="nrs",
+    show_default=True,
+    help="outcome instrument of the default plan's NRS analyses, the flow and the datasets",
+)
 @click.option(
     "--identifiable",
     is_flag=True,
@@ -60,18 +72,25 @@ def report(
     identifiable: bool,
     min_cell: int,
     no_extracts: bool,
+    plan_path: Path | None,
     **cohort_params: Any,
 ) -> None:
     """Write a static report on STUDY: self-contained HTML, optional PDF, data extracts.
 
+    The analyses are those of the statistical analysis plan PLAN (``--plan``; default: the
+    built-in plan), run exactly as ``retrowalk analyse`` runs them; the report shows the plan's
+    text, its SHA-256 and whether it was locked before the outcome data were loaded.
+
     Extracts (every table and analysed dataset as CSV and Parquet, with data_dictionary.csv)
     go in OUT's folder under ``<name>_data/``.
     """
+    from toolkit.analyses import load_plan
     from toolkit.report import build_report
 
     check_writable(out, "report")  # before the analyses run, not after
     if pdf is not None:
         check_writable(pdf, "PDF")
+    plan = load_plan(plan_path) if plan_path is not None else None
     chosen = cohort_from_options(cohort_params)
     with open_study(study, read_only=True) as opened:
         if isinstance(chosen, str):
@@ -86,6 +105,7 @@ def report(
             min_cell=min_cell,
             outcome=outcome,
             extracts=not no_extracts,
+            plan=plan,
         )
     click.echo(f"report: {result.html}")
     if result.pdf:

@@ -2,13 +2,14 @@
 
 The cohort is a saved cohort (``--cohort NAME``) or built from filter options; the analysis
 frame comes from :mod:`toolkit.analysis_frames` and the numbers from :mod:`toolkit.stats`.
-Statistical caveats (:class:`~toolkit.errors.StatsWarning`) are printed to stderr.
+The analysis runs as a one-analysis plan through :mod:`toolkit.analyses` (the layer behind
+``analyse``, ``report`` and the dashboard); its caveats (the ``notes`` column) also print to
+stderr.
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +22,20 @@ from toolkit.cli.cohort_options import (
     cohort_options,
 )
 from toolkit.cli.output import FORMATS, terminal_width, write_frame
-from toolkit.errors import StatsWarning, UsageError
+from toolkit.errors import UsageError
 
 ANALYSES = ("table1", "change", "ancova", "mixed-model", "mmrm", "dose-response", "responders")
 
 
-#: The comparator arm used when --reference is not given and the cohort has it.
-DEFAULT_REFERENCE = "usual_care"
-
-
-def _reference(data: pl.DataFrame, given: str | None) -> str | None:
-    """``given``, else usual care when present in the data, else the functions' default."""
-    if given is not None or "arm" not in data.columns:
-        return given
-    return DEFAULT_REFERENCE if DEFAULT_REFERENCE in set(data["arm"].to_list()) else None
+#: CLI analysis names and the plan models they run.
+MODELS = {
+    "change": "change",
+    "ancova": "ancova",
+    "mixed-model": "mixed_model",
+    "mmrm": "mmrm",
+    "dose-response": "dose_response",
+    "responders": "responders",
+}
 
 
 def run_analysis(
@@ -42,94 +43,44 @@ def run_analysis(
     analysis: str,
     cohort: Any,
     *,
-    outcome: str,
+    outcomes: tuple[str, ...],
     reference: str | None,
     covariates: tuple[str, ...],
     spline_df: int | None,
     missing: str,
     alpha: float,
+    random_slope: str = "auto",
+    adjust: str | None = None,
 ) -> pl.DataFrame:
-    """The result frame of ``analysis`` on ``cohort`` (the CLI's work, callable from Python)."""
-    from toolkit import analysis_frames as frames
-    from toolkit import stats
+    """The result frame of ``analysis`` on ``cohort`` for each outcome, through the analysis
+    layer (:mod:`toolkit.analyses`): statistics columns first, then ``outcome`` and ``notes``."""
+    from toolkit.analyses import run_plan
+    from toolkit.analyses.adhoc import describe, single_plan
 
     if analysis == "table1":
-        data = frames.outcome_frame(study, cohort, outcome)
-        return stats.table1(
-            data, continuous=("age", "bmi", "baseline", "retro_minutes", "adherence")
+        return describe(study, cohort, outcomes[0])
+    if analysis not in MODELS:
+        raise UsageError(
+            f"ANALYSIS must be one of {', '.join(ANALYSES)}. Got {analysis!r} instead."
         )
-    if analysis == "change":
-        return stats.change_from_baseline(frames.outcome_frame(study, cohort, outcome), alpha=alpha)
-    if analysis == "ancova":
-        data = frames.outcome_frame(study, cohort, outcome)
-        return stats.ancova(
-            data,
-            covariates=covariates,
-            reference=_reference(data, reference),
-            missing=missing,
-            alpha=alpha,
-        )
-    if analysis == "mixed-model":
-        data = frames.trajectory_frame(study, cohort, outcome)
-        return stats.mixed_model(
-            data,
-            outcome="score",
-            time="study_week",
-            group="arm",
-            reference=_reference(data, reference),
-            alpha=alpha,
-        )
-    if analysis == "mmrm":
-        data = frames.visit_frame(study, cohort, outcome)
-        return stats.mmrm(
-            data,
-            outcome="change",
-            visit="visit",
-            group="arm",
-            baseline="baseline",
-            covariates=covariates,
-            reference=_reference(data, reference),
-            alpha=alpha,
-        )
-    if analysis == "dose-response":
-        return stats.dose_response(
-            frames.outcome_frame(study, cohort, outcome),
-            covariates=("baseline", *covariates),
-            spline_df=spline_df,
-            alpha=alpha,
-        )
-    if analysis == "responders":
-        data = frames.outcome_frame(study, cohort, outcome)
-        return stats.responders(data, reference=_reference(data, reference), alpha=alpha)
-    raise UsageError(f"ANALYSIS must be one of {', '.join(ANALYSES)}. Got {analysis!r} instead.")
+    plan = single_plan(
+        MODELS[analysis],
+        outcomes,
+        reference=reference,
+        covariates=covariates,
+        spline_df=spline_df,
+        missing=missing,
+        random_slope=random_slope,
+        alpha=alpha,
+        adjust=adjust,
+    )
+    table = run_plan(study, plan, cohort)
+    from toolkit.stats import RESULT_COLUMNS
 
-
-def comparison_rows(frame: pl.DataFrame, analysis: str) -> pl.Expr:
-    """The rows holding each analysis's comparisons of interest (what --adjust adjusts)."""
-    role = pl.col("role") if "role" in frame.columns else pl.lit(None, dtype=pl.String)
-    if analysis == "change":
-        return pl.lit(True)  # one within-arm test per arm
-    if analysis in ("ancova", "mmrm"):
-        return role == "difference"
-    if analysis == "responders":
-        return role == "risk_difference"
-    if analysis == "mixed-model":
-        return (role == "fixed") & pl.col("term").str.contains(":", literal=True)
-    if analysis == "dose-response":
-        return ((role == "coefficient") & (pl.col("term") == "retro_minutes")) | (
-            (role == "test") & pl.col("term").str.ends_with("overall")
-        )
-    return pl.lit(False)
-
-
-def adjust_comparisons(frame: pl.DataFrame, analysis: str, method: str) -> pl.DataFrame:
-    """``frame`` with ``p_adjusted`` for the comparison rows (null elsewhere)."""
-    from toolkit.stats import adjust_pvalues
-
-    indexed = frame.with_row_index("_row")
-    chosen = indexed.filter(comparison_rows(frame, analysis) & pl.col("p_value").is_not_null())
-    adjusted = adjust_pvalues(chosen, method=method).select("_row", "p_adjusted")
-    return indexed.join(adjusted, on="_row", how="left").sort("_row").drop("_row")
+    front = ("analysis", "analysis_role", "model", "population", "outcome", "notes", "p_adjusted")
+    rest = [c for c in table.columns if c not in (*RESULT_COLUMNS, *front)]
+    extra = ["p_adjusted"] if adjust is not None else []
+    return table.select(*RESULT_COLUMNS, *rest, "outcome", *extra)
 
 
 @click.command()
@@ -169,6 +120,13 @@ def adjust_comparisons(frame: pl.DataFrame, analysis: str, method: str) -> pl.Da
     show_default=True,
     help="ancova: complete cases or multiple imputation",
 )
+@click.option(
+    "--random-slope",
+    type=click.Choice(("auto", "yes", "no")),
+    default="auto",
+    show_default=True,
+    help="mixed-model: random slope per participant (auto: dropped with a note if singular)",
+)
 @click.option("--alpha", type=float, default=0.05, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def stats(
@@ -180,42 +138,39 @@ def stats(
     covariates: tuple[str, ...],
     spline_df: int | None,
     missing: str,
+    random_slope: str,
     alpha: float,
     fmt: str,
     **cohort_params: Any,
 ) -> None:
     """Run ANALYSIS (table1, change, ancova, mixed-model, mmrm, dose-response, responders)
-    on a cohort of STUDY and print the result table."""
+    on a cohort of STUDY and print the result table (through the same analysis layer as
+    ``analyse``, ``report`` and the dashboard)."""
     from toolkit.study import open_study
 
     if not study.exists():
         raise click.UsageError(f"no study at {study}")
     cohort = cohort_from_options(cohort_params)
+    if adjust is not None and analysis == "table1":
+        raise UsageError("--adjust needs an analysis with p-values, not table1.")
     with open_study(study, read_only=True) as opened:
-        if adjust is not None and analysis == "table1":
-            raise UsageError("--adjust needs an analysis with p-values, not table1.")
         check_cohort_levels(opened, cohort, outcomes)
-        parts = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StatsWarning)
-            for outcome in dict.fromkeys(outcomes):
-                part = run_analysis(
-                    opened,
-                    analysis,
-                    cohort,
-                    outcome=outcome,
-                    reference=reference,
-                    covariates=covariates,
-                    spline_df=spline_df,
-                    missing=missing,
-                    alpha=alpha,
-                )
-                parts.append(part.with_columns(pl.lit(outcome).alias("outcome")))
-        result = pl.concat(parts, how="diagonal_relaxed")
-        if adjust is not None:
-            result = adjust_comparisons(result, analysis, adjust)
-    for warning in caught:
-        if issubclass(warning.category, StatsWarning):
-            click.echo(f"warning: {warning.message}", err=True)
+        result = run_analysis(
+            opened,
+            analysis,
+            cohort,
+            outcomes=tuple(dict.fromkeys(outcomes)),
+            reference=reference,
+            covariates=covariates,
+            spline_df=spline_df,
+            missing=missing,
+            alpha=alpha,
+            random_slope=random_slope,
+            adjust=adjust,
+        )
+    if "notes" in result.columns:
+        for notes in result["notes"].drop_nulls().unique(maintain_order=True):
+            for note in dict.fromkeys(str(notes).split("; ")):
+                click.echo(f"note: {note}", err=True)
     # the current stdout (click runners swap it)
     write_frame(result, fmt, out=sys.stdout, width=terminal_width())

@@ -115,8 +115,15 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     assert kind is not None
     try:
         entries = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(f"not a readable JSON file: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"not a readable JSON file: {exc.msg}",
+            f"line {exc.lineno}, column {exc.colno} (byte {exc.pos + 1})",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            "not a readable JSON file: not UTF-8 text", f"byte {exc.start + 1}"
+        ) from exc
     if not isinstance(entries, list):
         raise IngestError("a Fitbit file holds a JSON array of entries", "the top level")
     metric, unit, factor, low, _ = _KINDS[kind]

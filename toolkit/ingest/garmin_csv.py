@@ -30,10 +30,11 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.core.canonical import LINE, TABLES, position
+from toolkit.ingest.core.canonical import LINE, position
 from toolkit.ingest.core.csv_text import as_utc_timestamp, header_of, read_text_csv
 from toolkit.ingest.core.linkage import link_participant
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "garmin_csv"
 LOAD_ORDER = 30
@@ -158,10 +159,9 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
             LINE: text[LINE],
         }
     )
-    key = list(TABLES["raw_wearable_workouts"].key)
-    unique = frame.unique(subset=key, keep="first", maintain_order=True)
+    unique, repeated = drop_exact_repeats(frame, "raw_wearable_workouts", "activities")
     with_distance = int(text["distance"].is_not_null().sum()) if "distance" in text.columns else 0
-    notes = {"duplicate_workouts_dropped": frame.height - unique.height}
+    notes = {"duplicate_workouts_dropped": repeated}
     if with_distance:
         notes["garmin_distance_unit_unknown"] = with_distance
     return ParsedFile({"raw_wearable_workouts": unique}, notes=notes)

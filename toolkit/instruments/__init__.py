@@ -27,6 +27,19 @@ class Instrument:
     mcid_percent: float | None = None
     loinc: str | None = None
     reference: str | None = None
+    conditions: tuple[str, ...] = ()
+    mcid_reference: str | None = None
+
+    @property
+    def mcid_source(self) -> str | None:
+        """Where the MCID comes from (its own reference, else the instrument's)."""
+        if self.mcid_points is None and self.mcid_percent is None:
+            return None
+        return self.mcid_reference or self.reference
+
+    def applies_to(self, condition: str | None) -> bool:
+        """Whether the instrument is collected for ``condition`` (all, when none are listed)."""
+        return not self.conditions or condition in self.conditions
 
     def contains(self, score: float) -> bool:
         """Whether ``score`` lies within the instrument's range (inclusive)."""
@@ -38,7 +51,35 @@ def instruments() -> dict[str, Instrument]:
     """All instrument summaries keyed by name, read once from the packaged definitions."""
     text = resources.files(__package__).joinpath("definitions.toml").read_text("utf-8")
     table = tomllib.loads(text)
-    return {name: Instrument(name=name, **fields) for name, fields in table.items()}
+    return {
+        name: Instrument(name=name, **{**fields, "conditions": tuple(fields.get("conditions", ()))})
+        for name, fields in table.items()
+    }
+
+
+@dataclass(frozen=True)
+class GaitMeasure:
+    """A wearable gait measure analysed as an outcome (``gait_outcomes.measure``).
+
+    ``mid`` is a published minimal important difference in ``unit`` with its ``mid_reference``;
+    ``None`` where no published one was found (none is invented).
+    """
+
+    name: str
+    label: str
+    unit: str
+    scale_min: float
+    scale_max: float
+    higher_is_better: bool
+    mid: float | None = None
+    mid_reference: str | None = None
+
+
+@cache
+def gait_measures() -> dict[str, GaitMeasure]:
+    """Wearable gait measures keyed by name, read once from the packaged ``gait.toml``."""
+    text = resources.files(__package__).joinpath("gait.toml").read_text("utf-8")
+    return {name: GaitMeasure(name=name, **fields) for name, fields in tomllib.loads(text).items()}
 
 
 def get_instrument(name: str) -> Instrument:

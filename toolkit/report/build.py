@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from toolkit.analyses import Plan, default_plan, execute_plan
+from toolkit.analyses.caveats import collect_notes
+from toolkit.analyses.run import retarget
 from toolkit.analysis_frames import outcome_frame, trajectory_frame, visit_frame
 from toolkit.cohorts import Cohort, members, resolve_cohort, select_view
 from toolkit.errors import UsageError
@@ -25,6 +27,7 @@ from toolkit.report.methods import MethodsLog, methods_paragraphs
 from toolkit.report.model import Dataset, ReportContent, ReportResult, Section
 from toolkit.report.outcome_sections import outcomes_section
 from toolkit.report.pdf import print_pdf
+from toolkit.report.plan_section import plan_section
 from toolkit.report.privacy import PrivacyPolicy, Privatiser
 from toolkit.report.provenance import collect_provenance
 from toolkit.report.render import render_html
@@ -41,6 +44,7 @@ SECTION_KEYS = (
     "outcomes",
     "dose-response",
     "responders",
+    "plan",
     "methods",
     "provenance",
 )
@@ -99,12 +103,19 @@ def build_content(
     outcome: str = "nrs",
     policy: PrivacyPolicy | None = None,
     seconds: dict[str, float] | None = None,
+    plan: Plan | None = None,
 ) -> ReportContent:
-    """Everything the report shows for ``cohort`` of ``study``, privatised under ``policy``."""
+    """Everything the report shows for ``cohort`` of ``study``, privatised under ``policy``.
+
+    The analyses are ``plan``'s (default: the built-in plan with its NRS analyses run on
+    ``outcome``), run by :func:`toolkit.analyses.execute_plan` on the study's views, the same
+    run as ``retrowalk analyse``; their results are privatised before they are shown.
+    """
     policy = policy or PrivacyPolicy()
+    outcome_label, _ = _check_outcome(study, outcome)
+    plan = plan if plan is not None else retarget(default_plan(), outcome)
     seconds = seconds if seconds is not None else {}
     chosen = resolve_cohort(study, cohort)
-    outcome_label, mcid = _check_outcome(study, outcome)
     with _timer(seconds, "collect"):
         people_raw = members(study, chosen)
         if people_raw.height == 0:
@@ -122,19 +133,23 @@ def build_content(
         visits = private(visit_frame(study, chosen, outcome))
     text = cohort_text(chosen, identifiable=policy.identifiable)
     log = MethodsLog()
-    caught: list[str] = []
-    with _timer(seconds, "analyse"), warnings.catch_warnings(record=True) as records:
-        warnings.simplefilter("always")
-        sections: list[Section] = [
-            cohort_section(chosen, people, study_total, privatiser, text),
-            consort_section(people, outcomes_view, outcome, study_total, privatiser),
-            table1_section(people, privatiser, log),
-            exposure_section(weekly, exposure, person_weeks, people, privatiser, log),
-            outcomes_section(outcome_rows, trajectory, visits, outcome, privatiser, log),
-            dose_response_section(outcome_rows, outcome, privatiser, log),
-            responders_section(outcome_rows, outcome, mcid, privatiser, log),
-        ]
-        caught = list(dict.fromkeys(privatiser.suppress_text(str(r.message)) for r in records))
+    with _timer(seconds, "analyse"):
+        run = execute_plan(study, plan, chosen)
+        used: set[str] = set()
+        sections, described = collect_notes(
+            lambda: [
+                cohort_section(chosen, people, study_total, privatiser, text),
+                consort_section(people, outcomes_view, outcome, study_total, privatiser),
+                table1_section(people, privatiser, log),
+                exposure_section(weekly, exposure, person_weeks, people, privatiser, log),
+                outcomes_section(run.results, outcome, privatiser, log, used),
+                dose_response_section(run.results, privatiser, log, used),
+                responders_section(run.results, privatiser, log, used),
+                plan_section(study, plan),
+            ]
+        )
+    notes = [*described, *(f"{r.spec.id}: {note}" for r in run.results for note in r.notes)]
+    caught = list(dict.fromkeys(privatiser.suppress_text(n) for n in notes))
     sections.append(
         Section(
             "methods",
@@ -151,6 +166,8 @@ def build_content(
     parameters = {
         "cohort": text if not policy.identifiable else chosen.to_dict(),
         "outcome": outcome,
+        "plan": plan.source,
+        "plan_sha256": plan.sha256,
         "identifiable": policy.identifiable,
         "min_cell": policy.min_cell,
     }
@@ -194,11 +211,12 @@ def report_html(
     outcome: str = "nrs",
     identifiable: bool = False,
     min_cell: int = 5,
+    plan: Plan | None = None,
 ) -> bytes:
     """The report as UTF-8 HTML bytes, e.g. for a dashboard download button."""
     policy = PrivacyPolicy(identifiable=identifiable, min_cell=min_cell)
     with _opened(study) as opened:
-        content = build_content(opened, cohort, outcome=outcome, policy=policy)
+        content = build_content(opened, cohort, outcome=outcome, policy=policy, plan=plan)
     return render_html(content).encode("utf-8")
 
 
@@ -212,6 +230,7 @@ def build_report(
     *,
     outcome: str = "nrs",
     extracts: bool = True,
+    plan: Plan | None = None,
 ) -> ReportResult:
     """Write the report for ``cohort`` of ``study``.
 
@@ -234,12 +253,17 @@ def build_report(
     extracts
         Also write the tables and analysed datasets as CSV and Parquet with a data dictionary
         into ``<out_html stem>_data/`` beside the HTML.
+    plan
+        The statistical analysis plan to run (:func:`toolkit.analyses.load_plan`); default:
+        the built-in plan, its NRS analyses run on ``outcome``.
     """
     policy = PrivacyPolicy(identifiable=identifiable, min_cell=min_cell)
     seconds: dict[str, float] = {}
     html_path = Path(out_html)
     with _opened(study) as opened:
-        content = build_content(opened, cohort, outcome=outcome, policy=policy, seconds=seconds)
+        content = build_content(
+            opened, cohort, outcome=outcome, policy=policy, seconds=seconds, plan=plan
+        )
     with _timer(seconds, "render"):
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html_path.write_text(render_html(content), encoding="utf-8")

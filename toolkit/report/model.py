@@ -68,6 +68,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     unavailable: str | None = None
+    preformatted: str = ""
 
 
 @dataclass

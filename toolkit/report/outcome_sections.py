@@ -1,43 +1,50 @@
 """Outcome section: change from baseline, ANCOVA, mixed model over time, MMRM at each visit.
 
-Each runs the :mod:`toolkit.stats` function on the privatised analysis frames, records the run
-for the methods text, and shows the result with small cells suppressed; figures come from
+The numbers come from the analysis layer (:func:`toolkit.analyses.execute_plan`, the same run
+the CLI and the dashboard make); this module privatises each result (small groups withheld,
+counts suppressed), records it for the methods text and draws its figure from
 :mod:`toolkit.figures`. No statistics are computed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
-from toolkit.errors import UsageError
+from toolkit.analyses import AnalysisResult
 from toolkit.figures import figure_change, figure_trajectories
 from toolkit.report.methods import MethodsLog
 from toolkit.report.model import Figure, Section, Table
 from toolkit.report.privacy import Privatiser
 from toolkit.report.tables import mentions, result_table, small_groups
-from toolkit.stats import ancova, change_from_baseline, mixed_model, mmrm
 from toolkit.summaries import trajectory_means
-
-#: The comparator of between-arm estimates when the cohort has it (as ``retrowalk stats``).
-REFERENCE_ARM = "usual_care"
 
 RESULT_KEEP = ["term", "estimate", "ci_low", "ci_high", "statistic", "df", "p_value", "n"]
 
+#: The table key of each model's first analysis (later ones add their analysis id).
+TABLE_KEYS = {
+    "change": "change_from_baseline",
+    "ancova": "ancova",
+    "mixed_model": "mixed_model",
+    "mmrm": "mmrm",
+    "dose_response": "dose_response",
+    "responders": "responders",
+}
 
-def reference_arm(frame: pl.DataFrame) -> str | None:
-    """:data:`REFERENCE_ARM` when ``frame`` has it, else None (the statistics' default)."""
-    arms = set(frame["arm"].cast(pl.String).to_list()) if "arm" in frame.columns else set()
-    return REFERENCE_ARM if REFERENCE_ARM in arms else None
+
+def table_key(result: AnalysisResult, used: set[str]) -> str:
+    """The model's key for its first analysis in the report, else ``<key>_<analysis id>``."""
+    key = TABLE_KEYS[result.spec.model]
+    if key in used:
+        key = f"{key}_{result.spec.id}"
+    used.add(key)
+    return key
 
 
-def attempt(notes: list[str], what: str, build: Callable[[], None]) -> None:
-    """Run ``build``; where the cohort cannot support the analysis, say why instead."""
-    try:
-        build()
-    except UsageError as exc:
-        notes.append(f"{what} could not be computed for this cohort: {exc}")
+def label(result: AnalysisResult) -> str:
+    """``[id, role]`` in front of a table title or a methods sentence."""
+    spec = result.spec
+    population = "" if spec.population == "itt" else f", {spec.population}"
+    return f"[{spec.id}: {spec.role}{population}]"
 
 
 def excluded_text(result: pl.DataFrame, privatiser: Privatiser) -> str:
@@ -51,151 +58,154 @@ def excluded_text(result: pl.DataFrame, privatiser: Privatiser) -> str:
     )
 
 
+def unavailable(result: AnalysisResult, privatiser: Privatiser) -> str:
+    """Why an analysis shows no table (not applicable, or not estimable for this cohort)."""
+    what = "is not applicable" if result.status == "not_applicable" else "could not be computed"
+    reasons = privatiser.suppress_text("; ".join(result.notes))
+    return f"{label(result)} {result.spec.model} of {result.spec.outcome} {what}: {reasons}"
+
+
+def _change(
+    result: AnalysisResult, key: str, privatiser: Privatiser, log: MethodsLog
+) -> tuple[Table, Figure | None]:
+    table, outcome = result.table, result.spec.outcome
+    threshold = privatiser.policy.min_cell
+    log.add(
+        f"{label(result)} Change from baseline in {outcome}",
+        table,
+        missing=excluded_text(table, privatiser),
+    )
+    shown = result_table(
+        key,
+        f"{label(result)} Change from baseline in {outcome} by arm (follow-up minus baseline)",
+        table,
+        privatiser,
+        keep=[*RESULT_KEEP, "n_excluded", "mean_baseline", "mean_follow_up", "hedges_gz"],
+    )
+    figure = Figure(
+        "change" if key == "change_from_baseline" else f"change_{result.spec.id}",
+        f"Mean change from baseline by arm ({outcome})",
+        figure_change(table.filter(pl.col("n") >= threshold), instrument=outcome),
+        dropped_groups=table.filter(pl.col("n") < threshold)["term"].to_list(),
+    )
+    return shown, figure
+
+
+def _ancova(
+    result: AnalysisResult, key: str, privatiser: Privatiser, log: MethodsLog
+) -> tuple[Table, Figure | None]:
+    table, outcome = result.table, result.spec.outcome
+    log.add(
+        f"{label(result)} ANCOVA of follow-up {outcome}",
+        table,
+        covariates=result.covariates,
+        missing=excluded_text(table, privatiser),
+    )
+    small = small_groups(privatiser.participant_frame(result.data), privatiser)
+    shown = result_table(
+        key,
+        f"{label(result)} ANCOVA: follow-up {outcome} by arm adjusted for "
+        f"{', '.join(result.covariates)} (reference: {result.reference})",
+        table,
+        privatiser,
+        keep=["role", *RESULT_KEEP, "n_excluded"],
+        withhold=mentions(small),
+        note="difference rows: adjusted mean difference between arms; adjusted_mean rows: "
+        "arm means at the mean baseline.",
+    )
+    return shown, None
+
+
+def _mixed(
+    result: AnalysisResult, key: str, privatiser: Privatiser, log: MethodsLog
+) -> tuple[Table, Figure | None]:
+    table, outcome = result.table, result.spec.outcome
+    scores = privatiser.participant_frame(result.data)
+    effects = str(table["random_effects"][0]) if "random_effects" in table.columns else ""
+    log.add(
+        f"{label(result)} Linear mixed model of {outcome} over study weeks ({effects})",
+        table,
+        covariates=("arm", "study week", "arm x study week"),
+        missing="all available scores (valid if data are missing at random); "
+        f"{privatiser.count_text(scores['participant_id'].n_unique())} participants, "
+        f"{scores.height} scores",
+        n=scores["participant_id"].n_unique(),
+    )
+    shown = result_table(
+        key,
+        f"{label(result)} Mixed model: {outcome} ~ study week x arm, {effects} per participant",
+        table,
+        privatiser,
+        keep=["role", *RESULT_KEEP, "n_subjects"],
+        sizes=("n_subjects",),
+        withhold=mentions(small_groups(scores, privatiser)),
+        note="time:group rows: difference in weekly slope between an arm and the reference "
+        "arm; n counts scores, n_subjects participants.",
+    )
+    kept, dropped = privatiser.large_groups(scores, ["arm"])
+    means = trajectory_means(kept)
+    threshold = privatiser.policy.min_cell
+    figure = Figure(
+        "trajectories" if key == "mixed_model" else f"trajectories_{result.spec.id}",
+        f"{outcome} over time",
+        figure_trajectories(kept, means.filter(pl.col("n") >= threshold), instrument=outcome),
+        "Thin lines: individual participants (a random sample when many); thick lines: "
+        "weekly arm means with 95% confidence bands (weeks with few participants omitted).",
+        dropped,
+    )
+    return shown, figure
+
+
+def _mmrm(
+    result: AnalysisResult, key: str, privatiser: Privatiser, log: MethodsLog
+) -> tuple[Table, Figure | None]:
+    table, outcome = result.table, result.spec.outcome
+    visits = privatiser.participant_frame(result.data)
+    log.add(
+        f"{label(result)} MMRM of change in {outcome} at each scheduled visit",
+        table,
+        covariates=(*result.covariates, "arm", "visit", "arm x visit"),
+        missing="all available visits, unstructured covariance (valid if missing at random)",
+        n=visits["participant_id"].n_unique(),
+    )
+    rows = table.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
+    shown = result_table(
+        key,
+        f"{label(result)} MMRM: change in {outcome} by arm at each visit, adjusted for baseline",
+        rows,
+        privatiser,
+        keep=["role", "visit", *RESULT_KEEP, "n_subjects"],
+        sizes=("n_subjects",),
+        withhold=mentions(small_groups(visits, privatiser)),
+    )
+    return shown, None
+
+
+BUILDERS = {"change": _change, "ancova": _ancova, "mixed_model": _mixed, "mmrm": _mmrm}
+
+
 def outcomes_section(
-    outcome: pl.DataFrame,
-    trajectory: pl.DataFrame,
-    visits: pl.DataFrame,
+    results: list[AnalysisResult],
     instrument: str,
     privatiser: Privatiser,
     log: MethodsLog,
+    used: set[str],
 ) -> Section:
-    """Within-arm change, baseline-adjusted arm comparison, and models of repeated scores."""
+    """Within-arm change, baseline-adjusted arm comparisons, and models of repeated scores: one
+    table per analysis of the plan (primary first, as the plan orders them)."""
     tables: list[Table] = []
     figures: list[Figure] = []
     notes: list[str] = []
-    small = small_groups(outcome, privatiser)
-    threshold = privatiser.policy.min_cell
-
-    def change() -> None:
-        result = change_from_baseline(outcome, group="arm")
-        log.add(
-            f"Change from baseline in {instrument}",
-            result,
-            missing=excluded_text(result, privatiser),
+    for result in results:
+        if result.spec.model not in BUILDERS:
+            continue
+        if result.status != "ok":
+            notes.append(unavailable(result, privatiser))
+            continue
+        table, figure = BUILDERS[result.spec.model](
+            result, table_key(result, used), privatiser, log
         )
-        tables.append(
-            result_table(
-                "change_from_baseline",
-                f"Change from baseline in {instrument} by arm (follow-up minus baseline)",
-                result,
-                privatiser,
-                keep=[*RESULT_KEEP, "n_excluded", "mean_baseline", "mean_follow_up", "hedges_gz"],
-            )
-        )
-        shown = result.filter(pl.col("n") >= threshold)
-        figures.append(
-            Figure(
-                "change",
-                "Mean change from baseline by arm",
-                figure_change(shown, instrument=instrument),
-                dropped_groups=result.filter(pl.col("n") < threshold)["term"].to_list(),
-            )
-        )
-
-    def adjusted() -> None:
-        result = ancova(
-            outcome,
-            outcome="follow_up",
-            baseline="baseline",
-            group="arm",
-            reference=reference_arm(outcome),
-        )
-        log.add(
-            f"ANCOVA of follow-up {instrument}",
-            result,
-            covariates=("baseline",),
-            missing=excluded_text(result, privatiser),
-        )
-        tables.append(
-            result_table(
-                "ancova",
-                f"ANCOVA: follow-up {instrument} by arm adjusted for baseline",
-                result,
-                privatiser,
-                keep=["role", *RESULT_KEEP, "n_excluded"],
-                withhold=mentions(small),
-                note="difference rows: adjusted mean difference between arms; adjusted_mean rows: "
-                "arm means at the mean baseline.",
-            )
-        )
-
-    def mixed() -> None:
-        result = mixed_model(
-            trajectory,
-            outcome="score",
-            time="study_week",
-            group="arm",
-            reference=reference_arm(trajectory),
-        )
-        log.add(
-            f"Linear mixed model of {instrument} over study weeks",
-            result,
-            covariates=("arm", "study week", "arm x study week"),
-            missing="all available scores (valid if data are missing at random); "
-            f"{privatiser.count_text(trajectory['participant_id'].n_unique())} participants, "
-            f"{trajectory.height} scores",
-            n=trajectory["participant_id"].n_unique(),
-        )
-        tables.append(
-            result_table(
-                "mixed_model",
-                f"Mixed model: {instrument} ~ study week x arm + (1 + study week | participant)",
-                result,
-                privatiser,
-                keep=["role", *RESULT_KEEP, "n_subjects"],
-                sizes=("n_subjects",),
-                withhold=mentions(small_groups(trajectory, privatiser)),
-                note="time:group rows: difference in weekly slope between an arm and the reference "
-                "arm; n counts scores, n_subjects participants.",
-            )
-        )
-        kept, dropped = privatiser.large_groups(trajectory, ["arm"])
-        means = trajectory_means(kept)
-        figures.append(
-            Figure(
-                "trajectories",
-                f"{instrument} over time",
-                figure_trajectories(
-                    kept, means.filter(pl.col("n") >= threshold), instrument=instrument
-                ),
-                "Thin lines: individual participants (a random sample when many); thick lines: "
-                "weekly arm means with 95% confidence bands (weeks with few participants omitted).",
-                dropped,
-            )
-        )
-
-    def repeated() -> None:
-        result = mmrm(
-            visits,
-            outcome="change",
-            visit="visit",
-            group="arm",
-            baseline="baseline",
-            reference=reference_arm(visits),
-        )
-        log.add(
-            f"MMRM of change in {instrument} at each scheduled visit",
-            result,
-            covariates=("baseline", "arm", "visit", "arm x visit"),
-            missing="all available visits, unstructured covariance (valid if missing at random)",
-            n=visits["participant_id"].n_unique(),
-        )
-        keep = ["role", "visit", *RESULT_KEEP, "n_subjects"]
-        rows = result.filter(pl.col("role").is_in(["difference", "adjusted_mean"]))
-        tables.append(
-            result_table(
-                "mmrm",
-                f"MMRM: change in {instrument} by arm at each visit, adjusted for baseline",
-                rows,
-                privatiser,
-                keep=keep,
-                sizes=("n_subjects",),
-                withhold=mentions(small_groups(visits, privatiser)),
-            )
-        )
-
-    attempt(notes, "Change from baseline", change)
-    attempt(notes, "ANCOVA", adjusted)
-    attempt(notes, "The mixed model", mixed)
-    attempt(notes, "The MMRM", repeated)
+        tables.append(table)
+        if figure is not None:
+            figures.append(figure)
     return Section("outcomes", f"Outcomes: {instrument}", notes, tables, figures)

@@ -1,97 +1,117 @@
 """Dose-response and responder sections: how much walking, and how many improved enough.
 
-Statistics from :mod:`toolkit.stats`, figures from :mod:`toolkit.figures`; this module only
-privatises, suppresses and composes.
+Results from the analysis layer (:mod:`toolkit.analyses`), figures from :mod:`toolkit.figures`;
+this module only privatises, suppresses and composes. The dose-response is labelled
+observational and exploratory beside its figure and in the methods: minutes walked are not
+randomised.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from toolkit.analyses import AnalysisResult
 from toolkit.figures import figure_dose_response, figure_responders
 from toolkit.report.methods import MethodsLog
 from toolkit.report.model import Figure, Section, Table
-from toolkit.report.outcome_sections import RESULT_KEEP, attempt, excluded_text, reference_arm
+from toolkit.report.outcome_sections import (
+    RESULT_KEEP,
+    excluded_text,
+    label,
+    table_key,
+    unavailable,
+)
 from toolkit.report.privacy import Privatiser
 from toolkit.report.tables import mentions, result_table
-from toolkit.stats import dose_response, dose_response_curve, responders
 
-#: Adjustment set of the dose-response model: baseline, and forward minutes so that the retro
-#: slope is not credited with forward walking (datasets/retrowalk_demo/MODEL.md).
-DOSE_COVARIATES = ("baseline", "forward_minutes")
+OBSERVATIONAL = (
+    "Observational and exploratory: minutes walked are not randomised (participants who "
+    "respond may walk more), so the slope is an association, not the effect of walking more."
+)
 
 
 def dose_response_section(
-    outcome: pl.DataFrame, instrument: str, privatiser: Privatiser, log: MethodsLog
+    results: list[AnalysisResult], privatiser: Privatiser, log: MethodsLog, used: set[str]
 ) -> Section:
-    """Regression of change on mean weekly retro minutes, adjusted for baseline and forward."""
+    """Regression of change on mean weekly minutes (one table and figure per analysis)."""
     tables: list[Table] = []
     figures: list[Figure] = []
     notes: list[str] = []
-
-    def linear() -> None:
-        result = dose_response(
-            outcome, outcome="change", exposure="retro_minutes", covariates=DOSE_COVARIATES
-        )
+    for result in results:
+        if result.spec.model != "dose_response":
+            continue
+        if result.status != "ok":
+            notes.append(unavailable(result, privatiser))
+            continue
+        spec, table = result.spec, result.table
+        key = table_key(result, used)
         log.add(
-            f"Dose-response of {instrument} change on mean weekly retro minutes",
-            result,
-            covariates=DOSE_COVARIATES,
-            missing=excluded_text(result, privatiser),
+            f"{label(result)} Dose-response of {spec.outcome} change on mean weekly "
+            f"{spec.exposure} (observational, exploratory)",
+            table,
+            covariates=result.covariates,
+            missing=excluded_text(table, privatiser),
         )
         tables.append(
             result_table(
-                "dose_response",
-                f"Dose-response: change in {instrument} per mean weekly retro-walking minute",
-                result,
+                key,
+                f"{label(result)} Dose-response: change in {spec.outcome} per mean weekly "
+                f"{spec.exposure.replace('_', ' ')} (observational)",
+                table,
                 privatiser,
                 keep=[*RESULT_KEEP, "n_excluded"],
+                note=privatiser.suppress_text("; ".join(result.notes)),
             )
         )
-        curve = dose_response_curve(
-            outcome, outcome="change", exposure="retro_minutes", covariates=DOSE_COVARIATES
+        curve = result.curve if result.curve is not None else pl.DataFrame()
+        points, dropped = privatiser.large_groups(
+            privatiser.participant_frame(result.data), ["arm"]
         )
-        points, dropped = privatiser.large_groups(outcome, ["arm"])
         figures.append(
             Figure(
-                "dose_response",
-                "Change against mean weekly retro minutes",
-                figure_dose_response(points, curve, instrument=instrument),
-                "One marker per participant (pseudonym on hover); line: fitted change with "
-                "95% band, other covariates at their means.",
+                key,
+                f"Change against mean weekly {spec.exposure.replace('_', ' ')} (observational)",
+                figure_dose_response(
+                    points, curve, exposure=spec.exposure, instrument=spec.outcome
+                ),
+                f"{OBSERVATIONAL} One marker per participant (pseudonym on hover); line: fitted "
+                f"change with 95% band, adjusted for {', '.join(result.covariates) or 'nothing'} "
+                "held at their means; drawn only inside the outcome's range.",
                 dropped,
             )
         )
-
-    attempt(notes, "The dose-response model", linear)
     paragraphs = [
-        "Exposure is each participant's mean weekly minutes walked backward over the "
-        "intervention weeks (usual care: 0); the slope is the change in the outcome per extra "
-        "weekly minute.",
+        "Exposure is each participant's mean weekly minutes walked in the given direction over "
+        "the intervention weeks (usual care: 0); the slope is the change in the outcome per "
+        f"extra weekly minute. {OBSERVATIONAL}",
         *notes,
     ]
-    return Section("dose-response", "Dose-response", paragraphs, tables, figures)
+    return Section("dose-response", "Dose-response (observational)", paragraphs, tables, figures)
 
 
 def responders_section(
-    outcome: pl.DataFrame, instrument: str, mcid: str, privatiser: Privatiser, log: MethodsLog
+    results: list[AnalysisResult], privatiser: Privatiser, log: MethodsLog, used: set[str]
 ) -> Section:
     """Proportion of responders (improvement of at least the MCID) by arm, and comparisons."""
+    from toolkit.analyses.run import mcid_words
+
     tables: list[Table] = []
     figures: list[Figure] = []
     notes: list[str] = []
     threshold = privatiser.policy.min_cell
-
-    def build() -> None:
-        result = responders(
-            outcome, responder="responder", group="arm", reference=reference_arm(outcome)
-        )
+    for result in results:
+        if result.spec.model != "responders":
+            continue
+        if result.status != "ok":
+            notes.append(unavailable(result, privatiser))
+            continue
+        instrument, mcid = result.spec.outcome, mcid_words(result.spec.outcome)
         log.add(
-            f"Responder analysis ({instrument}, {mcid})",
-            result,
+            f"{label(result)} Responder analysis ({instrument}, {mcid})",
+            result.table,
             missing="participants without both measurements excluded",
         )
-        marked = result.with_columns(
+        marked = result.table.with_columns(
             pl.when(pl.col("role") == "proportion")
             .then(pl.col("n") - pl.col("count"))
             .otherwise(None)
@@ -105,10 +125,12 @@ def responders_section(
                 pl.col(c).is_between(1, threshold - 1) for c in ("n", "count", "non_responders")
             )
         )["term"].to_list()
+        key = table_key(result, used)
         tables.append(
             result_table(
-                "responders",
-                f"Responders ({instrument}): proportion improving by at least the MCID, by arm",
+                key,
+                f"{label(result)} Responders ({instrument}): proportion improving by at least "
+                "the MCID, by arm",
                 marked,
                 privatiser,
                 keep=[
@@ -129,15 +151,14 @@ def responders_section(
                 f"non-responders number fewer than {threshold} are withheld.",
             )
         )
-        shown = marked.filter(~pl.col("term").is_in(small))
         figures.append(
             Figure(
-                "responders",
-                "Responders by arm",
-                figure_responders(shown, instrument=instrument, mcid=mcid),
+                key,
+                f"Responders by arm ({instrument})",
+                figure_responders(
+                    marked.filter(~pl.col("term").is_in(small)), instrument=instrument, mcid=mcid
+                ),
                 dropped_groups=small,
             )
         )
-
-    attempt(notes, "The responder analysis", build)
     return Section("responders", "Responder analysis", notes, tables, figures)

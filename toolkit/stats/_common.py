@@ -17,6 +17,7 @@ import polars as pl
 from scipy import stats
 
 from toolkit.errors import StatsWarning, UsageError
+from toolkit.stats._caveats import collect_notes
 
 _P = ParamSpec("_P")
 
@@ -216,23 +217,19 @@ def group_levels(data: pl.DataFrame, group: str, reference: str | None, func: st
 def with_notes(func: Callable[_P, pl.DataFrame]) -> Callable[_P, pl.DataFrame]:
     """Record the :class:`StatsWarning` caveats a statistics function raises in its ``notes``.
 
-    The warnings are still raised (callers filtering them keep working), and each one's text is
+    The caveats are still raised as warnings afterwards (callers filtering them keep working;
+    only StatsWarnings are collected, others pass straight through), and each one's text is
     appended to every row's ``notes`` (after any row-specific note), so a caller reading only
     the frame sees the caveats too.
     """
 
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> pl.DataFrame:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = func(*args, **kwargs)
-        texts: list[str] = []
-        for item in caught:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-            if issubclass(item.category, StatsWarning):
-                text = str(item.message)
-                if text not in texts:
-                    texts.append(text)
+        # Per-context collection (toolkit.stats._caveats), not warnings.catch_warnings: that
+        # swaps process-wide state, so concurrent analyses on threads would swap caveats.
+        result, texts = collect_notes(lambda: func(*args, **kwargs))
+        for text in texts:
+            warnings.warn(text, StatsWarning, stacklevel=2)
         if not texts or "notes" not in result.columns:
             return result
         joined = " | ".join(texts)
@@ -282,6 +279,5 @@ def adjust_family(rows: list[dict[str, Any]], role: str, method: str | None, fam
         r["p_adjusted"] = value
         r["family"] = family
         r["notes"] = (
-            (str(r["notes"]) + "; " if r.get("notes") else "")
-            + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"
-        )
+            str(r["notes"]) + "; " if r.get("notes") else ""
+        ) + f"{method} adjustment within family '{family}' ({len(chosen)} contrasts)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from garmin_fit_sdk import Decoder, Stream
@@ -126,3 +127,24 @@ def test_hr_messages_are_merged_into_records_as_the_sdk_does() -> None:
     assert records["heart_rate_record"].null_count() == records.height
     unmerged = read_fit(path, merge_heart_rates=False)["record"]
     assert "heart_rate" not in unmerged.columns
+
+
+def test_the_cli_salvage_flag(tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    folder = tmp_path / "raw"
+    (folder / "P1").mkdir(parents=True)
+    cut = real_fixtures("real", "fit", "activity-unexpected-eof.fit")
+    (folder / "P1" / "cut.fit").write_bytes(cut.read_bytes())
+    (folder / "roster.csv").write_text(
+        "participant_id,arm,condition,enrolled_on\nP1,retro,knee_oa,2011-01-01\n"
+    )
+    without = run_cli("ingest", tmp_path / "a.duckdb", folder, "--json")
+    assert without.returncode == 1
+    assert "--salvage` would keep the 14" in without.stdout
+    salvaged = run_cli("ingest", tmp_path / "b.duckdb", folder, "--json", "--salvage")
+    assert salvaged.returncode == 0, salvaged.stdout + salvaged.stderr
+    statuses = {Path(f["path"]).name: f["status"] for f in json.loads(salvaged.stdout)}
+    assert statuses["cut.fit"] == "salvaged"

@@ -138,3 +138,24 @@ def test_strava_whitespace_and_a_bom_before_the_declaration_are_skipped(
     assert statuses["a.tcx"] == ("loaded", None)
     # the same activity again: its rows are already present
     assert statuses["b.tcx"][0] == "loaded"
+
+
+def test_an_other_activity_a_manifest_names_is_a_walk(tmp_path: Path) -> None:
+    """Sport="Other" without cadence is a session when a direction manifest labels it."""
+    from toolkit import open_study
+
+    folder = tmp_path / "exports" / "P1"
+    folder.mkdir(parents=True)
+    sup = real_fixtures("real", "tcx", "python-tcxparser__sup_activity_1.tcx")
+    (folder / "walk.tcx").write_bytes(sup.read_bytes())
+    (folder / "directions.csv").write_text("file,direction\nwalk.tcx,backward\n")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("participant_id,arm,condition,enrolled_on\nP1,retro,knee_oa,2022-07-01\n")
+    with open_study(tmp_path / "s.duckdb") as study:
+        study.ingest([roster], progress=False)
+        report = study.ingest([tmp_path / "exports"], progress=False)
+        walk = next(f for f in report.files if f.path.endswith("walk.tcx"))
+        assert walk.status == "loaded", walk.error
+        assert walk.rows["raw_treadmill_sessions"] == 1
+        directions = study.sql("select distinct direction from sessions")["direction"].to_list()
+    assert directions == ["backward"]

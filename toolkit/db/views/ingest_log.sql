@@ -13,7 +13,7 @@ final as (
         sha256,
         format,
         status,
-        cast(rows_json as json) as rows,
+        rows_json as rows,
         error,
         error_position,
         toolkit_version,

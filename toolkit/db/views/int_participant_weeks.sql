@@ -25,7 +25,7 @@ week_indexes as (
 final as (
     select
         participant_id,
-        cast(date_trunc('week', enrolled_on) + to_days(cast(7 * week_index as integer)) as date)
+        cast(date_trunc('week', enrolled_on) as date) + cast(7 * week_index as integer)
             as week_start,
         cast(week_index + 1 as integer) as study_week,
         prescribed_direction,

@@ -23,7 +23,7 @@ localised as (
         samples.unit,
         samples.source,
         samples.device,
-        timezone(participants.timezone, samples.start_at) as local_start,
+        samples.start_at at time zone participants.timezone as local_start,
         lower(coalesce(samples.device, '') || ' ' || samples.source) as described
     from samples
     inner join participants using (participant_id)
@@ -47,7 +47,7 @@ preferred as (
         participant_id,
         metric,
         local_hour,
-        first(source order by source_rank, source) as source
+        arg_min(source, struct_pack(source_rank := source_rank, source := source)) as source
     from ranked
     group by participant_id, metric, local_hour
 ),

@@ -20,7 +20,8 @@ final as (
         samples.heart_rate_bpm,
         samples.cadence_spm,
         coalesce(samples.direction, 'unknown') as direction,
-        epoch(samples.recorded_at) - epoch(session_headers.session_started_at) as elapsed_s
+        date_diff('microsecond', session_headers.session_started_at, samples.recorded_at) / 1e6
+            as elapsed_s
     from samples
     inner join session_headers using (participant_id, session_id)
 )

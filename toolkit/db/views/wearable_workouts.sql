@@ -14,7 +14,7 @@ final as (
         workouts.participant_id,
         workouts.started_at,
         workouts.ended_at,
-        cast(timezone(participants.timezone, workouts.started_at) as date) as day,
+        cast(workouts.started_at at time zone participants.timezone as date) as day,
         workouts.activity,
         workouts.indoor,
         workouts.duration_s,

@@ -37,6 +37,7 @@ from toolkit.ingest.apple_health.scan import BLOCK_BYTES, ScanResult, scan_expor
 from toolkit.ingest.core.canonical import TABLES
 from toolkit.ingest.core.linkage import link_participant
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "apple_health"
 LOAD_ORDER = 30
@@ -117,7 +118,7 @@ def _first_of_each(frame: pl.DataFrame, table: str) -> pl.DataFrame:
 def _finish(samples: pl.DataFrame, scan: ScanResult, participant: str) -> ParsedFile:
     unique = _first_of_each(samples, "raw_wearable_samples")
     workouts = workouts_frame(scan.workouts, participant)
-    unique_workouts = _first_of_each(workouts, "raw_wearable_workouts")
+    unique_workouts, _ = drop_exact_repeats(workouts, "raw_wearable_workouts", "workouts")
     return ParsedFile(
         {"raw_wearable_samples": unique, "raw_wearable_workouts": unique_workouts},
         notes={

@@ -48,14 +48,16 @@ def header_of(head: bytes) -> list[str]:
     return [c.strip().strip('"').strip().lower() for c in first.split(",")]
 
 
-def read_text_csv(path: Path) -> pl.DataFrame:
+def read_text_csv(path: Path, *, repeated_header: bool = False) -> pl.DataFrame:
     """Read ``path`` with every column as text, names normalised, plus a ``_line`` column.
 
     The file's structure is checked first (:func:`~toolkit.ingest.core.csv_check.check_csv`):
     a NUL byte, an unclosed quote, a row with too many or too few fields or a repeated header
-    name rejects it with the line.
+    name rejects it with the line. ``repeated_header=True`` is for vendor mappings, which name
+    each copy of a repeated column themselves (Strava repeats ``Distance``: the second copy,
+    in metres, is ``distance_duplicated_0``).
     """
-    check_csv(path)
+    check_csv(path, unique_header=not repeated_header)
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except pl.exceptions.ComputeError as exc:

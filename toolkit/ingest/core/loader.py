@@ -30,6 +30,8 @@ from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModul
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
+#: The position given for problems of the file as a whole (format, participant, checksum).
+WHOLE_FILE = "the whole file"
 #: Rows per Arrow record batch handed to DuckDB (its own vector-group size).
 ARROW_BATCH_ROWS = 122_880
 
@@ -46,6 +48,11 @@ TABLE_ORDER = (
     "raw_wearable_workouts",
     "raw_quarantine",
 )
+#: Tables whose key includes the value: the same sample (this key) with another value is a
+#: conflict, never a second sample (two values for one interval would be counted twice).
+CONFLICT_KEYS = {
+    "raw_wearable_samples": ("participant_id", "metric", "source", "start_at", "end_at"),
+}
 #: Keyless child tables: their rows are skipped when their parent row already existed.
 CHILD_OF = {"raw_treadmill_samples": ("raw_treadmill_sessions", ("participant_id", "session_id"))}
 
@@ -119,7 +126,12 @@ def ingest_file(
         return reject(conn, result, exc)
     except Exception as exc:  # a parser bug must not stop the batch; report it as one
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return reject(conn, result, IngestError(f"unexpected error while reading: {detail}"))
+        message = (
+            f"the {module.FORMAT} reader failed on this file in a way it does not foresee, so "
+            "the file is left out; this is a retrowalk defect, please report it with the file "
+            f"(internal detail: {detail})"
+        )
+        return reject(conn, result, IngestError(message, "unknown (reader failure)"))
     result.notes = {**parsed.notes, **quarantined}
     if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
@@ -144,11 +156,15 @@ def ingest_file(
 
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
-    """Record ``result`` as rejected with the error's message and position."""
+    """Record ``result`` as rejected with the error's message and position.
+
+    Every rejection names a position in words: a problem of the file as a whole (its format,
+    its participant) says so rather than leaving the position empty.
+    """
     result.status = "rejected"
     result.rows = {}
     result.error = exc.message
-    result.position = exc.position
+    result.position = exc.position or WHOLE_FILE
     _log(conn, result)
     return result
 
@@ -240,6 +256,8 @@ def _merge(
                 [sha],
             )
             return frame.height, pl.DataFrame()
+        if name in CONFLICT_KEYS:
+            _check_conflicts(conn, name, frame, CONFLICT_KEYS[name])
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
         differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in cols if c not in table.key)
         clash = conn.execute(
@@ -264,6 +282,37 @@ def _merge(
         return frame.height - present.height, present
     finally:
         conn.unregister("_incoming")
+
+
+def _check_conflicts(
+    conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, key: tuple[str, ...]
+) -> None:
+    """Reject two different values for one sample: within the file, or against the study."""
+    values = [c for c in TABLES[name].key if c not in key]
+    distinct = frame.select([*key, *values]).unique()
+    clashing = distinct.select(key).is_duplicated()
+    if clashing.any():
+        row = distinct.filter(clashing).row(0, named=True)
+        raise IngestError(
+            f"the file gives two different values for one sample ({_describe(row, key)}); "
+            "one interval of one source has one value"
+        )
+    on = " and ".join(f"t.{k} = i.{k}" for k in key)
+    differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in values)
+    clash = conn.execute(
+        f"select i.{LINE}, t.source_sha256, {', '.join('i.' + k for k in key)} "
+        f"from _incoming i join {name} t on {on} where {differs} limit 1"
+    ).fetchone()
+    if clash:
+        row = dict(zip(key, clash[2:], strict=True))
+        raise IngestError(
+            f"the study already holds a different value for this sample ({_describe(row, key)}), "
+            f"from file {_path_of(conn, clash[1])}; remove one of the two files first"
+        )
+
+
+def _describe(row: dict[str, object], key: tuple[str, ...]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in key)
 
 
 def arrow_batches(frame: pl.DataFrame, rows_per_batch: int = ARROW_BATCH_ROWS) -> pa.Table:

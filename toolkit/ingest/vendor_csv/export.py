@@ -65,7 +65,7 @@ def sniff(head: bytes, name: str) -> bool:
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     """Read a vendor export with the mapping its header matches."""
-    text = read_text_csv(path)
+    text = read_text_csv(path, repeated_header=True)  # mappings name each copy themselves
     mapping = detect(list(text.columns))
     if mapping is None:
         raise IngestError("the header matches no vendor mapping", "line 1")
@@ -92,6 +92,9 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         else:
             dtype = pl.String if name in ("direction", "device") else pl.Float64
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    frame, repeated = _without_repeats(frame)
+    if repeated:
+        notes["duplicate_rows_dropped"] = repeated
     frame = frame.with_columns(
         pl.col("direction").str.to_lowercase().replace(DIRECTION_ALIASES),
         pl.coalesce("mean_speed_mps", pl.col("distance_m") / pl.col("duration_s")).alias(
@@ -121,6 +124,23 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
         {"raw_treadmill_sessions": sessions, "raw_treadmill_segments": segments.drop("device")},
         notes=notes,
     )
+
+
+def _without_repeats(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Drop rows an export repeats exactly (a Strava activity listed twice would double the
+    session); the same session and start with other values is a conflict, rejected."""
+    values = [c for c in frame.columns if c != LINE]
+    unique = frame.unique(subset=values, keep="first", maintain_order=True)
+    key = ["participant_id", "session_id", "started_at"]
+    clash = unique.select(key).is_duplicated()
+    if clash.any():
+        lines = unique.filter(clash)[LINE].to_list()[:2]
+        raise IngestError(
+            f"two rows give session {unique.filter(clash)['session_id'][0]!r} with the same "
+            "start but different values; which is right cannot be told",
+            f"lines {lines[0]} and {lines[1]}",
+        )
+    return unique, frame.height - unique.height
 
 
 def _unknown_durations(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
