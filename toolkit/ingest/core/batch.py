@@ -70,12 +70,16 @@ def ingest_paths(
             if isinstance(item, Unreadable):
                 result = FileResult(item.name, "", None, "rejected")
                 report.files.append(reject(conn, result, item.error))
+                if on_result is not None:
+                    on_result(report.files[-1])
                 continue
             try:  # another CSV dialect or a workbook: read through a UTF-8 comma CSV copy
                 item = read_as_csv(item, workdir / "read-as")
             except IngestError as exc:
                 result = FileResult(item.name, item.sha256(), None, "rejected")
                 report.files.append(reject(conn, result, exc))
+                if on_result is not None:
+                    on_result(report.files[-1])
                 continue
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
