@@ -13,15 +13,21 @@ random, then estimates the arm effect by:
 It prints, per method, the mean estimate, its bias against the truth, the empirical SE, the mean
 reported SE and the coverage of the nominal 95% interval (with its Monte-Carlo SE).
 
-Usage (from the checkout root): ``PYTHONPATH=. python benchmarks/bench_mice.py [REPLICATES] [N]``
-(defaults 200 and 90).
+With ``--r`` the same replicates are also analysed by R's ``mice`` (5 donors, its default
+``pmm``/``logreg`` methods, same number of imputations and iterations), as the reference.
+
+Usage (from the checkout root): ``PYTHONPATH=. python benchmarks/bench_mice.py [--r]
+[REPLICATES] [N]`` (defaults 200 and 90).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -77,7 +83,38 @@ METHODS = {
 }
 
 
-def main(replicates: int, n: int) -> None:
+R_SCRIPT = """
+suppressPackageStartupMessages(library(mice))
+args <- commandArgs(TRUE); dir <- args[1]; reps <- as.integer(args[2])
+for (r in seq_len(reps) - 1) {
+  d <- read.csv(file.path(dir, sprintf("d%d.csv", r)), stringsAsFactors = TRUE,
+                na.strings = c("", "NA"))
+  d$arm <- relevel(d$arm, "usual_care"); d$week6 <- NULL
+  imp <- mice(d, m = 20, maxit = 10, donors = 5L, seed = r, printFlag = FALSE)
+  p <- summary(pool(with(imp, lm(follow_up ~ arm + baseline + sex))), conf.int = TRUE)
+  k <- which(p$term == "armretro")
+  cat(p$estimate[k], p$std.error[k], p$`2.5 %`[k], p$`97.5 %`[k], "\\n")
+}
+"""
+
+
+def r_mice(replicates: int, n: int) -> list[tuple[float, float, float, float]]:
+    """R mice's estimates on the same replicates (one Rscript run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(replicates):
+            simulate(n, seed=1000 + r).write_csv(Path(tmp) / f"d{r}.csv")
+        script = Path(tmp) / "sim.R"
+        script.write_text(R_SCRIPT)
+        done = subprocess.run(
+            ["Rscript", str(script), tmp, str(replicates)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return [tuple(float(v) for v in line.split()) for line in done.stdout.splitlines()]  # type: ignore[misc]
+
+
+def main(replicates: int, n: int, with_r: bool = False) -> None:
     found: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in METHODS}
     started = time.perf_counter()
     for r in range(replicates):
@@ -95,6 +132,8 @@ def main(replicates: int, n: int) -> None:
             row = result.filter(pl.col("term") == "retro - usual_care").row(0, named=True)
             found[name].append((row["estimate"], row["std_error"], row["ci_low"], row["ci_high"]))
     seconds = time.perf_counter() - started
+    if with_r:
+        found["R mice, 5 donors (reference)"] = r_mice(replicates, n)
     print(f"{replicates} replicates of n = {n}, truth {TRUTH:+.2f}; {seconds:.0f} s in all")
     print(
         f"{'method':36s} {'mean':>7s} {'bias':>7s} {'emp SE':>7s} {'mean SE':>7s} {'coverage':>9s}"
@@ -111,5 +150,5 @@ def main(replicates: int, n: int) -> None:
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    main(args[0] if args else 200, args[1] if len(args) > 1 else 90)
+    args = [int(a) for a in sys.argv[1:] if not a.startswith("--")]
+    main(args[0] if args else 200, args[1] if len(args) > 1 else 90, "--r" in sys.argv)

@@ -57,13 +57,13 @@ def test_kujala_totals_are_the_simulated_ones_and_come_only_from_redcap(demo_stu
             ).rows()
         )
         sources = study.sql(
-            "select distinct l.format from raw_pain_scores r join ingest_log l "
+            "select distinct l.format from raw_questionnaire_items r join ingest_log l "
             "on l.sha256 = r.source_sha256 where r.instrument = 'kujala'"
         )["format"].to_list()
         item_sums = study.sql(
             "select count(*) from (select participant_id, measured_at, sum(value) total "
             "from raw_questionnaire_items where instrument = 'kujala' group by all) i "
-            "join raw_pain_scores s using (participant_id, measured_at) "
+            "join pain_scores s using (participant_id, measured_at) "
             "where s.instrument = 'kujala' and s.score <> i.total"
         ).item()
     assert stored == simulated

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
     from toolkit.ingest.core.loader import FileResult
+    from toolkit.ingest.core.remove import Removed
 
 
 class Study:
@@ -40,11 +41,14 @@ class Study:
         *,
         progress: bool | None = None,
         salvage: bool = False,
+        replace: bool = False,
         on_result: Callable[[FileResult], None] | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
-        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``);
+        ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
+        ``replace``: a file from the same location as a loaded one (a newer export written
+        over it) replaces it, in the same transaction; the report names what it replaced.
         ``on_result`` is called with each file's result as soon as it is known.
         """
         if self.read_only:
@@ -53,8 +57,23 @@ class Study:
         from toolkit.ingest.core.batch import ingest_paths
 
         return ingest_paths(
-            self.conn, paths, progress=progress, salvage=salvage, on_result=on_result
+            self.conn,
+            paths,
+            progress=progress,
+            salvage=salvage,
+            replace=replace,
+            on_result=on_result,
         )
+
+    def remove(self, sources: Sequence[Path | str]) -> list[Removed]:
+        """Remove everything the named files contributed (a path or sha256 each, as
+        ``ingest_log`` shows them), in one transaction, logged as ``removed``. Ingesting a
+        file again afterwards loads it again. See ``retrowalk remove``."""
+        from toolkit.ingest.core.remove import remove_sources
+
+        if self.read_only:
+            raise StudyError("this study was opened read-only; open it with read_only=False")
+        return remove_sources(self.conn, [str(s) for s in sources])
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""

@@ -9,12 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from dashboard.downloads import display_frame
 from toolkit import open_study
-from toolkit.analyses import load_plan
+from toolkit.analyses import load_plan, run_plan
 from toolkit.cli.main import cli
 from toolkit.cohorts import Cohort
 from toolkit.report import PrivacyPolicy, build_content
@@ -26,10 +28,22 @@ NUMBERS = ("estimate", "ci_low", "ci_high", "statistic", "df", "p_value", "n")
 COHORTS = {"everyone": (), "retro_vs_forward": ("retro", "forward")}
 
 
+def _value(row: dict[str, Any], column: str) -> Any:
+    value = row.get(column)
+    missing = value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+    return None if missing else value
+
+
 def key(row: dict[str, Any]) -> tuple[Any, ...]:
-    visit = row.get("visit")
-    visit = None if visit is None or (isinstance(visit, float) and math.isnan(visit)) else visit
-    return (row["analysis"], row.get("role"), row["term"], visit)
+    """A result row's identity: analysis, role, term, visit (MMRM), delta (tipping point)."""
+    delta = _value(row, "delta")
+    return (
+        row["analysis"],
+        row.get("role"),
+        row["term"],
+        _value(row, "visit"),
+        None if delta is None else float(delta),
+    )
 
 
 def same(a: Any, b: Any) -> bool:
@@ -50,9 +64,10 @@ def cli_rows(study: Path, arms: tuple[str, ...]) -> dict[tuple[Any, ...], dict[s
     return {key(r): r for r in json.loads(result.stdout)}
 
 
-def dashboard_rows(
+def dashboard_table(
     study: Path, arms: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, snapshots: Path
-) -> dict[tuple[Any, ...], dict[str, Any]]:
+) -> pd.DataFrame:
+    """The Outcomes page's "Run the whole plan" table as the dashboard shows it."""
     monkeypatch.setenv("RETROWALK_STUDY", str(study))
     monkeypatch.setenv("RETROWALK_SNAPSHOT_DIR", str(snapshots))
     monkeypatch.setenv("RETROWALK_PLAN", str(PLAN))
@@ -63,9 +78,8 @@ def dashboard_rows(
     at.switch_page("views/outcomes.py").run()
     at.toggle(key="outcomes_plan").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    frame = at.dataframe[-1].value
-    rows = frame.to_dict(orient="records")
-    return {key(r): r for r in rows}
+    shown: pd.DataFrame = at.dataframe[-1].value
+    return shown
 
 
 def report_rows(study: Path, arms: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -100,19 +114,25 @@ def test_cli_report_and_dashboard_agree_on_every_analysis(
         primary = [k for k in cli_table if k[0] == "primary" and k[1] == "difference"]
         assert [k[2] for k in primary] == ["retro - forward"]
 
-    board = dashboard_rows(demo_study, arms, monkeypatch, tmp_path_factory.mktemp("snapshots"))
-    assert set(board) == set(cli_table)
-    for k, row in cli_table.items():
+    with open_study(demo_study, read_only=True) as opened:
+        layer = run_plan(opened, plan, Cohort(arms=arms))
+    for row in layer.to_dicts():  # the CLI prints exactly the layer's rows
         for column in (*NUMBERS, "p_adjusted"):
-            assert same(row.get(column), board[k].get(column)), (k, column)
+            assert same(row[column], cli_table[key(row)].get(column)), (key(row), column)
+    # The dashboard shows the same rows through the one formatter it shares with the report.
+    board = dashboard_table(demo_study, arms, monkeypatch, tmp_path_factory.mktemp("snapshots"))
+    expected = display_frame(layer)[0].to_pandas()
+    pd.testing.assert_frame_equal(
+        board.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
 
     report = report_rows(demo_study, arms)
     shown = {k[0] for k in report}
     ran = {k[0] for k, r in cli_table.items() if r["status"] == "ok"}
     assert shown == ran  # every analysis that ran has its table in the report
-    loose = {(k[0], k[2], k[3]): r for k, r in cli_table.items()}  # tables without a role
+    loose = {(k[0], *k[2:]): r for k, r in cli_table.items()}  # tables without a role
     for k, row in report.items():
-        match = cli_table.get(k) if k[1] is not None else loose.get((k[0], k[2], k[3]))
+        match = cli_table.get(k) if k[1] is not None else loose.get((k[0], *k[2:]))
         assert match is not None, k
         for column in NUMBERS:
             if column in row:

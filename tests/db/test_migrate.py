@@ -54,3 +54,12 @@ def test_opening_twice_applies_nothing_new(tmp_path: Path) -> None:
     with open_study(path) as study:
         rows = study.sql("select version from schema_version order by 1")["version"].to_list()
     assert rows == [m.version for m in available_migrations()]
+
+
+def test_every_migration_has_its_own_version() -> None:
+    # two branches each adding "0006_..." would apply only one of them to a study
+    from toolkit.db.migrate import available_migrations
+
+    versions = [m.version for m in available_migrations()]
+    assert len(versions) == len(set(versions)), versions
+    assert versions == list(range(1, len(versions) + 1))

@@ -36,7 +36,7 @@ def questionnaire_tables(
 
     with open_study(study, read_only=True) as opened:
         scores = opened.sql(
-            "select participant_id, measured_at, instrument, score, visit from raw_pain_scores "
+            "select participant_id, measured_at, instrument, score, visit from pain_scores "
             "order by all"
         ).rows()
         items = opened.sql(
@@ -44,3 +44,27 @@ def questionnaire_tables(
             "from raw_questionnaire_items order by all"
         ).rows()
     return scores, items
+
+
+def public_view_rows(study: Path) -> dict[str, object]:
+    """Every public view's rows (sorted), except ``ingest_log`` (a history of attempts), for
+    comparing two studies table by table."""
+    from toolkit import open_study
+    from toolkit.db.views_sql import PUBLIC_VIEWS
+
+    with open_study(study, read_only=True) as opened:
+        return {
+            view: opened.sql(f"select * from {view} order by all")
+            for view in PUBLIC_VIEWS
+            if view != "ingest_log"
+        }
+
+
+def assert_same_public_views(left: Path, right: Path) -> None:
+    """The two studies hold the same rows in every public view (floats to 1e-9)."""
+    from polars.testing import assert_frame_equal
+
+    a, b = public_view_rows(left), public_view_rows(right)
+    assert a.keys() == b.keys()
+    for view in a:
+        assert_frame_equal(a[view], b[view], rel_tol=1e-9)  # type: ignore[arg-type]

@@ -225,6 +225,7 @@ def test_bad_files_are_rejected_with_a_clear_reason(
         counts = study.sql(
             "select (select count(*) from raw_treadmill_sessions) "
             "+ (select count(*) from raw_pain_scores)"
+            "+ (select count(*) from raw_questionnaire_items)"
         ).item()
         assert counts == 0
 

@@ -170,7 +170,10 @@ def test_report_counts_scores_left_uncomputed(tmp_path: Path) -> None:
     export = next(f for f in json.loads(result.stdout) if "DATA" in f["path"])
     assert export["notes"]["scores_not_computed_missing_items"] == 1
     assert export["notes"]["redcap_repeat_rows"] == 2
-    assert export["rows"]["raw_pain_scores"] == 5 + 1 + 2 + 1 + 4 + 5
+    # scores are derived from the stored items in the views (int_item_scores)
+    assert export["notes"]["scores"] == 5 + 1 + 2 + 1 + 4 + 5
+    with open_study(tmp_path / "s.duckdb", read_only=True) as s:
+        assert s.sql("select count(*) from pain_scores").item() == 5 + 1 + 2 + 1 + 4 + 5
 
 
 @pytest.mark.parametrize("labels", [False, True])
@@ -237,7 +240,7 @@ def test_without_an_event_map_the_visit_is_the_event_name(tmp_path: Path) -> Non
     study = tmp_path / "s.duckdb"
     with open_study(study) as s:
         report = s.ingest([folder])
-        visits = s.sql("select distinct visit from raw_pain_scores order by 1")["visit"]
+        visits = s.sql("select distinct visit from pain_scores order by 1")["visit"]
     assert report.exit_code == 0, report.to_json()
     assert visits.to_list() == ["baseline_arm_1", "week_6_arm_1"]
 

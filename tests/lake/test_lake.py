@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from toolkit.db.views_sql import VIEW_ORDER, create_views
+from toolkit.db.views_sql import VIEW_ORDER
 from toolkit.lake import bucket_of, export_study, open_lake
+from toolkit.lake.duckdb_study import open_lake_study
 from toolkit.lake.shard import ingest_shard
 from toolkit.lake.write import LakeError, export_connection
 from toolkit.study import open_study
@@ -87,14 +88,11 @@ def test_timestamps_are_utc_and_globs_work(lake: Path) -> None:
 
 
 def test_views_over_the_lake_in_duckdb_match_the_study(demo_study: Path, lake: Path) -> None:
-    conn = duckdb.connect()
-    conn.execute("set TimeZone = 'UTC'")
-    open_lake(lake).attach(conn)
-    create_views(conn)
-    with open_study(demo_study, read_only=True) as study:
+    with open_study(demo_study, read_only=True) as study, open_lake_study(lake) as on_lake:
+        assert on_lake.read_only
         for view in VIEW_ORDER:
             want = study.sql(f"select * from {view}")
-            got = conn.execute(f"select * from {view}").pl()
+            got = on_lake.sql(f"select * from {view}")
             # sums may add in another order: floats to a relative 1e-9
             assert_frame_equal(_sorted(got), _sorted(want), check_exact=False, rtol=1e-9)
 
@@ -209,3 +207,19 @@ def test_cli_export_lake_and_ingest_lake(
     assert done.returncode == 0, done.stderr
     manifests = sorted(p.name for p in (tmp_path / "lake" / "_manifests").iterdir())
     assert len(manifests) == 2 and "study.json" in manifests
+
+
+def test_a_lake_of_another_schema_version_is_refused(demo_study: Path, tmp_path: Path) -> None:
+    target = tmp_path / "lake"
+    export_study(demo_study, target, buckets=BUCKETS)
+    descriptor = json.loads((target / "_lake.json").read_text("utf-8"))
+    descriptor["schema_version"] -= 1
+    (target / "_lake.json").write_text(json.dumps(descriptor), "utf-8")
+    with pytest.raises(LakeError, match="shard study was written with schema version"):
+        open_lake(target)
+    manifest_path = target / "_manifests" / "study.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest["schema_version"] -= 1
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(LakeError, match="export it again"):
+        open_lake(target)

@@ -9,7 +9,7 @@ df 2e-3 relative.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -56,11 +56,18 @@ TERMS = {
 }
 
 
-@pytest.mark.parametrize("ddf", ["Satterthwaite", "Kenward-Roger"])
-def test_mixed_model_matches_lmertest(tmp_path: Path, ddf: str) -> None:
+@pytest.fixture(scope="module")
+def lmertest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Both summaries from one R run."""
     require("lme4", "lmerTest", "pbkrtest")
+    result: dict[str, Any] = run_r(SCRIPT, {"d": unbalanced()}, tmp_path_factory.mktemp("lmer"))
+    return result
+
+
+@pytest.mark.parametrize("ddf", ["Satterthwaite", "Kenward-Roger"])
+def test_mixed_model_matches_lmertest(lmertest: dict[str, Any], ddf: str) -> None:
     data = unbalanced()
-    r = run_r(SCRIPT, {"d": data}, tmp_path)[ddf]
+    r = lmertest[ddf]
     ours = mixed_model(
         data,
         outcome="y",

@@ -38,6 +38,7 @@ class Inputs:
     mcid_text: str | None
     alpha: float
     notes: list[str] = field(default_factory=list)
+    higher_is_better: bool = False
 
 
 @dataclass
@@ -158,19 +159,108 @@ def run_ancova(inputs: Inputs) -> AnalysisResult:
     return _result(inputs, table, why, data=inputs.frame, covariates=("baseline", *covariates))
 
 
+def _responder_frame(inputs: Inputs) -> pl.DataFrame:
+    """The frame with ``responder`` by the analysis's rule: the MCID (the view's flag), or an
+    IMMPACT relative tier (>= 30% or >= 50% improvement, :func:`toolkit.stats.responder_tiers`)."""
+    rule = inputs.spec.responder
+    if rule == "mcid":
+        return inputs.frame
+    tiers = stats.responder_tiers(inputs.frame, higher_is_better=inputs.higher_is_better)
+    return tiers.with_columns(pl.col(rule).alias("responder"))
+
+
 def run_responders(inputs: Inputs) -> AnalysisResult:
-    """Responders at the outcome's MCID (or published MID) by arm, and comparisons."""
-    if inputs.mcid_text is None:
+    """Responders at the outcome's MCID (or published MID, or an IMMPACT tier) by arm."""
+    if inputs.mcid_text is None and inputs.spec.responder == "mcid":
         inputs.notes.append(f"{inputs.spec.outcome} has no published MCID: no responder analysis")
         return AnalysisResult(
             inputs.spec, pl.DataFrame(), "not_applicable", inputs.notes, inputs.frame
         )
     reference = inputs.reference if len(inputs.arms) >= 2 else None
+    frame = _responder_frame(inputs)
+    missing = "non_responder" if inputs.spec.missing == "non_responder" else "complete_case"
     table, why = _fit(
         inputs,
-        lambda: stats.responders(inputs.frame, reference=reference, alpha=inputs.alpha),
+        lambda: stats.responders(frame, reference=reference, alpha=inputs.alpha, missing=missing),
     )
-    return _result(inputs, table, why, data=inputs.frame)
+    return _result(inputs, table, why, data=frame)
+
+
+def run_responders_logistic(inputs: Inputs) -> AnalysisResult:
+    """Baseline-adjusted logistic model of responding: odds ratios between arms."""
+    reason = _between_arms(inputs)
+    if reason:
+        return _result(inputs, None, f"the logistic responder model {reason}")
+    frame = _responder_frame(inputs)
+    covariates = tuple(c for c in _adjustment(inputs, ()) if c != "baseline")
+    table, why = _fit(
+        inputs,
+        lambda: stats.responders_logistic(
+            frame, reference=inputs.reference, covariates=covariates, alpha=inputs.alpha
+        ),
+    )
+    return _result(inputs, table, why, data=frame, covariates=("baseline", *covariates))
+
+
+def run_tipping_point(inputs: Inputs) -> AnalysisResult:
+    """Delta-adjusted multiple imputation of the ANCOVA: the shift of the imputed outcomes at
+    which the first difference stops being significant (a missing-not-at-random check)."""
+    reason = _between_arms(inputs)
+    if reason:
+        return _result(inputs, None, f"the tipping-point analysis {reason}")
+    covariates = tuple(c for c in _adjustment(inputs, ()) if c != "baseline")
+    table, why = _fit(
+        inputs,
+        lambda: stats.tipping_point(
+            inputs.frame,
+            deltas=inputs.spec.deltas,
+            term=inputs.spec.contrast,
+            covariates=covariates,
+            reference=inputs.reference,
+            alpha=inputs.alpha,
+        ),
+    )
+    return _result(inputs, table, why, data=inputs.frame, covariates=("baseline", *covariates))
+
+
+def run_reference_based(inputs: Inputs) -> AnalysisResult:
+    """Reference-based multiple imputation (jump to / copy reference) of the visit changes."""
+    reason = _between_arms(inputs)
+    if reason:
+        return _result(inputs, None, f"reference-based imputation {reason}")
+    visits = inputs.long()
+    table, why = _fit(
+        inputs,
+        lambda: stats.reference_based(
+            visits,
+            outcome="change",
+            visit="visit",
+            reference=inputs.reference,
+            method=inputs.spec.imputation,
+            alpha=inputs.alpha,
+        ),
+    )
+    return _result(inputs, table, why, data=visits, covariates=("baseline",))
+
+
+def run_cace(inputs: Inputs) -> AnalysisResult:
+    """Complier-average (instrumental-variable) effect per unit of dose, using randomisation:
+    the causal counterpart of the observational dose-response."""
+    reason = _between_arms(inputs)
+    if reason:
+        return _result(inputs, None, f"the complier-average effect {reason}")
+    covariates = _adjustment(inputs, ("baseline",))
+    table, why = _fit(
+        inputs,
+        lambda: stats.complier_average_effect(
+            inputs.frame,
+            dose=inputs.spec.exposure,
+            covariates=covariates,
+            reference=inputs.reference,
+            alpha=inputs.alpha,
+        ),
+    )
+    return _result(inputs, table, why, data=inputs.frame, covariates=covariates)
 
 
 def run_mmrm(inputs: Inputs) -> AnalysisResult:
@@ -303,4 +393,8 @@ RUNNERS: dict[str, Callable[..., AnalysisResult]] = {
     "mmrm": run_mmrm,
     "mixed_model": run_mixed_model,
     "dose_response": run_dose_response,
+    "responders_logistic": run_responders_logistic,
+    "tipping_point": run_tipping_point,
+    "reference_based": run_reference_based,
+    "cace": run_cace,
 }

@@ -22,10 +22,25 @@ from toolkit.cohorts import Cohort
 from toolkit.errors import PlanError, UsageError
 from toolkit.instruments import gait_measures, instruments
 
-MODELS = ("ancova", "change", "mmrm", "mixed_model", "responders", "dose_response")
+MODELS = (
+    "ancova",
+    "change",
+    "mmrm",
+    "mixed_model",
+    "responders",
+    "dose_response",
+    "responders_logistic",
+    "tipping_point",
+    "reference_based",
+    "cace",
+)
+#: What counts as a responder: the instrument's MCID, or the IMMPACT relative tiers.
+RESPONDER_RULES = ("mcid", "reduction_30", "reduction_50")
+#: Reference-based multiple imputation (reference_based model).
+IMPUTATIONS = ("J2R", "CR", "MAR")
 ROLES = ("primary", "secondary", "exploratory", "sensitivity")
-MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni")
-MISSING = ("complete_case", "mice")
+MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni", "fixed_sequence")
+MISSING = ("complete_case", "mice", "non_responder")
 RANDOM_SLOPE = ("auto", "yes", "no")
 COLLINEAR = ("drop", "refuse")
 #: Degrees of freedom of mixed models and MMRMs (toolkit.stats: Satterthwaite by default).
@@ -67,6 +82,10 @@ _ANALYSIS_KEYS = (
     "observational",
     "df_method",
     "covariance",
+    "responder",
+    "deltas",
+    "imputation",
+    "contrast",
 )
 
 
@@ -106,6 +125,10 @@ class AnalysisSpec:
     observational: bool = False
     df_method: str = "satterthwaite"
     covariance: str = "unstructured"
+    responder: str = "mcid"
+    deltas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+    imputation: str = "J2R"
+    contrast: str | None = None
 
     @property
     def is_gait(self) -> bool:
@@ -312,6 +335,36 @@ def _analysis(
         f"'covariance' of {what}",
         where("covariance"),
     )
+    responder = check.choice(
+        data.get("responder", "mcid"),
+        RESPONDER_RULES,
+        f"'responder' of {what}",
+        where("responder"),
+    )
+    imputation = check.choice(
+        data.get("imputation", "J2R"),
+        IMPUTATIONS,
+        f"'imputation' of {what}",
+        where("imputation"),
+    )
+    deltas = data.get("deltas", [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    if (
+        not isinstance(deltas, list)
+        or not deltas
+        or not all(isinstance(d, int | float) and not isinstance(d, bool) for d in deltas)
+    ):
+        raise check.fail(
+            f"'deltas' of {what} must be a non-empty list of numbers. Got {deltas!r} instead.",
+            *where("deltas"),
+        )
+    if missing == "non_responder" and model not in ("responders", "responders_logistic"):
+        raise check.fail(
+            f"'missing' of {what}: non_responder imputation applies to responder models only.",
+            *where("missing"),
+        )
+    contrast = data.get("contrast")
+    if contrast is not None:
+        contrast = check.text_value(contrast, f"'contrast' of {what}", where("contrast"))
     sensitivity_of = data.get("sensitivity_of")
     if sensitivity_of is not None:
         sensitivity_of = check.text_value(
@@ -336,6 +389,10 @@ def _analysis(
         observational=observational,
         df_method=df_method,
         covariance=covariance,
+        responder=responder,
+        deltas=tuple(float(d) for d in deltas),
+        imputation=imputation,
+        contrast=contrast,
     )
 
 

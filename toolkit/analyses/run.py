@@ -165,6 +165,8 @@ def comparison_rows(frame: pl.DataFrame) -> pl.Expr:
         ((model == "change") & pl.col("p_value").is_not_null())
         | (model.is_in(["ancova", "mmrm"]) & (role == "difference"))
         | ((model == "responders") & (role == "risk_difference"))
+        | ((model == "responders_logistic") & (role == "odds_ratio"))
+        | ((model == "cace") & (role == "causal_dose"))
         | (
             (model == "mixed_model")
             & (role == "fixed")
@@ -197,6 +199,15 @@ def _adjust(table: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     )
     if family.height == 0:
         return table.with_columns(pl.lit(None, dtype=pl.Float64).alias("p_adjusted"))
+    if plan.multiplicity == "fixed_sequence":
+        from toolkit.stats import fixed_sequence
+
+        # hypotheses in the plan's order (primary first), each once: "analysis: term"
+        named = family.with_columns(
+            pl.concat_str([pl.col("analysis"), pl.col("term")], separator=": ").alias("term")
+        ).unique(subset="term", keep="first", maintain_order=True)
+        tested = fixed_sequence(named, alpha=plan.alpha).select("_row", "p_adjusted")
+        return indexed.join(tested, on="_row", how="left").sort("_row").drop("_row")
     adjusted = adjust_pvalues(family, method=plan.multiplicity).select("_row", "p_adjusted")
     return indexed.join(adjusted, on="_row", how="left").sort("_row").drop("_row")
 
@@ -237,7 +248,7 @@ class _Frames:
             raise UsageError(
                 f"{outcome} is summarised per visit window only: use ancova or change."
             )
-        if kind == "mmrm":
+        if kind in ("mmrm", "reference_based"):
             return frames.visit_frame(self.study, cohort, outcome)
         return frames.trajectory_frame(self.study, cohort, outcome)
 
@@ -312,7 +323,8 @@ def run_analysis(
         rows = reads.long(chosen, spec.outcome, spec.model)
         return rows.filter(pl.col("participant_id").is_in(applicable_ids.implode()))
 
-    inputs = Inputs(spec, frame, long, reference, arms, scale, mcid, plan.alpha, notes)
+    better = (gait_measures().get(spec.outcome) or instruments()[spec.outcome]).higher_is_better
+    inputs = Inputs(spec, frame, long, reference, arms, scale, mcid, plan.alpha, notes, better)
     runner = RUNNERS[spec.model]
     if spec.model in ("mixed_model", "dose_response"):
         return runner(inputs, curve=curves)

@@ -16,6 +16,7 @@ from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
+from toolkit.cli.remove_command import remove
 from toolkit.cli.report_command import report
 from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
@@ -84,6 +85,8 @@ def file_line(f: FileResult) -> str:
     line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
     if f.error:
         line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+    for earlier in f.replaced:
+        line += f"\n          replaces {earlier} (its rows were removed)"
     unknown = f.notes.get("unknown_direction_segments")
     if unknown:
         line += f"\n          {unknown} segment(s) with unknown walking direction"
@@ -168,6 +171,11 @@ def demo(
     help="keep the complete records of a damaged (truncated) device file; status 'salvaged'",
 )
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="a file at the same path as a loaded one (a newer export) replaces it",
+)
+@click.option(
     "--lake",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -191,6 +199,7 @@ def ingest(
     shard: str | None,
     context: tuple[Path, ...],
     buckets: int,
+    replace: bool,
 ) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
@@ -213,7 +222,10 @@ def ingest(
     with open_study(study) as opened:
         # each file's line is printed as soon as it is done; the summary at the end
         report = opened.ingest(
-            list(paths), salvage=salvage, on_result=None if as_json else echo_file
+            list(paths),
+            salvage=salvage,
+            replace=replace,
+            on_result=None if as_json else echo_file,
         )
     print_report(report, as_json, printed=True)
     sys.exit(report.exit_code)
@@ -302,6 +314,7 @@ cli.add_command(report)
 cli.add_command(export_lake)
 cli.add_command(stats)
 cli.add_command(settings)
+cli.add_command(remove)
 
 
 def main() -> None:

@@ -341,7 +341,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
             cadence.alias("cadence_spm"),
         )
         sample_frame = sample_frame.unique("recorded_at", keep="first", maintain_order=True)
-        labelled_segments, labelled_samples = label_session(
+        labelled_segments, labelled_samples, labelling = label_session(
             path, session_id, start, duration, lap_frame, sample_frame, rules
         )
         ids = [pl.lit(participant).alias("participant_id"), pl.lit(session_id).alias("session_id")]
@@ -357,6 +357,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
                 "distance_m": float(distance.sum()) if distance.len() else None,
                 "source": FORMAT,
                 "device": activity["creator"],
+                "labelling": labelling,
             }
         )
     tables: dict[str, pl.DataFrame] = {}

@@ -15,8 +15,6 @@ from typing import Any
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.core.canonical import UTC_DATETIME
-from toolkit.ingest.direction.label import label_session
 
 #: ``raw_wearable_workouts.activity`` of a TCX ``Other`` activity that is not a walk
 UNCLASSIFIED = "unclassified"
@@ -34,22 +32,20 @@ def steps_recorded(laps: pl.DataFrame, points: pl.DataFrame) -> bool:
 
 
 def named_walk(path: Path, activity: dict[str, object], laps: pl.DataFrame, rules: Any) -> bool:
-    """Whether a direction manifest names this activity (a row labels one of its laps)."""
+    """Whether a direction manifest names this activity (a row gives a direction or a plan for
+    it or one of its laps). Decided at ingest: a manifest corrected later relabels the laps of
+    a walk (in the views) but does not turn a stored workout into a walk."""
     start = activity["started_at"]
-    if start is None or laps.height == 0 or laps["duration_s"].null_count():
+    if not isinstance(start, datetime) or laps.height == 0 or laps["duration_s"].null_count():
         return False
-    lap_frame = laps.select(
-        pl.col("lap").alias("segment"), "started_at", "duration_s", "distance_m"
-    ).with_columns(
-        pl.lit(None, dtype=pl.Float64).alias("mean_speed_mps"),
-        pl.lit(None, dtype=pl.Float64).alias("incline_pct"),
-    )
     session_id = f"tcx-{start:%Y%m%dT%H%M%SZ}"
-    empty = pl.DataFrame(schema={"recorded_at": UTC_DATETIME})
-    labelled, _ = label_session(
-        path, session_id, start, float(laps["duration_s"].sum()), lap_frame, empty, rules
+    resolved = path.resolve()
+    return any(
+        rule.matches(resolved, session_id)
+        and (rule.direction is not None or rule.plan is not None)
+        and (rule.lap is None or rule.lap < laps.height)
+        for rule in rules
     )
-    return bool((labelled["direction"] != "unknown").any())
 
 
 def unclassified_workout(

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from toolkit.db.migrate import latest_version
 from toolkit.lake.write import LAKE_FORMAT, LakeError
 
 
@@ -108,4 +109,10 @@ def open_lake(root: Path | str) -> Lake:
         manifests[path.stem] = manifest
     if not manifests:
         raise LakeError(f"the lake at {folder} has no shard manifests yet")
+    if descriptor["schema_version"] != latest_version():
+        raise LakeError(
+            f"the lake at {folder} has schema version {descriptor['schema_version']}, this "
+            f"toolkit reads {latest_version()}; export it again with this toolkit "
+            "(`retrowalk export-lake` or `retrowalk ingest --lake` into a new folder)"
+        )
     return Lake(folder, descriptor, manifests)

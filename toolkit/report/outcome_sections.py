@@ -22,6 +22,10 @@ RESULT_KEEP = ["term", "estimate", "ci_low", "ci_high", "statistic", "df", "p_va
 
 #: The table key of each model's first analysis (later ones add their analysis id).
 TABLE_KEYS = {
+    "tipping_point": "tipping_point",
+    "reference_based": "reference_based",
+    "cace": "cace",
+    "responders_logistic": "responders_logistic",
     "change": "change_from_baseline",
     "ancova": "ancova",
     "mixed_model": "mixed_model",
@@ -181,7 +185,48 @@ def _mmrm(
     return shown, None
 
 
-BUILDERS = {"change": _change, "ancova": _ancova, "mixed_model": _mixed, "mmrm": _mmrm}
+def _other(
+    result: AnalysisResult, key: str, privatiser: Privatiser, log: MethodsLog
+) -> tuple[Table, Figure | None]:
+    """Models without a figure of their own (tipping point, reference-based imputation, CACE,
+    logistic responders): their rows as the statistics function returned them."""
+    table, spec = result.table, result.spec
+    what = {
+        "tipping_point": "Tipping-point analysis (delta-adjusted multiple imputation)",
+        "reference_based": f"Reference-based multiple imputation ({spec.imputation})",
+        "cace": "Complier-average causal effect per unit of dose (instrumental variable)",
+        "responders_logistic": "Logistic model of responding, adjusted for baseline",
+    }.get(spec.model, spec.model)
+    log.add(
+        f"{label(result)} {what} of {spec.outcome}",
+        table,
+        covariates=result.covariates,
+        missing=excluded_text(table, privatiser),
+    )
+    keep = [c for c in ("role", "visit", "delta") if c in table.columns]
+    small = small_groups(privatiser.participant_frame(result.data), privatiser)
+    shown = result_table(
+        key,
+        f"{label(result)} {what}: {spec.outcome}",
+        table,
+        privatiser,
+        keep=[*keep, *RESULT_KEEP],
+        withhold=mentions(small),
+        note=privatiser.suppress_text("; ".join(dict.fromkeys(result.notes))),
+    )
+    return shown, None
+
+
+BUILDERS = {
+    "change": _change,
+    "ancova": _ancova,
+    "mixed_model": _mixed,
+    "mmrm": _mmrm,
+    "tipping_point": _other,
+    "reference_based": _other,
+    "cace": _other,
+    "responders_logistic": _other,
+}
 
 
 def outcomes_section(

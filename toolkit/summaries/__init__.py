@@ -7,6 +7,7 @@ progression). Figures for them live in :mod:`toolkit.figures`.
 
 from __future__ import annotations
 
+from toolkit.summaries.consort import consort_flow
 from toolkit.summaries.exposure import (
     adherence_by_participant,
     mean_ci,
@@ -43,6 +44,7 @@ __all__ = [
     "PRESCRIPTION_ITEMS",
     "adherence_by_participant",
     "arms_without_prescription",
+    "consort_flow",
     "data_completeness",
     "enrolment_by_arm",
     "ingest_attempts",

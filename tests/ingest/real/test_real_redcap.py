@@ -38,7 +38,7 @@ def test_every_redcap_file_loads_and_says_why_nothing_is_scored(
     data = folder / "data.csv"
     if data.exists():
         export = results["data.csv"]
-        assert export.rows == {"raw_pain_scores": 0, "raw_questionnaire_items": 0}
+        assert export.rows == {"raw_questionnaire_items": 0}
         assert export.notes["redcap_no_questionnaire_items"] == 1
         assert export.notes["redcap_label_values"] == 0  # raw codes, as the README says
         repeats = sum(1 for r in _rows(data) if r.get("redcap_repeat_instrument"))

@@ -12,10 +12,11 @@ with participants as (
 ),
 
 measures as (
-    select measure from (
-        values ('walking_speed'), ('step_length'), ('walking_asymmetry'), ('double_support'),
-            ('six_minute_walk_distance')
-    ) as listed (measure)
+    select 'walking_speed' as measure
+    union all select 'step_length'
+    union all select 'walking_asymmetry'
+    union all select 'double_support'
+    union all select 'six_minute_walk_distance'
 ),
 
 samples as (

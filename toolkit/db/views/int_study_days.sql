@@ -1,5 +1,5 @@
 -- int_study_days: the study calendar, defined once. For every instant at which a participant
--- has a session start or a score: the participant's local calendar date (roster time zone),
+-- has a session start, a score or questionnaire answers: the participant's local calendar date (roster time zone),
 -- study_day (calendar days from enrolled_on, enrolment day = 0), study_week (1 = the ISO week,
 -- Monday start, holding enrolled_on; 0 the week before...) and intervention_week (study_week
 -- when it lies in 1..intervention_weeks, else null).
@@ -17,6 +17,8 @@ instants as (
     select participant_id, started_at as event_at from raw_treadmill_sessions
     union
     select participant_id, measured_at as event_at from raw_pain_scores
+    union
+    select participant_id, measured_at as event_at from raw_questionnaire_items
 ),
 
 localised as (

@@ -1,9 +1,10 @@
--- pain_scores: scored questionnaires and diary entries, with the instrument's scale and the
+-- pain_scores: scored questionnaires and diary entries (int_scores: stored scores, and scores
+-- derived from stored item answers by the study's scoring rules), with the instrument's scale and the
 -- study day (int_study_days: calendar days in the participant's time zone from enrolled_on,
 -- day 0). is_diary: the entry is a diary entry (visit "diary", any case), not a scheduled
 -- visit; scores that name no visit count as scheduled assessments.
 with scores as (
-    select * from raw_pain_scores
+    select * from int_scores
 ),
 
 instruments as (

@@ -19,7 +19,7 @@ sample_counts as (
 
 score_counts as (
     select participant_id, count(*) as scores
-    from raw_pain_scores
+    from int_scores
     group by participant_id
 ),
 

@@ -1,6 +1,8 @@
--- sessions: treadmill session segments (laps or intervals) with their session's source and
--- place in the study calendar (int_study_days: study_day of the session start, and study_week,
--- the intervention week 1..intervention_weeks it started in, null outside the intervention).
+-- sessions: treadmill session segments (laps or intervals) with their walking direction
+-- (int_segment_directions: the export's, or the stored direction manifests'), their
+-- session's source and place in the study calendar (int_study_days: study_day of the session
+-- start, and study_week, the intervention week 1..intervention_weeks it started in, null
+-- outside the intervention).
 with segments as (
     select * from raw_treadmill_segments
 ),
@@ -8,6 +10,10 @@ with segments as (
 session_headers as (
     select participant_id, session_id, started_at as session_started_at, source, device
     from raw_treadmill_sessions
+),
+
+directions as (
+    select * from int_segment_directions
 ),
 
 calendar as (
@@ -19,7 +25,7 @@ final as (
         segments.participant_id,
         segments.session_id,
         segments.segment,
-        segments.direction,
+        directions.direction,
         segments.started_at,
         segments.duration_s,
         segments.distance_m,
@@ -31,6 +37,7 @@ final as (
         calendar.study_day,
         calendar.intervention_week as study_week
     from segments
+    inner join directions using (participant_id, session_id, segment)
     inner join session_headers using (participant_id, session_id)
     inner join calendar
         on calendar.participant_id = segments.participant_id

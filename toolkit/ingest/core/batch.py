@@ -47,19 +47,52 @@ class IngestReport:
         return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
 
 
+#: Formats whose files take their walking direction from the direction manifests beside them.
+_LABELLED_FORMATS = ("fit", "tcx", "vendor_csv")
+
+
+def _manifests_beside(
+    planned: list[tuple[int, int, SourceFile, FormatModule | None]],
+) -> list[tuple[int, int, SourceFile, FormatModule | None]]:
+    """The direction manifests that device exports in the batch see on disk but that the batch
+    does not name (a FIT file ingested on its own beside its ``directions.csv``): they are
+    ingested too, since the views label laps from the stored manifests (an already stored
+    manifest is logged as a duplicate, which keeps it the current version)."""
+    from toolkit.ingest.direction import manifest as direction_manifest
+    from toolkit.ingest.direction.label import visible_manifests
+
+    named = {source.path.resolve() for _, _, source, _ in planned}
+    extra: dict[Path, SourceFile] = {}
+    for _, _, source, module in planned:
+        if module is None or module.FORMAT not in _LABELLED_FORMATS:
+            continue
+        for candidate in visible_manifests(source.path, source.parts):
+            resolved = candidate.resolve()
+            if resolved not in named and resolved not in extra:
+                extra[resolved] = SourceFile(str(candidate), candidate, (candidate.name,))
+    start = len(planned)
+    return [
+        (direction_manifest.LOAD_ORDER, start + i, source, direction_manifest)
+        for i, source in enumerate(extra.values())
+    ]
+
+
 def ingest_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
     salvage: bool = False,
+    replace: bool = False,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
     ``progress`` shows a progress bar (default: when stderr is a terminal), measured in bytes
-    so that one large file (a multi-GB Apple Health export) moves it too. ``on_result`` is
-    called with each file's result as soon as it is known (the CLI prints it then).
+    so that one large file (a multi-GB Apple Health export) moves it too. ``replace``: a file
+    ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`). ``on_result`` is called with each file's
+    result as soon as it is known (the CLI prints it then).
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
@@ -84,6 +117,7 @@ def ingest_paths(
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
+        planned.extend(_manifests_beside(planned))
         planned.sort(key=lambda p: (p[0], p[1]))
         participants = load_participants(conn)
         sizes = [_size(p[2]) for p in planned]
@@ -104,7 +138,13 @@ def ingest_paths(
                 bar.update(max(0.0, min(read, size) - (bar.n - start)))
 
             result = ingest_file(
-                conn, source, participants, module, salvage=salvage, progress=advance
+                conn,
+                source,
+                participants,
+                module,
+                salvage=salvage,
+                replace=replace,
+                progress=advance,
             )
             bar.update(max(0.0, size - (bar.n - start)))
             if isinstance(source, ReadAs) and source.how:

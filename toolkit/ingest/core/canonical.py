@@ -14,6 +14,10 @@ import polars as pl
 from toolkit.errors import IngestError
 
 DIRECTIONS = ("backward", "forward", "unknown")
+#: How a session's segments got their walking direction: ``export`` (the file says, or nothing
+#: does), ``laps`` (device laps; directions from the stored direction manifests, derived in the
+#: ``sessions`` view) or ``intervals`` (cut by a manifest's time ranges or plan at ingest).
+LABELLINGS = ("export", "laps", "intervals")
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
@@ -28,6 +32,8 @@ class Column:
     high: float | None = None
     allowed: tuple[str, ...] | None = None
     unit: str = ""
+    #: whether an overlapping export must agree on it (lineage such as a file's path need not)
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ TABLES: dict[str, Table] = {
                 Column("distance_m", _F, low=0, high=200000, unit="m"),
                 Column("source", _S, nullable=False),
                 Column("device", _S),
+                Column("source_path", _S, compared=False),
+                Column("labelling", _S, allowed=LABELLINGS),
             ),
             key=("participant_id", "session_id"),
         ),
@@ -177,6 +185,23 @@ TABLES: dict[str, Table] = {
                 Column("device", _S),
             ),
             key=("participant_id", "source", "activity", "started_at"),
+        ),
+        Table(
+            "raw_direction_rules",
+            (
+                Column("manifest_path", _S, nullable=False),
+                Column("manifest_folder", _S, nullable=False),
+                Column("line", pl.Int64(), nullable=False),
+                Column("file", _S),
+                Column("file_like", _S),
+                Column("session_id", _S),
+                Column("linked_participant_id", _S),
+                Column("lap", pl.Int32(), low=0),
+                Column("start_s", _F, low=0),
+                Column("end_s", _F, low=0),
+                Column("direction", _S, allowed=("backward", "forward")),
+                Column("plan", _S),
+            ),
         ),
         Table(
             # device and sensor values a plausibility rule keeps out of every view

@@ -24,9 +24,16 @@ import pyarrow as pa
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.diagnose import diagnose
-from toolkit.ingest.core.model import ParseContext, ParticipantInfo
+from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
 from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
+from toolkit.ingest.core.remove import (
+    LoadedFile,
+    delete_contributions,
+    is_loaded,
+    loaded_files,
+    source_tables,
+)
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
@@ -38,6 +45,7 @@ ARROW_BATCH_ROWS = 122_880
 #: Insert order: parents before the rows that refer to them.
 TABLE_ORDER = (
     "raw_participants",
+    "raw_direction_rules",
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
@@ -69,6 +77,8 @@ class FileResult:
     error: str | None = None
     position: str | None = None
     notes: dict[str, int] = field(default_factory=dict)
+    #: files this one replaced (``ingest --replace``), as ``ingest_log`` paths
+    replaced: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for JSON output."""
@@ -90,15 +100,19 @@ def ingest_file(
     module: FormatModule | None = None,
     *,
     salvage: bool = False,
+    replace: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> FileResult:
     """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
 
     With ``salvage``, a damaged device file keeps its complete records and is logged as
-    ``salvaged`` with what was wrong and the byte where it is.
+    ``salvaged`` with what was wrong and the byte where it is. With ``replace``, a loaded file
+    from the same location (an earlier export at this path, :attr:`ParseContext.location`) is
+    removed in the same transaction as this one loads, and the result names it; if this file
+    is rejected, the earlier one stays.
     """
     sha = source.sha256()
-    if _already_loaded(conn, sha):
+    if is_loaded(conn, sha):
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
         _log(conn, result)
         return result
@@ -117,6 +131,7 @@ def ingest_file(
     )
     try:
         parsed = module.parse(source.path, ctx)
+        _with_location(parsed.tables, ctx)
         checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
         ordered = sorted(checked.items(), key=lambda item: LINE not in item[1].columns)
@@ -148,11 +163,37 @@ def ingest_file(
         result.status = "salvaged"
         result.error = f"damaged file, complete records before the damage kept: {parsed.damage[0]}"
         result.position = parsed.damage[1]
+    earlier = superseded(conn, ctx.location, sha)
     try:
-        _write(conn, frames, result, sha)
+        _write(conn, frames, result, sha, earlier if replace else [])
     except IngestError as exc:
         return reject(conn, result, exc)
+    if "unknown_direction_segments" in result.notes:
+        result.notes["unknown_direction_segments"] = unknown_segments(conn, sha)
     return result
+
+
+def _with_location(tables: dict[str, pl.DataFrame], ctx: ParseContext) -> None:
+    """Sessions record where their file lives (lineage the direction views match manifests
+    against), unless the parser said otherwise."""
+    sessions = tables.get("raw_treadmill_sessions")
+    if sessions is not None and "source_path" not in sessions.columns:
+        tables["raw_treadmill_sessions"] = sessions.with_columns(
+            pl.lit(ctx.location, dtype=pl.String).alias("source_path")
+        )
+
+
+def unknown_segments(conn: duckdb.DuckDBPyConnection, sha: str) -> int:
+    """Segments the file stored whose walking direction the ``sessions`` view (manifests
+    applied) still leaves unknown, for the ingest report."""
+    row = conn.execute(
+        "select count(*) from sessions s where s.direction = 'unknown' and exists ("
+        "select 1 from raw_treadmill_segments r where r.source_sha256 = ? "
+        "and r.participant_id = s.participant_id and r.session_id = s.session_id "
+        "and r.segment = s.segment)",
+        [sha],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError) -> FileResult:
@@ -163,18 +204,18 @@ def reject(conn: duckdb.DuckDBPyConnection, result: FileResult, exc: IngestError
     """
     result.status = "rejected"
     result.rows = {}
+    result.replaced = []
     result.error = exc.message
     result.position = exc.position or WHOLE_FILE
     _log(conn, result)
     return result
 
 
-def _already_loaded(conn: duckdb.DuckDBPyConnection, sha: str) -> bool:
-    row = conn.execute(
-        "select count(*) from raw_ingest_log where sha256 = ? and status in ('loaded', 'salvaged')",
-        [sha],
-    ).fetchone()
-    return bool(row and row[0])
+def superseded(conn: duckdb.DuckDBPyConnection, location: str, sha: str) -> list[LoadedFile]:
+    """Loaded files (other than ``sha``) that were ingested from ``location``."""
+    return [
+        f for f in loaded_files(conn) if f.sha256 != sha and stable_location(f.path) == location
+    ]
 
 
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
@@ -210,10 +251,14 @@ def _write(
     frames: dict[str, pl.DataFrame],
     result: FileResult,
     sha: str,
+    replaced: list[LoadedFile],
 ) -> None:
-    """Insert every frame and the log row in one transaction."""
+    """Remove the replaced files, insert every frame and the log row, in one transaction."""
     conn.execute("begin transaction")
     try:
+        if replaced:
+            delete_contributions(conn, replaced, check_dependants=False)
+            result.replaced = [f.path for f in replaced]
         existing_parents: dict[str, pl.DataFrame] = {}
         for name in sorted(frames, key=TABLE_ORDER.index):
             frame = frames[name]
@@ -226,6 +271,8 @@ def _write(
             result.rows[name] = inserted
             if frame.height - inserted:
                 result.notes[f"{name}_rows_already_present"] = frame.height - inserted
+        if replaced:
+            _check_no_orphans(conn)
         _log(conn, result)
         conn.execute("commit")
     except IngestError:
@@ -237,6 +284,24 @@ def _write(
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _check_no_orphans(conn: duckdb.DuckDBPyConnection) -> None:
+    """After a replacement: every stored row still belongs to an enrolled participant."""
+    for table in source_tables(conn):
+        if table == "raw_participants" or table not in TABLES:
+            continue
+        if "participant_id" not in TABLES[table].column_names:
+            continue
+        row = conn.execute(
+            f"select participant_id from {table} anti join raw_participants "
+            "using (participant_id) limit 1"
+        ).fetchone()
+        if row:
+            raise IngestError(
+                f"replacing the earlier file would leave participant {row[0]!r} with rows "
+                f"({table}) but no roster entry; the earlier file stays"
+            )
 
 
 def _merge(
@@ -259,7 +324,8 @@ def _merge(
         if name in CONFLICT_KEYS:
             _check_conflicts(conn, name, frame, CONFLICT_KEYS[name])
         on = " and ".join(f"t.{k} = i.{k}" for k in table.key)
-        differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in cols if c not in table.key)
+        compared = [c.name for c in table.columns if c.compared and c.name not in table.key]
+        differs = " or ".join(f"t.{c} is distinct from i.{c}" for c in compared)
         clash = conn.execute(
             f"select i.{LINE}, t.source_sha256 from _incoming i join {name} t on {on} "
             f"where {differs or 'false'} order by i.{LINE} limit 1"
@@ -267,7 +333,8 @@ def _merge(
         if clash:
             raise IngestError(
                 f"this row's key ({', '.join(table.key)}) is already in the study with different "
-                f"values, from file {_path_of(conn, clash[1])}",
+                f"values, from file {_path_of(conn, clash[1])} (if this file is a newer export "
+                "of it, ingest with --replace, or `retrowalk remove` the older one first)",
                 f"line {clash[0]}" if LINE in frame.columns else f"row {clash[0]}",
             )
         present = conn.execute(

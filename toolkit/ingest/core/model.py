@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -44,6 +45,20 @@ class ParseContext:
     #: Called with the bytes of the file read so far, by parsers of large files (the Apple
     #: Health scanner), so the progress bar moves within a multi-GB file; None: no report.
     progress: Callable[[int], None] | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the file lives, the same for every ingest of it: its absolute path (``/``
+        separators), or ``/abs/archive.zip!/member/path`` for a zip member. Direction
+        manifests are matched against it in the views (``raw_direction_rules``)."""
+        return stable_location(self.source_name)
+
+
+def stable_location(source_name: str) -> str:
+    """:attr:`ParseContext.location` of a source name (a path, or ``archive.zip!member``)."""
+    archive, bang, member = source_name.partition("!")
+    where = Path(archive).resolve().as_posix()
+    return f"{where}!/{member.lstrip('/')}" if bang else where
 
 
 @dataclass

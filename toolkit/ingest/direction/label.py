@@ -1,9 +1,10 @@
-"""Apply direction manifests to one session: label laps, or cut the session into intervals.
+"""Apply direction manifests to one session: cut it into intervals, or keep its laps for the views
+to label (``int_segment_directions``).
 
-Used by the device-export parsers (FIT, TCX). Discovery: manifests are the CSV files with
-``direction`` in their name (``directions.csv``, ``P001_direction_log.csv``) in the export's
-folder or any folder above it inside what was ingested; outer ones are applied first, so a
-manifest next to the files overrides one further up.
+Used by the device-export parsers (FIT, TCX, vendor CSV). Discovery: manifests are the CSV
+files with ``direction`` in their name (``directions.csv``, ``P001_direction_log.csv``) in the
+export's folder or any folder above it inside what was ingested; outer ones are applied first,
+so a manifest next to the files overrides one further up.
 """
 
 from __future__ import annotations
@@ -32,23 +33,33 @@ SEGMENT_COLUMNS = (
 )
 
 
-def manifest_rules(path: Path, parts: tuple[str, ...]) -> list[Rule]:
-    """Every manifest rule visible from the export at ``path``, outermost folder first."""
+def visible_manifests(path: Path, parts: tuple[str, ...]) -> list[Path]:
+    """The direction manifests the export at ``path`` sees, outermost folder first: CSV files
+    with ``direction`` in their name in its folder or the folders above it, within what was
+    ingested (``parts``: the path below the named folder)."""
     levels = max(1, len(parts) - 1)
     folders = list(path.parents)[:levels]
+    return [
+        candidate
+        for folder in reversed(folders)
+        for candidate in sorted(folder.glob("*.csv"))
+        if "direction" in candidate.name.lower() and candidate.is_file()
+    ]
+
+
+def manifest_rules(path: Path, parts: tuple[str, ...]) -> list[Rule]:
+    """Every manifest rule visible from the export at ``path``, outermost folder first."""
     rules: list[Rule] = []
-    for folder in reversed(folders):
-        for candidate in sorted(folder.glob("*.csv")):
-            if "direction" in candidate.name.lower() and candidate.is_file():
-                stat = candidate.stat()
-                try:
-                    rules.extend(_read_cached(candidate.resolve(), stat.st_mtime_ns, stat.st_size))
-                except IngestError as exc:
-                    where = f", {exc.position}" if exc.position else ""
-                    raise IngestError(
-                        f"the direction manifest {candidate.name} beside this file cannot be "
-                        f"used ({exc.message}{where}); fix it and ingest again"
-                    ) from exc
+    for candidate in visible_manifests(path, parts):
+        stat = candidate.stat()
+        try:
+            rules.extend(_read_cached(candidate.resolve(), stat.st_mtime_ns, stat.st_size))
+        except IngestError as exc:
+            where = f", {exc.position}" if exc.position else ""
+            raise IngestError(
+                f"the direction manifest {candidate.name} beside this file cannot be "
+                f"used ({exc.message}{where}); fix it and ingest again"
+            ) from exc
     return rules
 
 
@@ -87,8 +98,15 @@ def label_session(
     laps: pl.DataFrame,
     samples: pl.DataFrame,
     rules: list[Rule],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Segments (with direction) and samples (with direction) of one session.
+) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """Segments and samples of one session, and how they were labelled.
+
+    A session named by a manifest's time range or interval plan is cut into those intervals
+    here (labelling ``intervals``; segments and samples carry the painted directions). Any
+    other session keeps its laps as the export recorded them, direction ``unknown`` and
+    samples without a direction (labelling ``laps``): the ``sessions`` and
+    ``treadmill_samples`` views label them from the stored manifests, so a corrected manifest
+    relabels them without re-ingesting the export.
 
     ``laps`` has the segment columns except ``direction``; ``samples`` has ``recorded_at``,
     ``speed_mps``, ``distance_m``, ``incline_pct`` and others.
@@ -97,18 +115,11 @@ def label_session(
     mine = [r for r in rules if r.matches(resolved, session_id)]
     timed = [r for r in mine if r.plan is not None or r.start_s is not None]
     if timed:
-        segments = _intervals(started_at, duration_s, samples, timed)
-    else:
-        directions = []
-        for index in range(laps.height):
-            direction = "unknown"
-            for rule in mine:
-                if rule.direction is not None and rule.lap in (None, index):
-                    direction = rule.direction
-            directions.append(direction)
-        segments = laps.with_columns(pl.Series("direction", directions, dtype=pl.String))
-    segments = segments.select(SEGMENT_COLUMNS)
-    return segments, _sample_directions(samples, segments)
+        segments = _intervals(started_at, duration_s, samples, timed).select(SEGMENT_COLUMNS)
+        return segments, _sample_directions(samples, segments), "intervals"
+    segments = laps.with_columns(pl.lit("unknown", dtype=pl.String).alias("direction"))
+    unlabelled = samples.with_columns(pl.lit(None, dtype=pl.String).alias("direction"))
+    return segments.select(SEGMENT_COLUMNS), unlabelled, "laps"
 
 
 def _intervals(

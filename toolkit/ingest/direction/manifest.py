@@ -1,24 +1,29 @@
-"""Direction manifests as ingested files: checked on their own, applied by the export parsers.
+"""Direction manifests as ingested files: stored as raw rules, applied in the views.
 
-A manifest (format in :mod:`toolkit.ingest.direction.rules`) is ingested like any other file so that
-a mistake in it is reported with its line and column, and so that ``ingest_log`` records which
-manifest was present. It loads before the device exports (``LOAD_ORDER`` 5) and writes no rows:
-the FIT and TCX parsers read the manifests beside the files they parse
-(:func:`toolkit.ingest.direction.label.manifest_rules`).
+A manifest (format in :mod:`toolkit.ingest.direction.rules`) is ingested like any other file: a
+mistake in it is reported with its line and column, and each of its rows is stored in
+``raw_direction_rules`` with its location (absolute path, or ``archive.zip!/member``). The
+``sessions`` and ``treadmill_samples`` views label device laps from the current version of each
+manifest (the one ingested last), so ingesting a corrected manifest relabels sessions already
+stored. It loads before the device exports (``LOAD_ORDER`` 5); those still read the manifests
+beside them to link files to participants and to cut sessions by time ranges or plans.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+import polars as pl
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core.canonical import LINE
 from toolkit.ingest.core.csv_text import header_of
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.direction.rules import read_manifest
 
 FORMAT = "direction_manifest"
 LOAD_ORDER = 5
-LOADS: tuple[str, ...] = ()
+LOADS: tuple[str, ...] = ("raw_direction_rules",)
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -38,4 +43,62 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
             "so that its name contains 'direction' (e.g. directions.csv)"
         )
     rules = read_manifest(path)
-    return ParsedFile({}, notes={"direction_rules": len(rules)})
+    location = PurePosixPath(ctx.location)
+    rows = [
+        {
+            "manifest_path": str(location),
+            "manifest_folder": str(location.parent),
+            "line": rule.line,
+            "file": rule.file,
+            "file_like": None if rule.file is None else like_pattern(rule.file, rule.line),
+            "session_id": rule.session_id,
+            "linked_participant_id": rule.participant_id,
+            "lap": rule.lap,
+            "start_s": rule.start_s,
+            "end_s": rule.end_s,
+            "direction": rule.direction,
+            "plan": None if rule.plan is None else plan_text(rule.plan),
+            LINE: rule.line,
+        }
+        for rule in rules
+    ]
+    frame = pl.DataFrame(rows, schema=_SCHEMA)
+    return ParsedFile({"raw_direction_rules": frame}, notes={"direction_rules": len(rules)})
+
+
+_SCHEMA: dict[str, pl.DataType] = {
+    "manifest_path": pl.String(),
+    "manifest_folder": pl.String(),
+    "line": pl.Int64(),
+    "file": pl.String(),
+    "file_like": pl.String(),
+    "session_id": pl.String(),
+    "linked_participant_id": pl.String(),
+    "lap": pl.Int32(),
+    "start_s": pl.Float64(),
+    "end_s": pl.Float64(),
+    "direction": pl.String(),
+    "plan": pl.String(),
+    LINE: pl.Int64(),
+}
+
+#: The escape character of :func:`like_pattern` (``escape '^'`` in the views: a backslash is
+#: an escape inside Spark SQL string literals, a caret is plain in every dialect).
+LIKE_ESCAPE = "^"
+
+
+def like_pattern(pattern: str, line: int) -> str:
+    """A manifest's ``file`` pattern (``*`` any text, ``?`` one character) as a SQL LIKE
+    pattern with escape ``^``; character classes (``[...]``) have no LIKE form: refused."""
+    if "[" in pattern:
+        raise IngestError(
+            f"the file pattern {pattern!r} uses [...], which is not supported; use * and ?",
+            f"line {line}, column 'file'",
+        )
+    escaped = "".join(LIKE_ESCAPE + c if c in "%_^" else c for c in pattern)
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def plan_text(plan: tuple[tuple[float, str], ...]) -> str:
+    """An interval plan as stored: ``60 s forward, 60 s backward``."""
+    return ", ".join(f"{seconds:g} s {direction}" for seconds, direction in plan)

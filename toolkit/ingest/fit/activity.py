@@ -89,7 +89,9 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
                 orient="row",
             )
         laps = laps.with_columns(pl.int_range(pl.len(), dtype=pl.Int32).alias("segment"))
-        segments, labelled = label_session(path, session_id, start, duration, laps, samples, rules)
+        segments, labelled, labelling = label_session(
+            path, session_id, start, duration, laps, samples, rules
+        )
         ids = [pl.lit(participant).alias("participant_id"), pl.lit(session_id).alias("session_id")]
         out_segments.append(segments.with_columns(ids))
         out_samples.append(labelled.with_columns(ids))
@@ -102,6 +104,7 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
                 "distance_m": header.distance_m,
                 "source": FORMAT,
                 "device": device,
+                "labelling": labelling,
             }
         )
     segments = pl.concat(out_segments, how="diagonal_relaxed")

@@ -3,7 +3,9 @@
 A parser reads its layout into :class:`Response` objects (one filled-in questionnaire: who,
 when, which visit, item answers already checked and converted to points); :func:`to_tables`
 stores every answered scale's items in ``raw_questionnaire_items`` (``None`` for an item left
-blank) and its score in ``raw_pain_scores`` when the instrument's missing-item rule allows one.
+blank). Scores are not stored: the views derive them from the items by the study's scoring
+rules (``int_item_scores``), so a changed definition re-scores; here the rules only count, for
+the report, how many scores the answers give and how many the missing-item rule withholds.
 """
 
 from __future__ import annotations
@@ -86,9 +88,9 @@ def nominal_day(enrolled_on: date, study_day: float, zone: str) -> datetime:
 
 
 def to_tables(responses: Iterable[Response]) -> ParsedFile:
-    """Item rows and computable scores for ``responses``, plus counts for the report."""
+    """Item rows for ``responses``, plus counts for the report (scores the views will derive,
+    and scales whose missing items withhold a score)."""
     items: list[tuple[object, ...]] = []
-    scores: list[tuple[object, ...]] = []
     notes = {"questionnaires": 0, "scores": 0, "scores_not_computed_missing_items": 0}
     catalogue = questionnaires()
     for r in responses:
@@ -109,15 +111,9 @@ def to_tables(responses: Iterable[Response]) -> ParsedFile:
                 notes["scores_not_computed_missing_items"] += 1
                 continue
             notes["scores"] += 1
-            scores.append(
-                (r.participant_id, stamp, scale.instrument, result.score, r.visit, r.line)
-            )
         notes["questionnaires"] += int(answered_any)
     return ParsedFile(
-        {
-            "raw_pain_scores": _frame(scores, _SCORE_SCHEMA),
-            "raw_questionnaire_items": _frame(items, _ITEM_SCHEMA),
-        },
+        {"raw_questionnaire_items": _frame(items, _ITEM_SCHEMA)},
         notes,
     )
 
@@ -137,14 +133,6 @@ def _frame(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SCORE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "participant_id": pl.String,
-    "measured_at": UTC_DATETIME,
-    "instrument": pl.String,
-    "score": pl.Float64,
-    "visit": pl.String,
-    LINE: pl.Int64,
-}
 _ITEM_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "participant_id": pl.String,
     "measured_at": UTC_DATETIME,

@@ -28,15 +28,14 @@ Direction: a ``direction`` column, else direction manifests; otherwise ``unknown
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from toolkit.errors import IngestError
-from toolkit.ingest.core.canonical import LINE, UTC_DATETIME
+from toolkit.ingest.core.canonical import LINE
 from toolkit.ingest.core.csv_text import header_of, read_text_csv
 from toolkit.ingest.core.model import ParseContext, ParsedFile
-from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
+from toolkit.ingest.direction.label import manifest_rules, participant_for
 from toolkit.ingest.vendor_csv.mapping import (
     DIRECTION_ALIASES,
     Mapping,
@@ -107,7 +106,7 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
     frame, unknown_duration = _unknown_durations(frame)
     if unknown_duration:
         notes.update(unknown_duration)
-    segments = _directions(frame, path, rules)
+    segments = _directions(frame)
     sessions = (
         segments.group_by("participant_id", "session_id", maintain_order=True)
         .agg(
@@ -117,7 +116,7 @@ def parse_with(mapping: Mapping, path: Path, text: pl.DataFrame, ctx: ParseConte
             pl.col("device").drop_nulls().first(),
             pl.col(LINE).min(),
         )
-        .with_columns(pl.lit(FORMAT).alias("source"))
+        .with_columns(pl.lit(FORMAT).alias("source"), pl.lit("laps").alias("labelling"))
     )
     notes["unknown_direction_segments"] = int((segments["direction"] == "unknown").sum())
     return ParsedFile(
@@ -170,32 +169,8 @@ def _unknown_durations(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int
     return out.filter(~pl.Series(dropped)), notes
 
 
-def _directions(frame: pl.DataFrame, path: Path, rules: list[Any]) -> pl.DataFrame:
-    """Directions from the file, else from manifests, else ``unknown``."""
-    # summary rows have no samples to cut, so only lap and whole-session rules apply here
-    rules = [r for r in rules if r.plan is None and r.start_s is None]
-    known = frame.filter(pl.col("direction").is_not_null())
-    unlabelled = frame.filter(pl.col("direction").is_null())
-    if unlabelled.height == 0 or not rules:
-        return frame.with_columns(pl.col("direction").fill_null("unknown"))
-    labelled = [known]
-    for (_, session_id), laps in unlabelled.group_by("participant_id", "session_id"):
-        laps = laps.sort("segment")
-        start = laps["started_at"].min()
-        duration = float(laps["duration_s"].sum())
-        empty = pl.DataFrame(
-            schema={
-                "recorded_at": UTC_DATETIME,
-                "speed_mps": pl.Float64,
-                "distance_m": pl.Float64,
-                "incline_pct": pl.Float64,
-            }
-        )
-        segments, _ = label_session(
-            path, str(session_id), start, duration, laps.drop("direction"), empty, rules
-        )
-        keep = laps.drop("direction").join(
-            segments.select("segment", "direction"), on="segment", how="left"
-        )
-        labelled.append(keep.with_columns(pl.col("direction").fill_null("unknown")))
-    return pl.concat(labelled, how="diagonal_relaxed").select(frame.columns)
+def _directions(frame: pl.DataFrame) -> pl.DataFrame:
+    """Directions from the file, else ``unknown``: a lap the file leaves blank is labelled by
+    the stored direction manifests in the views (``int_segment_directions``); summary rows
+    have no samples to cut, so a manifest's time ranges and plans do not apply to them."""
+    return frame.with_columns(pl.col("direction").fill_null("unknown"))

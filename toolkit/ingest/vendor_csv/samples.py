@@ -96,6 +96,7 @@ def _session(
     duration = float(seconds[-1] - seconds[0]) + last
     samples = rows.select("recorded_at", *SAMPLE_FIELDS, "direction", LINE)
     ids = [pl.lit(pid).alias("participant_id"), pl.lit(sid).alias("session_id")]
+    labelling = "export"
     if samples["direction"].null_count() < samples.height:
         labelled = samples.with_columns(pl.col("direction").fill_null("unknown"))
         segments = _runs(labelled, last)
@@ -105,7 +106,7 @@ def _session(
         whole = pl.DataFrame(
             [(0, start, duration, covered, None, None)], schema=_WHOLE, orient="row"
         )
-        segments, labelled = label_session(
+        segments, labelled, labelling = label_session(
             path, sid, start, duration, whole, samples.drop("direction"), rules
         )
     device = rows["device"].drop_nulls()
@@ -118,6 +119,7 @@ def _session(
         "distance_m": float(distances.sum()) if distances.null_count() == 0 else None,
         "source": "vendor_csv",
         "device": device[0] if device.len() else None,
+        "labelling": labelling,
     }
     return segments.with_columns(ids), labelled.with_columns(ids), session
 
