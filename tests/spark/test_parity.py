@@ -122,3 +122,14 @@ def test_values_are_bound_not_formatted(on_spark: Any) -> None:
     hostile = "retro' or '1' = '1"
     assert on_spark.sql("select * from participants where arm = ?", [hostile]).height == 0
     assert on_spark.sql("select * from participants where arm = ?", ["retro"]).height > 0
+
+
+def test_analysis_plan_matches(on_spark: Any, duck: Study) -> None:
+    """toolkit.analyses.run_plan on the Spark-backed study (only its .sql) gives DuckDB's rows."""
+    from toolkit.analyses import default_plan, execute_plan
+
+    only = ("primary", "nrs_responders", "dose_response", "kujala", "walking_speed")
+    got = execute_plan(on_spark, default_plan(), None, only=only, curves=False).table
+    want = execute_plan(duck, default_plan(), None, only=only, curves=False).table
+    assert want.filter(pl.col("status") == "ok").height > 0
+    assert_parity(got, want, "analysis plan")

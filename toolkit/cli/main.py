@@ -90,6 +90,9 @@ def file_line(f: FileResult) -> str:
     unknown = f.notes.get("unknown_direction_segments")
     if unknown:
         line += f"\n          {unknown} segment(s) with unknown walking direction"
+    quarantined = sum(n for k, n in f.notes.items() if k.startswith("quarantined_"))
+    if quarantined:
+        line += f"\n          {quarantined} implausible value(s) quarantined (view quarantine)"
     return line
 
 

@@ -43,19 +43,23 @@ def run_analysis(
     analysis: str,
     cohort: Any,
     *,
-    outcomes: tuple[str, ...],
-    reference: str | None,
-    covariates: tuple[str, ...],
-    spline_df: int | None,
-    missing: str,
-    alpha: float,
+    outcomes: tuple[str, ...] = (),
+    outcome: str | None = None,
+    reference: str | None = None,
+    covariates: tuple[str, ...] = (),
+    spline_df: int | None = None,
+    missing: str = "complete_case",
+    alpha: float = 0.05,
     random_slope: str = "auto",
     adjust: str | None = None,
 ) -> pl.DataFrame:
     """The result frame of ``analysis`` on ``cohort`` for each outcome, through the analysis
-    layer (:mod:`toolkit.analyses`): statistics columns first, then ``outcome`` and ``notes``."""
+    layer (:mod:`toolkit.analyses`): statistics columns first, then ``outcome``. ``outcome``
+    (one instrument) is the older spelling of ``outcomes``."""
     from toolkit.analyses import run_plan
     from toolkit.analyses.adhoc import describe, single_plan
+
+    outcomes = outcomes or ((outcome,) if outcome is not None else ("nrs",))
 
     if analysis == "table1":
         return describe(study, cohort, outcomes[0])

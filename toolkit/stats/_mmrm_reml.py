@@ -195,7 +195,8 @@ class Fit:
 
 def fit_structure(reml: Reml, structure: Structure, start: np.ndarray) -> Fit | None:
     """REML fit under ``structure``: L-BFGS-B on the analytic gradient, then Newton steps on
-    the analytic Hessian. None when no positive-definite start exists."""
+    the analytic Hessian. None when no positive-definite start exists; ``converged`` is False
+    unless the optimum is a proper, identified minimum."""
 
     def value_and_gradient(params: np.ndarray) -> tuple[float, np.ndarray]:
         ev = reml.evaluate(structure.sigma(params))
@@ -251,7 +252,11 @@ def fit_structure(reml: Reml, structure: Structure, start: np.ndarray) -> Fit | 
     try:
         np.linalg.cholesky(hess)
         decrement = 0.5 * float(grad @ np.linalg.solve(hess, grad))
-        converged = bool(decrement < 1e-3)
+        eigen = np.linalg.eigvalsh(hess)
+        # A proper minimum: Newton decrement small, and the curvature not vanishing in any
+        # direction (a covariance the data cannot identify, e.g. two visits never observed
+        # together, leaves an eigenvalue ~1e-9 of the largest).
+        converged = bool(decrement < 1e-3 and eigen[0] > 1e-7 * eigen[-1])
     except np.linalg.LinAlgError:
         converged = False
     return Fit(structure, params, structure.sigma(params), ev, hess, s, converged, iterations)

@@ -307,8 +307,9 @@ def mmrm(
     structure = fit["structure"]
     if fit["tried"]:
         warnings.warn(
-            f"{func}: the {' and '.join(fit['tried'])} covariance fit failed (no proper REML "
-            f"minimum); {structure} used (fallback order unstructured, toeplitz, ar1, cs).",
+            f"{func}: the {' and '.join(fit['tried'])} covariance "
+            f"fit{'s' if len(fit['tried']) > 1 else ''} failed (no proper REML minimum); "
+            f"{structure} used (fallback order unstructured, toeplitz, ar1, cs).",
             StatsWarning,
             stacklevel=2,
         )

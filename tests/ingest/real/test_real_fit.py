@@ -100,6 +100,10 @@ def test_salvage_keeps_the_complete_records_and_logs_the_byte(
         "select status, error_position from ingest_log where status = 'salvaged' order by 2",
     )
     assert logged == [("salvaged", "byte 769"), ("salvaged", "message 31 (byte 751)")]
+    [(rows_json,)] = rows(
+        study, "select cast(rows as varchar) from ingest_log where error_position = 'byte 769'"
+    )
+    assert '"raw_treadmill_samples"' in rows_json  # rows are logged for a salvaged file
     # intact files are untouched by --salvage
     assert results["garmin-fenix-5-walk.fit"].status == "loaded"
 

@@ -37,6 +37,8 @@ from toolkit.ingest.core.remove import (
 from toolkit.ingest.core.sources import SourceFile
 from toolkit.version import toolkit_version
 
+#: Statuses of an attempt that wrote rows (a salvaged file kept its complete records).
+LOADED_STATUSES = ("loaded", "salvaged")
 #: The position given for problems of the file as a whole (format, participant, checksum).
 WHOLE_FILE = "the whole file"
 #: Rows per Arrow record batch handed to DuckDB (its own vector-group size).
@@ -409,7 +411,7 @@ def _log(conn: duckdb.DuckDBPyConnection, result: FileResult) -> None:
         result.sha256,
         result.format,
         result.status,
-        json.dumps(result.rows, sort_keys=True) if result.status == "loaded" else None,
+        json.dumps(result.rows, sort_keys=True) if result.status in LOADED_STATUSES else None,
         result.error,
         result.position,
         toolkit_version(),
