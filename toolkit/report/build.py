@@ -203,7 +203,8 @@ def build_content(
 
 @contextmanager
 def _opened(study: Study | Path | str) -> Iterator[Study]:
-    if isinstance(study, Study):
+    # an open study: a DuckDB Study, or any object with its `.sql` (a Spark-backed study)
+    if not isinstance(study, (Path, str)):
         yield study
         return
     with open_study(study, read_only=True) as opened:

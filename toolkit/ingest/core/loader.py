@@ -177,7 +177,8 @@ def _with_location(tables: dict[str, pl.DataFrame], ctx: ParseContext) -> None:
     sessions = tables.get("raw_treadmill_sessions")
     if sessions is not None and "source_path" not in sessions.columns:
         tables["raw_treadmill_sessions"] = sessions.with_columns(
-            pl.lit(ctx.location, dtype=pl.String).alias("source_path")
+            pl.lit(ctx.location, dtype=pl.String).alias("source_path"),
+            pl.lit(ctx.location.rsplit("/", 1)[-1], dtype=pl.String).alias("source_file"),
         )
 
 
