@@ -6,6 +6,7 @@ Spark reads the same lake in tests/spark (marker ``spark``).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -223,3 +224,32 @@ def test_a_lake_of_another_schema_version_is_refused(demo_study: Path, tmp_path:
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(LakeError, match="export it again"):
         open_lake(target)
+
+
+def test_cli_report_from_a_lake(
+    lake: Path, tmp_path: Path, cli: Callable[..., CompletedProcess[str]]
+) -> None:
+    out = tmp_path / "report.html"
+    done = cli("report", "--lake", lake, "--engine", "duckdb", "--out", out, "--no-extracts")
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and "retrowalk report: lake" in out.read_text("utf-8")
+    done = cli("report", "--engine", "spark", "--out", out)
+    assert done.returncode == 2
+    assert "--lake" in done.stderr
+
+
+def test_cli_analyse_a_lake(
+    lake: Path, demo_study: Path, cli: Callable[..., CompletedProcess[str]]
+) -> None:
+    on_lake = cli("analyse", "--lake", lake, "--format", "csv")
+    on_study = cli("analyse", demo_study, "--format", "csv")
+    assert on_lake.returncode == on_study.returncode == 0, on_lake.stderr
+    # floats to a relative 1e-9: DuckDB may add the lake's rows in another order
+    assert_frame_equal(
+        pl.read_csv(io.StringIO(on_lake.stdout)),
+        pl.read_csv(io.StringIO(on_study.stdout)),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    refused = cli("analyse", "--lake", lake, "--lock")
+    assert refused.returncode == 2 and "read-only" in refused.stderr

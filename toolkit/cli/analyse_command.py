@@ -18,6 +18,7 @@ import click
 import polars as pl
 
 from toolkit.cli.cohort_options import cohort_from_options, cohort_options
+from toolkit.cli.engine_options import engine_options, opened_engine
 from toolkit.cli.output import FORMATS, terminal_width, write_frame
 
 #: The columns the human table shows (CSV and JSON carry every column).
@@ -60,7 +61,7 @@ def print_notes(table: pl.DataFrame) -> None:
 
 
 @click.command("analyse")
-@click.argument("study", type=click.Path(path_type=Path))
+@click.argument("study", required=False, type=click.Path(path_type=Path))
 @click.argument("plan", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--lock",
@@ -69,13 +70,39 @@ def print_notes(table: pl.DataFrame) -> None:
 )
 @cohort_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def analyse(study: Path, plan: Path | None, lock: bool, fmt: str, **cohort_params: Any) -> None:
-    """Run the analysis plan PLAN (default: the built-in plan) on a cohort of STUDY."""
+@engine_options
+def analyse(
+    study: Path | None,
+    plan: Path | None,
+    lock: bool,
+    fmt: str,
+    engine: str,
+    lake: Path | None,
+    **cohort_params: Any,
+) -> None:
+    """Run the analysis plan PLAN (default: the built-in plan) on a cohort of STUDY.
+
+    With --lake DIR there is no STUDY (the first argument is the PLAN): the plan runs on the
+    Parquet lake, in Spark with --engine spark (cohorts and analysis frames computed there).
+    """
     from toolkit.analyses import default_plan, load_plan, lock_plan, run_plan
 
+    if lake is not None:
+        if plan is not None:
+            raise click.UsageError("with --lake give at most one argument, the PLAN")
+        plan, study = study, None
+        if lock:
+            raise click.UsageError("--lock records the plan in a study file; a lake is read-only")
+    elif study is None:
+        raise click.UsageError("give a STUDY file (or --lake DIR)")
     chosen_plan = load_plan(plan) if plan is not None else default_plan()
     cohort = cohort_from_options(cohort_params)
-    with opened_study(study, write=lock) as opened:
+    engine_study = (
+        opened_engine(study, engine, lake)
+        if lake is not None or engine != "duckdb"
+        else opened_study(study, write=lock)  # type: ignore[arg-type]
+    )
+    with engine_study as opened:
         if lock:
             locked = lock_plan(opened, chosen_plan)
             click.echo(f"plan {chosen_plan.sha256} {locked.describe()}", err=True)

@@ -16,13 +16,15 @@ from toolkit.cli.cohort_options import (
     cohort_from_options,
     cohort_options,
 )
+from toolkit.cli.engine_options import engine_options, opened_engine
 from toolkit.cli.messages import check_writable
 from toolkit.cohorts import load_cohort
-from toolkit.study import open_study
 
 
 @click.command("report")
-@click.argument("study", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument(
+    "study", required=False, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
 @click.option(
     "--out",
     "out",
@@ -64,8 +66,9 @@ from toolkit.study import open_study
     help="counts of fewer participants are suppressed",
 )
 @click.option("--no-extracts", is_flag=True, help="do not write the CSV/Parquet data extracts")
+@engine_options
 def report(
-    study: Path,
+    study: Path | None,
     out: Path,
     pdf: Path | None,
     outcome: str,
@@ -73,6 +76,8 @@ def report(
     min_cell: int,
     no_extracts: bool,
     plan_path: Path | None,
+    engine: str,
+    lake: Path | None,
     **cohort_params: Any,
 ) -> None:
     """Write a static report on STUDY: self-contained HTML, optional PDF, data extracts.
@@ -80,6 +85,7 @@ def report(
     The analyses are those of the statistical analysis plan PLAN (``--plan``; default: the
     built-in plan), run exactly as ``retrowalk analyse`` runs them; the report shows the plan's
     text, its SHA-256 and whether it was locked before the outcome data were loaded.
+    With --lake DIR (and --engine spark) the report is built from a Parquet lake instead.
 
     Extracts (every table and analysed dataset as CSV and Parquet, with data_dictionary.csv)
     go in OUT's folder under ``<name>_data/``.
@@ -92,7 +98,7 @@ def report(
         check_writable(pdf, "PDF")
     plan = load_plan(plan_path) if plan_path is not None else None
     chosen = cohort_from_options(cohort_params)
-    with open_study(study, read_only=True) as opened:
+    with opened_engine(study, engine, lake) as opened:
         if isinstance(chosen, str):
             load_cohort(opened, chosen)  # unknown names fail before any work
         check_cohort_levels(opened, chosen, (outcome,))

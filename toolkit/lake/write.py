@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow.parquet as pq
 
 from toolkit.db.migrate import current_version
@@ -139,13 +140,14 @@ def _check_descriptor(lake: Path, schema_version: int, buckets: int) -> None:
             )
 
 
-def _same_rows(conn: duckdb.DuckDBPyConnection, old: Path, new: Path) -> bool:
-    found = conn.execute(
-        f"select (select count(*) from (select * from read_parquet({_literal(old)}) except all "
-        f"select * from read_parquet({_literal(new)}))) + (select count(*) from (select * from "
-        f"read_parquet({_literal(new)}) except all select * from read_parquet({_literal(old)})))"
-    ).fetchone()
-    return found is not None and found[0] == 0
+def _same_rows(old: Path, new: Path) -> bool:
+    """Whether two Parquet files hold the same rows (in any order)."""
+    left, right = pl.read_parquet(old), pl.read_parquet(new)
+    if left.schema != right.schema or left.height != right.height:
+        return False
+    return left.sort(left.columns, nulls_last=True).equals(
+        right.sort(right.columns, nulls_last=True)
+    )
 
 
 def export_connection(
@@ -264,7 +266,7 @@ def _place_study_tables(
             continue
         new = staging / spec.name / "study.parquet"
         dest = lake / spec.name / "study.parquet"
-        if mode == "check" and dest.exists() and not _same_rows(conn, dest, new):
+        if mode == "check" and dest.exists() and not _same_rows(dest, new):
             raise LakeError(
                 f"the lake's {spec.name} differs from this shard's; every shard of a lake must "
                 "use the same study settings and reference data"
@@ -324,5 +326,6 @@ def export_study(study_path: Path, lake: Path, *, buckets: int = DEFAULT_BUCKETS
     """``retrowalk export-lake``: every table of the study at ``study_path`` as shard ``study``."""
     from toolkit.study import open_study
 
-    with open_study(study_path, read_only=True) as study:
+    # file_access: COPY writes the lake's Parquet files (the study itself stays read-only)
+    with open_study(study_path, read_only=True, file_access=True) as study:
         return export_connection(study.conn, lake, "study", buckets=buckets)

@@ -27,8 +27,16 @@ from toolkit.version import toolkit_version
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks (study files can be large)."""
+    """Hex SHA-256 of a file's bytes, read in chunks (study files can be large).
+
+    For a Parquet lake (a folder), of its descriptor and shard manifests, which list every data
+    file's sha256.
+    """
     digest = hashlib.sha256()
+    if path.is_dir():
+        for part in [path / "_lake.json", *sorted((path / "_manifests").glob("*.json"))]:
+            digest.update(part.name.encode("utf-8") + b"\0" + part.read_bytes())
+        return digest.hexdigest()
     with path.open("rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)

@@ -8,6 +8,7 @@ never formatted into the text. Results are collected through Arrow into polars.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -37,18 +38,23 @@ def _require_pyspark() -> None:
 
 
 def spark_session(
-    master: str = "local[1]", *, shuffle_partitions: int = 2, app_name: str = "retrowalk"
+    master: str | None = None, *, shuffle_partitions: int = 2, app_name: str = "retrowalk"
 ) -> SparkSession:
-    """A new (or the running) local SparkSession set up for retrowalk: UTC, UI off.
+    """A new (or the running) SparkSession set up for retrowalk: UTC, UI off.
 
-    On a cluster, pass the platform's own session to :func:`open_spark_study` instead.
+    ``master``: given, else ``RETROWALK_SPARK_MASTER``, else the one ``spark-submit`` passed
+    (``PYSPARK_SUBMIT_ARGS`` set), else ``local[*]``. In a notebook on a cluster, pass the
+    platform's own session to :func:`open_spark_study` instead.
     """
     _require_pyspark()
     from pyspark.sql import SparkSession
 
+    chosen = master or os.environ.get("RETROWALK_SPARK_MASTER")
+    if chosen is None and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+        chosen = "local[*]"
+    builder = SparkSession.builder if chosen is None else SparkSession.builder.master(chosen)
     return (
-        SparkSession.builder.master(master)
-        .appName(app_name)
+        builder.appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
