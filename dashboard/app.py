@@ -22,6 +22,7 @@ if _ROOT not in sys.path:
 from dashboard import context, sidebar  # noqa: E402
 from dashboard.connection import snapshot_manager, study_path  # noqa: E402
 from dashboard.snapshot import StudyBusyError  # noqa: E402
+from dashboard.text import plain  # noqa: E402
 from toolkit.errors import StudyError  # noqa: E402
 
 VIEWS = Path(__file__).parent / "views"
@@ -47,7 +48,7 @@ except StudyBusyError as exc:
     st.button("Try again", key="app_retry")
     st.stop()
 except StudyError as exc:
-    st.error(f"Cannot open the study: {exc}")
+    st.error(f"Cannot open the study: {plain(exc)}")
     st.stop()
 
 st.sidebar.title("retrowalk")

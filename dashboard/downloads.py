@@ -15,19 +15,28 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard.text import plain
 from toolkit import format as fmt
 from toolkit.figures import static_export_problem, to_html, to_image
+from toolkit.safe_export import safe_csv
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "figure"
 
 
+def csv_text(frame: pl.DataFrame) -> str:
+    """``frame`` as the CSV a person downloads: formula-like cells defused
+    (:mod:`toolkit.safe_export`)."""
+    return safe_csv(frame) or ""
+
+
 def csv_button(frame: pl.DataFrame, name: str, *, key: str, label: str = "Download CSV") -> None:
-    """A button downloading ``frame`` as ``name.csv``."""
+    """A button downloading ``frame`` as ``name.csv`` (formula-like cells defused, see
+    :mod:`toolkit.safe_export`)."""
     st.download_button(
         label,
-        data=lambda: frame.write_csv(),
+        data=lambda: csv_text(frame),
         file_name=f"{_slug(name)}.csv",
         mime="text/csv",
         key=key,
@@ -113,7 +122,7 @@ def figure(fig: go.Figure, name: str, *, key: str) -> None:
             icon=":material/draw:",
         )
     else:
-        columns[0].caption(f"PNG/SVG unavailable: {problem}.")
+        columns[0].caption(f"PNG/SVG unavailable: {plain(problem)}.")
     columns[2].download_button(
         "HTML",
         data=lambda: to_html(fig),

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.connection import save_cohort_to_study, snapshot_study
 from dashboard.snapshot import SnapshotStatus
+from dashboard.text import plain
 from toolkit.cohorts import Cohort, load_cohort
 from toolkit.errors import UsageError
 
@@ -154,7 +155,7 @@ def cohort_filters(source: str, version: str) -> Cohort:
     try:
         cohort = _cohort_from_state(options)
     except UsageError as exc:
-        side.warning(f"{exc} Showing all participants.")
+        side.warning(f"{plain(exc)} Showing all participants.")
         cohort = Cohort()
     # Rewrite the cohort's keys; keep the page's own (e.g. ``participant``).
     kept = {k: v for k, v in st.query_params.to_dict().items() if k not in _COHORT_KEYS}
@@ -186,7 +187,9 @@ def snapshot_caption(status: SnapshotStatus) -> None:
     snapshot = status.snapshot
     taken = snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     modified = snapshot.source_modified.strftime("%Y-%m-%d %H:%M:%S UTC")
-    st.sidebar.caption(f"Study `{snapshot.source.name}` as of {modified} (snapshot taken {taken}).")
+    st.sidebar.caption(
+        f"Study {plain(snapshot.source.name)} as of {modified} (snapshot taken {taken})."
+    )
     if status.stale:
         who = f" (pid {status.writer_pid})" if status.writer_pid else ""
         st.sidebar.info(

@@ -31,7 +31,6 @@ import hashlib
 import os
 import shutil
 import struct
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -42,6 +41,7 @@ import duckdb
 
 from toolkit.db.models import snapshot_views
 from toolkit.errors import StudyError
+from toolkit.private_temp import user_folder
 from toolkit.study import Study, connect, open_study
 
 # struct flock on Linux/BSD x86_64 and aarch64: short l_type, short l_whence, off_t l_start,
@@ -146,10 +146,24 @@ class SnapshotStatus:
     writer_pid: int | None
 
 
-def default_snapshot_folder(source: Path) -> Path:
-    """A per-study folder under the system's temporary directory."""
+def default_snapshot_folder(source: Path, base: Path | None = None) -> Path:
+    """A per-study folder in this user's private dashboard folder under ``base`` (default: the
+    system's temporary directory): ``retrowalk-dashboard-<uid>/<digest>``, both mode 0700."""
     digest = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / "retrowalk-dashboard" / digest
+    return user_folder("dashboard", base) / digest
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` (and parents) and make it 0700: snapshots are identifiable data."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to a new file ``target`` created mode 0600."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out, 1 << 20)
 
 
 class SnapshotManager:
@@ -178,7 +192,9 @@ class SnapshotManager:
         self.materialize_error: str | None = None
         # The background copy runs on a daemon thread, so the server can always exit; a DuckDB
         # query still running when the interpreter tears down aborts the process, so it is
-        # interrupted first.
+        # interrupted first. Then this process's snapshots are deleted (Ctrl-C and SIGTERM end
+        # Streamlit normally, so this runs; after kill -9 the next start sweeps them).
+        atexit.register(self.remove_own_files)
         atexit.register(self.stop_background)
 
     def current(self, *, start_background: bool = True) -> SnapshotStatus:
@@ -211,15 +227,15 @@ class SnapshotManager:
 
     def _refresh(self, stamp: tuple[int, int, int, int], start_background: bool = True) -> bool:
         """Copy the study and open the copy; False if it changed or got locked meanwhile."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.folder)
         self._remove_orphans()
         self._serial += 1
         target = self.folder / f"{os.getpid()}-{self._serial}.duckdb"
-        shutil.copyfile(self.source, target)
+        _private_copy(self.source, target)
         wal = Path(f"{self.source}.wal")
         if wal.exists():
             with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(wal, Path(f"{target}.wal"))
+                _private_copy(wal, Path(f"{target}.wal"))
         if _stamp(self.source) != stamp or lock_holder(self.source) is not None:
             _remove(target)
             return False
@@ -275,7 +291,7 @@ class SnapshotManager:
             self._serial += 1
             target = self.folder / f"{os.getpid()}-{self._serial}.duckdb"
         try:
-            shutil.copyfile(snapshot.path, target)
+            _private_copy(snapshot.path, target)
             materialize(target, on_connect=self._track)
             study = open_study(target, read_only=True)
         except Exception as exc:  # the plain snapshot keeps working; say why it is not faster
@@ -318,9 +334,17 @@ class SnapshotManager:
         snapshot = self._snapshot
         return snapshot is not None and snapshot.materialized
 
+    def remove_own_files(self) -> None:
+        """Delete every snapshot file this process wrote (at exit; the connection may still be
+        open: unlinking an open file is safe on POSIX)."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob(f"{os.getpid()}-*"):
+            path.unlink(missing_ok=True)
+
     def _remove_orphans(self) -> None:
         """Delete snapshots left by dashboard processes that no longer run."""
-        for path in self.folder.glob("*.duckdb"):
+        for path in self.folder.glob("*.duckdb*"):
             pid_text = path.name.split("-", 1)[0]
             if not pid_text.isdigit() or int(pid_text) == os.getpid():
                 continue

@@ -97,11 +97,12 @@ def _warm_up_quietly(source: str) -> None:
     )
 
 
-def serve(app: Path, study: Path) -> None:
+def serve(app: Path, study: Path, *, address: str = "127.0.0.1") -> None:
     """Run the Streamlit server for ``app`` on ``study`` in this process, warming up meanwhile.
 
-    Honours Streamlit's own settings (``STREAMLIT_SERVER_PORT``...). Returns only through
-    ``SystemExit`` from Streamlit's command line.
+    Listens on ``address`` (see :mod:`dashboard.bind`). Honours Streamlit's own settings
+    (``STREAMLIT_SERVER_PORT``...). Returns only through ``SystemExit`` from Streamlit's
+    command line.
     """
     from streamlit.web import cli as streamlit_cli
 
@@ -110,7 +111,10 @@ def serve(app: Path, study: Path) -> None:
     threading.Thread(
         target=_warm_up_quietly, args=(source,), daemon=True, name="retrowalk-warm-up"
     ).start()
-    streamlit_cli.main(["run", str(app), *quiet_offline_options()], prog_name="streamlit")
+    streamlit_cli.main(
+        ["run", str(app), *quiet_offline_options(), f"--server.address={address}"],
+        prog_name="streamlit",
+    )
 
 
 #: Streamlit settings for a study dashboard that works offline and starts quietly, each with the

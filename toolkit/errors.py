@@ -39,5 +39,38 @@ class StatsWarning(UserWarning):
     """A statistical caveat: the result is computed but needs care in reading."""
 
 
+class StudyPathError(UsageError, StudyError):
+    """The study path is not a retrowalk study file, nor a new path in an existing folder."""
+
+
+class ReadOnlyQueryError(UsageError):
+    """A user query tried something other than reading the study (CLI exit code 2)."""
+
+
+class DiskFullError(StudyError):
+    """The disk (or quota) filled up during an ingest: not the input's fault (CLI exit code 2).
+
+    ``committed`` lists the per-file results recorded before it (loaded, duplicate or rejected
+    files, each its own committed transaction); ``failed`` names the file being loaded, whose
+    transaction was rolled back.
+    """
+
+    def __init__(self, failed: str, committed: list[tuple[str, str]], detail: str) -> None:
+        self.failed = failed
+        self.committed = committed
+        shown = ", ".join(f"{path} ({status})" for path, status in committed[:10])
+        more = f" and {len(committed) - 10} more" if len(committed) > 10 else ""
+        done = (
+            f"{len(committed)} file(s) were committed before it: {shown}{more}"
+            if committed
+            else "nothing was committed"
+        )
+        super().__init__(
+            f"the disk is full ({detail}) while loading {failed}; {done}. {failed} was rolled "
+            "back and the files after it were not tried. Free some space and run the same "
+            "command again: committed files are skipped as duplicates."
+        )
+
+
 class PlanError(UsageError):
     """A statistical analysis plan file is invalid; the message names the file and line."""

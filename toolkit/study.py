@@ -17,6 +17,8 @@ import polars as pl
 
 from toolkit.db.migrate import current_version, latest_version, migrate
 from toolkit.db.reference import sync_instruments
+from toolkit.db.study_file import check_input_paths, check_study_path, check_study_schema
+from toolkit.db.user_sql import check_user_sql, connect_read_only, explain_permission_error
 from toolkit.db.views_sql import create_views
 from toolkit.errors import StudyError
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
     from toolkit.ingest.core.remove import Removed
+    from toolkit.ingest.core.sources import ZipLimits
 
 
 class Study:
@@ -41,19 +44,25 @@ class Study:
         progress: bool | None = None,
         salvage: bool = False,
         replace: bool = False,
+        limits: ZipLimits | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
         ``salvage`` keeps the complete records of a damaged device file (status ``salvaged``).
         ``replace``: a file from the same location as a loaded one (a newer export written
         over it) replaces it, in the same transaction; the report names what it replaced.
+        ``limits`` bound what zip archives may unpack (default :class:`ZipLimits`); paths
+        that do not exist are a usage error, raised before anything is ingested.
         """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
+        check_input_paths(paths)
         # imported here: reading a study must not load the parsers (or the FIT SDK)
         from toolkit.ingest.core.batch import ingest_paths
 
-        return ingest_paths(self.conn, paths, progress=progress, salvage=salvage, replace=replace)
+        return ingest_paths(
+            self.conn, paths, progress=progress, salvage=salvage, replace=replace, limits=limits
+        )
 
     def remove(self, sources: Sequence[Path | str]) -> list[Removed]:
         """Remove everything the named files contributed (a path or sha256 each, as
@@ -66,10 +75,25 @@ class Study:
         return remove_sources(self.conn, [str(s) for s in sources])
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame."""
+        """Run ``query`` with ``params`` bound (``?`` or ``$name``); return a polars frame.
+
+        On a read-only study this is user SQL (see :mod:`toolkit.db.user_sql`): exactly one
+        query, no file access, no settings; anything else raises
+        :class:`~toolkit.db.user_sql.ReadOnlyQueryError`.
+        """
         cursor = self.conn.cursor()
         try:
-            result = cursor.execute(query, params) if params is not None else cursor.execute(query)
+            if self.read_only:
+                check_user_sql(cursor, query)
+            try:
+                result = (
+                    cursor.execute(query, params) if params is not None else cursor.execute(query)
+                )
+            except duckdb.Error as exc:
+                clearer = explain_permission_error(exc) if self.read_only else None
+                if clearer is not None:
+                    raise clearer from exc
+                raise
             if result.description is None:
                 return pl.DataFrame()
             return result.pl()
@@ -103,8 +127,15 @@ class Study:
         return f"Study({str(self.path)!r}, {mode})"
 
 
-def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on."""
+def connect(path: Path, *, read_only: bool, file_access: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, turning DuckDB's lock errors into a message a person can act on.
+
+    A read-only connection is the user-SQL connection of :mod:`toolkit.db.user_sql` (no file
+    access, settings locked), unless ``file_access`` (toolkit code that writes files from the
+    study, e.g. ``export-lake``; never for SQL a user wrote).
+    """
+    if read_only and not file_access:
+        return connect_read_only(path)
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -120,16 +151,25 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def open_study(path: Path | str, *, read_only: bool = False) -> Study:
+def open_study(path: Path | str, *, read_only: bool = False, file_access: bool = False) -> Study:
     """Open (creating and upgrading as needed) the study at ``path``.
 
-    A read-only open needs an existing file at the current schema version; it never writes.
+    A read-only open needs an existing file at the current schema version; it never writes to
+    the study, and its connection reads nothing but the study unless ``file_access`` (for
+    toolkit code such as ``export-lake`` that writes files with ``COPY``; never pass it for SQL
+    a user wrote).
+    A new study is created only in an existing folder; a path that is not a retrowalk study
+    file raises :class:`~toolkit.errors.StudyPathError` (see :mod:`toolkit.db.study_file`).
     """
     target = Path(path)
+    check_study_path(target, create=not read_only)
     if read_only:
-        if not target.exists():
-            raise StudyError(f"no study at {target}")
-        conn = connect(target, read_only=True)
+        conn = connect(target, read_only=True, file_access=file_access)
+        try:
+            check_study_schema(conn, target)
+        except StudyError:
+            conn.close()
+            raise
         have = current_version(conn)
         if have != latest_version():
             conn.close()
@@ -138,9 +178,9 @@ def open_study(path: Path | str, *, read_only: bool = False) -> Study:
                 "open it once read-write (e.g. `retrowalk ingest` with no new files) to upgrade"
             )
         return Study(target, conn, read_only=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(target, read_only=False)
     try:
+        check_study_schema(conn, target)
         migrate(conn)
         sync_instruments(conn)
         create_views(conn)

@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_ingest_status, figure_missingness
 from toolkit.figures.quality import applicable_totals
 from toolkit.format import level_label
@@ -61,7 +62,7 @@ for name, title, note in (
 if not any(frame.height for frame in kept_out.values()):
     st.success("No value was quarantined and no file was salvaged.")
 
-st.caption(f"Below, for the cohort: {ctx.cohort.describe()}")
+st.caption(f"Below, for the cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for missing values",
@@ -94,8 +95,9 @@ downloads.figure(
     key="quality_missing",
 )
 if no_prescription:
+    not_prescribed = ", ".join(plain(level_label(a)) for a in no_prescription)
     st.caption(
-        f"Adherence is not applicable for {', '.join(map(level_label, no_prescription))} (no "
+        f"Adherence is not applicable for {not_prescribed} (no "
         'walking prescription): shown as such, and left out of the "all" column.'
     )
 with st.expander("Missing values table"):

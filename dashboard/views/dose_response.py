@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_dose_response
 
 EXPOSURES = {
@@ -16,7 +17,7 @@ SHAPES: dict[str, int | None] = {"linear": None, "spline, 3 df": 3, "spline, 4 d
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
 st.title("Dose-response")
-st.caption(f"Cohort: {ctx.cohort.describe()}")
+st.caption(f"Cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]
 cols = st.columns(4)
 instrument = cols[0].selectbox(
@@ -71,6 +72,6 @@ if coefficients is not None:
     downloads.table(
         coefficients.drop("method"), f"{instrument}_dose_response", key="dose_coefficients"
     )
-    st.caption(f"Method: {coefficients['method'][0]}")
+    st.caption(f"Method: {plain(coefficients['method'][0])}")
 for note in results["notes"]:
-    st.caption(f"Note: {note}")
+    st.caption(f"Note: {plain(note)}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_adherence, figure_progression, figure_weekly_minutes
 
 ctx = context.current()
 st.title("Exposure")
-st.caption(f"Cohort: {ctx.cohort.describe()}")
+st.caption(f"Cohort: {plain(ctx.cohort.describe())}")
 tables = data.exposure_tables(ctx.source, ctx.version, ctx.cohort_json)
 
 st.subheader("Minutes per week")

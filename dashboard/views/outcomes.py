@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_change, figure_responders, figure_trajectories
 from toolkit.instruments import instruments
 
@@ -15,7 +16,7 @@ RESULT = ["term", "estimate", "ci_low", "ci_high", "statistic", "df", "p_value",
 def notes(messages: list[str]) -> None:
     """Statistical caveats under a result."""
     for message in messages:
-        st.caption(f"Note: {message}")
+        st.caption(f"Note: {plain(message)}")
 
 
 def mcid_text(name: str) -> str:
@@ -35,7 +36,7 @@ def mcid_text(name: str) -> str:
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
 st.title("Outcomes")
-st.caption(f"Cohort: {ctx.cohort.describe()}")
+st.caption(f"Cohort: {plain(ctx.cohort.describe())}")
 choices = options["instruments"] or ["nrs"]
 left, right = st.columns(2)
 instrument = left.selectbox(
@@ -117,7 +118,10 @@ if ancova is not None and ancova.height:
         shown.select(["role", *RESULT]), f"{instrument}_ancova", key="outcomes_ancova_table"
     )
     method = ancova["method"][0]
-    st.caption(f"Method: {method}. Differences are arm minus reference ({results['reference']}).")
+    st.caption(
+        f"Method: {plain(method)}. Differences are arm minus reference "
+        f"({plain(results['reference'])})."
+    )
 else:
     reasons = results["notes"]["ancova"]
     st.info(reasons[-1] if reasons else "No ANCOVA for this cohort.")
@@ -137,7 +141,10 @@ if responders is not None and responders.height:
         key="outcomes_responders_table",
     )
 else:
-    st.info(f"No responder status for {instrument} in this cohort ({mcid_text(instrument)}).")
+    st.info(
+        f"No responder status for {plain(instrument)} in this cohort "
+        f"({plain(mcid_text(instrument))})."
+    )
 notes(results["notes"]["responders"])
 
 st.subheader("Repeated measures (MMRM)")
@@ -155,7 +162,7 @@ if st.toggle("Fit the MMRM", key="outcomes_mmrm"):
         downloads.table(
             shown.select(["role", *RESULT]), f"{instrument}_mmrm", key="outcomes_mmrm_table"
         )
-        st.caption(f"Method: {mmrm['method'][0]}")
+        st.caption(f"Method: {plain(mmrm['method'][0])}")
     else:
         st.info("The MMRM needs post-baseline visit scores in at least two arms.")
     notes(mmrm_notes)

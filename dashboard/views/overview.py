@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import figure_completeness, figure_participant_flow
 from toolkit.format import level_label
 from toolkit.summaries import PRESCRIPTION_ITEMS, arms_without_prescription
@@ -12,7 +13,7 @@ from toolkit.summaries import PRESCRIPTION_ITEMS, arms_without_prescription
 ctx = context.current()
 options = data.filter_options(ctx.source, ctx.version)
 st.title("Overview")
-st.caption(f"Cohort: {ctx.cohort.describe()}")
+st.caption(f"Cohort: {plain(ctx.cohort.describe())}")
 instruments = options["instruments"] or ["nrs"]
 instrument = st.selectbox(
     "Outcome for the flow",
@@ -61,8 +62,9 @@ downloads.figure(
     key="overview_completeness",
 )
 if no_prescription:
+    not_prescribed = ", ".join(plain(level_label(a)) for a in no_prescription)
     st.caption(
-        f"Not applicable: treadmill data for {', '.join(map(level_label, no_prescription))} "
+        f"Not applicable: treadmill data for {not_prescribed} "
         "(no walking prescription in that arm)."
     )
 with st.expander("Completeness table"):

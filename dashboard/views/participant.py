@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import context, data, downloads
+from dashboard.text import plain
 from toolkit.figures import (
     figure_daily_steps,
     figure_pain_diary,
@@ -66,10 +67,10 @@ if profile.height:
         else "no walking prescription"
     )
     st.markdown(
-        f"**{participant_id}**: {level_label(person['arm'])} arm, "
-        f"{level_label(person['condition'])}, {person['sex'] or 'sex unknown'}, "
-        f"{age} years, site {person['site'] or 'unknown'}, enrolled {person['enrolled_on']}; "
-        f"{prescription}."
+        f"**{plain(participant_id)}**: {plain(level_label(person['arm']))} arm, "
+        f"{plain(level_label(person['condition']))}, {plain(person['sex'] or 'sex unknown')}, "
+        f"{plain(age)} years, site {plain(person['site'] or 'unknown')}, "
+        f"enrolled {plain(person['enrolled_on'])}; {plain(prescription)}."
     )
 
 st.subheader("Treadmill sessions")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.text import plain
 from tests.dashboard.conftest import Holder
 from toolkit.cohorts import Cohort, members, saved_cohort_names
 from toolkit.study import open_study
@@ -98,7 +99,7 @@ def test_a_link_sets_the_filters(app: Callable[..., AppTest], demo_study: Path) 
     assert at.slider(key="cohort_age").value[0] == 40
     cohort = Cohort(conditions=("knee_oa",), sexes=("female",), age_min=40)
     assert metric(at, "Participants in cohort") == str(count(demo_study, cohort))
-    assert at.caption[0].value == f"Cohort: {cohort.describe()}"
+    assert at.caption[0].value == f"Cohort: {plain(cohort.describe())}"  # shown as text
 
 
 def test_a_bad_link_is_explained_and_ignored(app: Callable[..., AppTest], demo_study: Path) -> None:
@@ -121,7 +122,7 @@ def test_range_date_adherence_and_completeness_filters(
     assert at.query_params["min_adherence"] == "0.5"
     at.switch_page("views/exposure.py").run()
     no_exception(at)
-    assert at.caption[0].value == f"Cohort: {cohort.describe()}"
+    assert at.caption[0].value == f"Cohort: {plain(cohort.describe())}"  # shown as text
     assert charts(at) == 3
 
 

@@ -84,3 +84,22 @@ def test_a_stray_quote_in_a_redcap_export_rejects_it_with_the_line(
     data = next(f for f in report.files if f.path.endswith("data.csv"))
     assert (data.status, data.position) == ("rejected", "line 2")
     assert report.exit_code == 1
+
+
+def test_chunked_checks_keep_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit.ingest.core.csv_check as csv_check
+
+    monkeypatch.setattr(csv_check, "_CHUNK", 7)  # a few lines per chunk
+    good = "a,b,c\n" + "1,2,3\n" * 20
+    check_csv(write(tmp_path / "g.csv", good))
+    with pytest.raises(IngestError) as info:
+        check_csv(write(tmp_path / "b.csv", good + "4,5\n" + "1,2,3\n" * 3))
+    assert info.value.position == "line 22"
+    with pytest.raises(IngestError) as info:
+        check_csv(write(tmp_path / "n.csv", good + "4,\x005,6\n"))
+    assert info.value.position == "line 22, byte 129"
+    text = good.encode() + "7,8,é\n".encode()
+    (tmp_path / "u.csv").write_bytes(text.replace("é".encode(), b"\xe9"))
+    with pytest.raises(IngestError, match="not UTF-8") as info:
+        check_csv(tmp_path / "u.csv")
+    assert info.value.position == "line 22, byte 131"

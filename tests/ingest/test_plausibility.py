@@ -129,3 +129,13 @@ def test_violations_reads_a_frame_without_writing() -> None:
     found = violations("raw_wearable_samples", frame)
     assert found["measure"].to_list() == ["steps"]
     assert found["value"].to_list() == [1021.0]
+
+
+def test_item_answers_dated_in_1900_are_rejected(study: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "items.csv",
+        "participant_id,measured_at,item,value\nP1,1900-03-05T09:00:00Z,nrs,3\n",
+    )
+    result = _ingest(study, path)
+    assert result.status == "rejected"
+    assert "dated 1900-03-05" in (result.error or "")

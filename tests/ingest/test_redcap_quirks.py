@@ -138,3 +138,22 @@ def test_a_dictionary_with_a_byte_order_mark_is_read(
     results = _ingest(study, folder)
     assert results["dictionary.csv"].status == "loaded"
     assert results["export.csv"].status == "loaded", results["export.csv"].error
+
+
+def test_a_zipped_survey_project_is_recognised_by_its_dictionary(
+    study: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    folder = tmp_path / "survey"
+    _dictionary(folder)
+    write(folder / "export.csv", "participant_id,pain_date,nrs\nP1,2025-03-05,4\n")
+    archive = tmp_path / "in" / "project.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("dictionary.csv", "export.csv"):
+            zf.write(folder / name, f"project/{name}")
+    results = _ingest(study, tmp_path / "in")
+    assert results["export.csv"].format == "redcap"
+    assert results["export.csv"].status == "loaded", results["export.csv"].error
+    assert [s[2:4] for s in _scores(study)] == [("nrs", 4.0)]

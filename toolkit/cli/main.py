@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli.analyse_command import analyse
+from toolkit.cli.ingest_limits import limits_from, zip_limit_options
 from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
@@ -135,6 +136,11 @@ def demo(
     """
     from retrowalk_demo import build_demo, quality_folder
 
+    if study is not None and (study.exists() or study.is_symlink()):
+        # the demo replaces the study at that path: never a file that is not a study
+        from toolkit.db.study_file import check_study_path
+
+        check_study_path(study, create=True)
     target = study or _demo_default()
     report = build_demo(target, participants=participants, seed=seed, with_bad_file=with_bad_file)
     print_report(report, as_json, every_file=bool(ctx.meta.get("retrowalk.verbose")))
@@ -177,6 +183,7 @@ def demo(
     help="--lake: a file loaded only to link others (e.g. the roster), not written (repeat)",
 )
 @BUCKETS_OPTION
+@zip_limit_options
 def ingest(
     study: Path,
     paths: tuple[Path, ...],
@@ -187,11 +194,14 @@ def ingest(
     context: tuple[Path, ...],
     buckets: int,
     replace: bool,
+    **limits: int,
 ) -> None:
     """Ingest files, folders (recursively) and zips into STUDY, one transaction per file.
 
     With no PATH, only creates or upgrades the study file. With --lake DIR, every argument is
     a PATH and the files are written as one shard of the lake (see README, Large cohorts).
+    Otherwise STUDY is an existing study file, or a new path in an existing folder (then
+    created, and said so on stderr).
     """
     if lake is not None:
         from toolkit.lake.shard import ingest_shard
@@ -206,8 +216,16 @@ def ingest(
         )
         print_report(sharded, as_json)
         sys.exit(sharded.exit_code)
+    from toolkit.db.study_file import check_input_paths, check_study_path
+
+    check_input_paths(paths)
+    created = check_study_path(study, create=True)
     with open_study(study) as opened:
-        report = opened.ingest(list(paths), salvage=salvage, replace=replace)
+        if created:
+            click.echo(f"created a new study at {study}", err=True)
+        report = opened.ingest(
+            list(paths), salvage=salvage, replace=replace, limits=limits_from(limits)
+        )
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -252,15 +270,22 @@ def query(study: Path, sql: str, params: tuple[str, ...], limit: int | None, fmt
 @cli.command()
 @click.argument("study", required=False, type=click.Path(path_type=Path))
 @click.option(
+    "--address",
+    default=None,
+    help="network address to listen on (default 127.0.0.1: this computer only; the dashboard "
+    "has no login, so another address prints a warning)",
+)
+@click.option(
     "--plan",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="statistical analysis plan (TOML) whose analyses the pages show; default: built-in",
 )
-def dashboard(study: Path | None, plan: Path | None) -> None:
+def dashboard(study: Path | None, address: str | None, plan: Path | None) -> None:
     """Start the Streamlit dashboard on STUDY (the demo study by default, built if missing).
 
-    Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT and STREAMLIT_SERVER_ADDRESS.
+    Listens on 127.0.0.1 unless --address (or STREAMLIT_SERVER_ADDRESS) says otherwise.
+    Honours Streamlit's own settings, e.g. STREAMLIT_SERVER_PORT.
     """
     if plan is not None:
         import os
@@ -285,9 +310,14 @@ def dashboard(study: Path | None, plan: Path | None) -> None:
         app = Path(dashboard.__file__).parent / "app.py"
     # In this process, with the first page's data prepared while the server starts.
     sys.path.insert(0, str(app.parents[1]))
+    from dashboard.bind import choose_address, exposure_warning
     from dashboard.warmup import serve
 
-    serve(app, study)
+    bind = choose_address(address)
+    warning = exposure_warning(bind)
+    if warning:
+        click.echo(warning, err=True)
+    serve(app, study, address=bind)
 
 
 cli.add_command(analyse)

@@ -326,5 +326,6 @@ def export_study(study_path: Path, lake: Path, *, buckets: int = DEFAULT_BUCKETS
     """``retrowalk export-lake``: every table of the study at ``study_path`` as shard ``study``."""
     from toolkit.study import open_study
 
-    with open_study(study_path, read_only=True) as study:
+    # file_access: COPY writes the lake's Parquet files (the study itself stays read-only)
+    with open_study(study_path, read_only=True, file_access=True) as study:
         return export_connection(study.conn, lake, "study", buckets=buckets)

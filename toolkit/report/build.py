@@ -30,6 +30,7 @@ from toolkit.report.pdf import print_pdf
 from toolkit.report.plan_section import plan_section
 from toolkit.report.privacy import PrivacyPolicy, Privatiser
 from toolkit.report.provenance import collect_provenance
+from toolkit.report.published_counts import protect_report
 from toolkit.report.render import render_html
 from toolkit.report.response_sections import dose_response_section, responders_section
 from toolkit.study import Study, open_study
@@ -150,6 +151,10 @@ def build_content(
         )
     notes = [*described, *(f"{r.spec.id}: {note}" for r in run.results for note in r.notes)]
     caught = list(dict.fromkeys(privatiser.suppress_text(n) for n in notes))
+    # Complementary suppression across every section (not only within one table).
+    protection = protect_report(
+        sections, people, outcomes_view, outcome_rows, outcome, study_total, policy.min_cell
+    )
     sections.append(
         Section(
             "methods",
@@ -192,6 +197,7 @@ def build_content(
         datasets=datasets,
         provenance=provenance,
         warnings=caught,
+        suppression=protection,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -92,6 +93,9 @@ class ReportContent:
     datasets: list[Dataset]
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
+    #: The report-wide suppression's model: every modelled count and whether it is shown
+    #: (:class:`toolkit.report.published_counts.Protection`), for checks.
+    suppression: Any = None
 
     def tables(self) -> list[Table]:
         """Every table of every section, in order."""

@@ -21,9 +21,11 @@ create table raw_direction_rules (
     source_sha256 varchar not null
 );
 
--- source_path: where the session's file lived (same stable form); labelling: how its segments
+-- source_path: where the session's file lived (same stable form), source_file its name (a
+-- manifest's `file` pattern matches the path relative to the manifest, or the name); labelling: how its segments
 -- got their direction (export: the file says or nothing does; laps: device laps labelled by
 -- the stored manifests in the views; intervals: cut by a manifest's time ranges or plan at
 -- ingest). Sessions stored before this version keep their labels as they were (export).
 alter table raw_treadmill_sessions add column source_path varchar;
+alter table raw_treadmill_sessions add column source_file varchar;
 alter table raw_treadmill_sessions add column labelling varchar default 'export';

@@ -2,7 +2,7 @@
 -- manifest (raw_direction_rules). A manifest is known by its location (manifest_path); its
 -- current version is the one ingest_log saw last (loaded, or found again as a duplicate), so
 -- ingesting a corrected manifest replaces the rules of the one it corrects, and removing it
--- brings the earlier version back. precedence orders rules as they apply: outer folders
+-- brings the earlier version back. folder_depth orders rules as they apply: outer folders
 -- first, then by manifest path, then by line; a later rule overrides an earlier one. Rules
 -- with a time range or an interval plan cut a session at ingest and are not applied here.
 with rules as (
@@ -51,7 +51,9 @@ final as (
         session_id,
         lap,
         direction,
-        length(manifest_folder) - length(replace(manifest_folder, '/', '')) as folder_depth,
+        -- the folders holding manifests that can name one file are nested, so the longer
+        -- path is the deeper folder
+        length(manifest_folder) as folder_depth,
         source_sha256
     from current_rules
 )

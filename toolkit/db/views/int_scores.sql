@@ -9,17 +9,20 @@ from_items as (
     select * from int_item_scores
 ),
 
+stored_only as (
+    select stored.*
+    from stored
+    left join from_items
+        on from_items.participant_id = stored.participant_id
+        and from_items.instrument = stored.instrument
+        and from_items.measured_at = stored.measured_at
+    where from_items.participant_id is null
+),
+
 final as (
     select * from from_items
     union all
-    select stored.*
-    from stored
-    where not exists (
-        select 1 from from_items
-        where from_items.participant_id = stored.participant_id
-            and from_items.instrument = stored.instrument
-            and from_items.measured_at = stored.measured_at
-    )
+    select * from stored_only
 )
 
 select * from final

@@ -13,7 +13,7 @@ session_files as (
         participant_id,
         session_id,
         source_path,
-        regexp_extract(source_path, '[^/]+$', 0) as file_name
+        source_file as file_name
     from raw_treadmill_sessions
     where labelling = 'laps'
 ),

@@ -17,7 +17,8 @@ segments as (
         session_id,
         direction,
         started_at,
-        started_at + cast(round(duration_s * 1e6) as bigint) * interval '1 microsecond' as ended_at
+        started_at + cast(round(duration_s * 1e6) as bigint) * interval '1 microsecond'
+            as ended_at
     from sessions
 ),
 
@@ -30,7 +31,7 @@ segment_of_sample as (
         unlabelled.participant_id,
         unlabelled.session_id,
         unlabelled.recorded_at,
-        arg_max(segments.direction, segments.started_at) as direction
+        max_by(segments.direction, segments.started_at) as direction
     from unlabelled
     inner join segments
         on segments.participant_id = unlabelled.participant_id

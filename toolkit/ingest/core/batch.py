@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +12,11 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
+from toolkit.errors import DiskFullError
 from toolkit.ingest.core.loader import FileResult, ingest_file, load_participants, reject
 from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
-from toolkit.ingest.core.sources import SourceFile, Unreadable, expand, remove_tree
+from toolkit.ingest.core.sources import SourceFile, Unreadable, ZipLimits, expand
+from toolkit.private_temp import private_workdir
 
 
 @dataclass
@@ -43,6 +45,22 @@ class IngestReport:
     def to_json(self) -> str:
         """The per-file report as a JSON list."""
         return json.dumps([f.as_dict() for f in self.files], indent=2, default=str)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk or quota is full (an OSError, or DuckDB's own text)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and (
+        "No space left on device" in text or "Disk quota exceeded" in text
+    )
+
+
+def _disk_full(report: IngestReport, failed: str, exc: BaseException) -> DiskFullError:
+    committed = [(f.path, f.status) for f in report.files]
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DiskFullError(failed, committed, detail)
 
 
 #: Formats whose files take their walking direction from the direction manifests beside them.
@@ -80,21 +98,39 @@ def ingest_paths(
     paths: Sequence[Path | str],
     *,
     progress: bool | None = None,
+    limits: ZipLimits | None = None,
     salvage: bool = False,
     replace: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; one transaction per file.
 
-    ``progress`` shows a progress bar (default: when stderr is a terminal). ``replace``: a file
-    ingested from the same location as a loaded one replaces it (see
-    :func:`~toolkit.ingest.core.loader.ingest_file`).
+    ``progress`` shows a progress bar (default: when stderr is a terminal); ``limits`` bound
+    what zips may unpack; ``salvage`` keeps the complete records of damaged device files.
+    ``replace``: a file ingested from the same location as a loaded one replaces it (see
+    :func:`~toolkit.ingest.core.loader.ingest_file`). Zips are extracted into a private
+    per-process folder (:mod:`toolkit.private_temp`), removed at the end. A full disk raises
+    :class:`~toolkit.errors.DiskFullError` saying which files were committed before it.
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
-    workdir = Path(tempfile.mkdtemp(prefix="retrowalk-ingest-"))
+    with private_workdir("ingest") as workdir:
+        return _ingest_in(conn, paths, workdir, report, show, limits, salvage, replace)
+
+
+def _ingest_in(
+    conn: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path | str],
+    workdir: Path,
+    report: IngestReport,
+    show: bool,
+    limits: ZipLimits | None,
+    salvage: bool,
+    replace: bool,
+) -> IngestReport:
+    current = "the zip archives"
     try:
         planned: list[tuple[int, int, SourceFile, FormatModule | None]] = []
-        for index, item in enumerate(expand([Path(p) for p in paths], workdir)):
+        for index, item in enumerate(expand([Path(p) for p in paths], workdir, limits)):
             if isinstance(item, Unreadable):
                 result = FileResult(item.name, "", None, "rejected")
                 report.files.append(reject(conn, result, item.error))
@@ -108,12 +144,15 @@ def ingest_paths(
         bar = tqdm(planned, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for _, _, source, module in bar:
             bar.set_postfix_str(source.path.name[-30:])
+            current = source.name
             result = ingest_file(
                 conn, source, participants, module, salvage=salvage, replace=replace
             )
             report.files.append(result)
             if result.status in ("loaded", "salvaged") and result.rows.get("raw_participants"):
                 participants = load_participants(conn)
-    finally:
-        remove_tree(workdir)
+    except (OSError, duckdb.Error) as exc:
+        if is_disk_full(exc):
+            raise _disk_full(report, current, exc) from exc
+        raise
     return report

@@ -84,6 +84,7 @@ TABLES: dict[str, Table] = {
                 Column("source", _S, nullable=False),
                 Column("device", _S),
                 Column("source_path", _S, compared=False),
+                Column("source_file", _S, compared=False),
                 Column("labelling", _S, allowed=LABELLINGS),
             ),
             key=("participant_id", "session_id"),

@@ -43,9 +43,36 @@ def check_csv(
         raise IngestError(f"{path.name}: {exc.message}", f"{path.name} {exc.position}") from exc
 
 
+#: bytes checked at a time (cut at a line end), so a large file needs little working memory
+_CHUNK = 16 * 1024**2
+
+
 def _check(raw: bytes, unique_header: bool) -> None:
     raw = raw.removeprefix(_BOM)
-    nul = raw.find(b"\x00")
+    if not raw.strip():
+        return
+    for start, chunk in _chunks(raw):
+        _check_text(raw, start, chunk)
+    if b'"' in raw:
+        _check_quoted(raw, unique_header)
+    else:
+        _check_plain(raw, unique_header)
+
+
+def _chunks(raw: bytes) -> list[tuple[int, memoryview]]:
+    """``raw`` in pieces of about ``_CHUNK`` bytes, each ending at a line end (or the end)."""
+    out, start, view = [], 0, memoryview(raw)
+    while start < len(raw):
+        end = raw.find(b"\n", min(start + _CHUNK, len(raw)) - 1)
+        end = len(raw) if end < 0 else end + 1
+        out.append((start, view[start:end]))
+        start = end
+    return out
+
+
+def _check_text(raw: bytes, start: int, chunk: memoryview) -> None:
+    """No NUL byte, and UTF-8 (a chunk ends at a line end, never inside a character)."""
+    nul = raw.find(b"\x00", start, start + len(chunk))
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
         raise IngestError(
@@ -53,20 +80,15 @@ def _check(raw: bytes, unique_header: bool) -> None:
             "damaged or not a CSV file)",
             f"line {line}, byte {nul + 1}",
         )
-    if not raw.strip():
-        return
     try:
-        raw.decode("utf-8")
+        str(chunk, "utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+        at = start + exc.start
+        line = raw.count(b"\n", 0, at) + 1
         raise IngestError(
             "the file is not UTF-8 text (save or export it as UTF-8 CSV)",
-            f"line {line}, byte {exc.start + 1}",
+            f"line {line}, byte {at + 1}",
         ) from exc
-    if b'"' in raw:
-        _check_quoted(raw, unique_header)
-    else:
-        _check_plain(raw, unique_header)
 
 
 def _header_names(fields: list[str], unique: bool) -> None:
@@ -94,23 +116,29 @@ def _fields_error(line: int, found: int, expected: int) -> IngestError:
 
 
 def _check_plain(raw: bytes, unique_header: bool) -> None:
-    """Field counts per line, vectorised: commas between newlines."""
-    data = np.frombuffer(raw, dtype=np.uint8)
-    newlines = np.flatnonzero(data == ord("\n"))
-    ends = np.append(newlines, len(raw)) if not raw.endswith(b"\n") else newlines
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    commas = np.concatenate(([0], np.cumsum(data == ord(","))))
-    counts = commas[ends] - commas[starts] + 1
-    lengths = ends - starts
-    # a line holding only \r or nothing is blank: skipped, as CSV readers do
-    blank = (lengths == 0) | ((lengths == 1) & (data[np.minimum(starts, len(raw) - 1)] == 13))
-    header = raw[: int(ends[0])].decode("utf-8", errors="replace").rstrip("\r").split(",")
-    _header_names(header, unique_header)
-    expected = counts[0]
-    bad = np.flatnonzero((counts != expected) & ~blank)
-    if bad.size:
-        row = int(bad[0])
-        raise _fields_error(row + 1, int(counts[row]), int(expected))
+    """Field counts per line, vectorised (commas between line ends), one chunk at a time."""
+    first_end = raw.find(b"\n")
+    header = raw[: len(raw) if first_end < 0 else first_end].decode("utf-8").rstrip("\r")
+    _header_names(header.split(","), unique_header)
+    expected = header.count(",") + 1
+    lines_before = 0
+    for _, chunk in _chunks(raw):
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        ends = np.flatnonzero(data == ord("\n"))
+        if not len(ends) or ends[-1] != len(data) - 1:
+            ends = np.append(ends, len(data))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        commas = np.flatnonzero(data == ord(","))
+        counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+        lengths = ends - starts
+        # a line holding only \r or nothing is blank: skipped, as CSV readers do
+        first = data[np.minimum(starts, len(data) - 1)] if len(data) else starts
+        blank = (lengths == 0) | ((lengths == 1) & (first == 13))
+        bad = np.flatnonzero((counts != expected) & ~blank)
+        if bad.size:
+            row = int(bad[0])
+            raise _fields_error(lines_before + row + 1, int(counts[row]), expected)
+        lines_before += int((data == ord("\n")).sum())
 
 
 #: one CSV field (RFC 4180): quoted (quotes doubled inside) or unquoted without quotes

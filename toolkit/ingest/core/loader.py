@@ -11,6 +11,7 @@ Rules (the ingest contract):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import traceback
 from collections.abc import Mapping
@@ -176,7 +177,8 @@ def _with_location(tables: dict[str, pl.DataFrame], ctx: ParseContext) -> None:
     sessions = tables.get("raw_treadmill_sessions")
     if sessions is not None and "source_path" not in sessions.columns:
         tables["raw_treadmill_sessions"] = sessions.with_columns(
-            pl.lit(ctx.location, dtype=pl.String).alias("source_path")
+            pl.lit(ctx.location, dtype=pl.String).alias("source_path"),
+            pl.lit(ctx.location.rsplit("/", 1)[-1], dtype=pl.String).alias("source_file"),
         )
 
 
@@ -276,11 +278,24 @@ def _write(
         conn.execute("rollback")
         raise
     except duckdb.Error as exc:
-        conn.execute("rollback")
+        _rollback(conn)
+        if _disk_full(exc):
+            raise  # not the file's fault: the batch reports it (core.batch.ingest_paths)
         raise IngestError(f"the study refused the data: {str(exc).splitlines()[0]}") from exc
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc)
+    return "No space left on device" in text or "Disk quota exceeded" in text
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back; after a failed write DuckDB may have ended the transaction itself."""
+    with contextlib.suppress(duckdb.Error):
+        conn.execute("rollback")
 
 
 def _check_no_orphans(conn: duckdb.DuckDBPyConnection) -> None:

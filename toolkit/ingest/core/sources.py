@@ -2,23 +2,65 @@
 
 Zip archives are read member by member without trusting them: a member whose name would escape
 the extraction folder (absolute path, ``..``) is refused, and so is an archive whose members
-claim more than ``MAX_UNPACKED_BYTES`` in all or compress better than ``MAX_RATIO`` (a zip bomb).
+compress better than ``MAX_RATIO`` (a zip bomb) or that goes over the :class:`ZipLimits`
+(members and expanded bytes per archive and per batch; configurable, see ``retrowalk ingest
+--help``). Extracted members are written mode 0600 into the caller's private folder.
+
+Symbolic links inside a folder the user named are followed only while they stay inside that
+folder: a link to ``/etc/shadow`` in an exports folder is rejected with that reason, and nothing
+of its target (not even a hash) is read.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from toolkit.errors import IngestError
 
-MAX_UNPACKED_BYTES = 16 * 1024**3
+MAX_UNPACKED_BYTES = 8 * 1024**3
 MAX_RATIO = 200
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """How much one ingest may unpack: per archive and over the whole batch.
+
+    Defaults fit the largest real exports (a 2 GB Apple Health zip expands to about 4 GiB in
+    one member) while stopping a 50,000-member archive (minutes of work) or one that expands to
+    many gigabytes before any of it is written.
+    """
+
+    members_per_archive: int = 10_000
+    bytes_per_archive: int = MAX_UNPACKED_BYTES
+    members_per_batch: int = 50_000
+    bytes_per_batch: int = 32 * 1024**3
+
+
+@dataclass
+class _Budget:
+    """What the batch has unpacked so far, against its :class:`ZipLimits`."""
+
+    limits: ZipLimits
+    members: int = 0
+    bytes: int = 0
+    archives: list[str] = field(default_factory=list)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
 _SKIP_NAMES = {".ds_store", "thumbs.db"}
 
 
@@ -56,33 +98,101 @@ def _wanted(path: Path) -> bool:
     return not path.name.startswith(".") and path.name.lower() not in _SKIP_NAMES
 
 
-def expand(paths: list[Path], workdir: Path) -> Iterator[SourceFile | Unreadable]:
+def expand(
+    paths: list[Path], workdir: Path, limits: ZipLimits | None = None
+) -> Iterator[SourceFile | Unreadable]:
     """Yield every file under ``paths`` in a stable order, extracting zips into ``workdir``."""
+    budget = _Budget(limits or ZipLimits())
     for root in paths:
         if not root.exists():
             yield Unreadable(str(root), IngestError("no such file or folder"))
         elif root.is_dir():
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            for path in _walk(root):
                 rel = path.relative_to(root)
-                if all(_wanted(Path(part)) for part in rel.parts):
-                    yield from _one(path, (root.name, *rel.parts), workdir)
+                if not all(_wanted(Path(part)) for part in rel.parts):
+                    continue
+                outside = _leaves(path, root)
+                if outside is not None:
+                    yield Unreadable(str(path), outside)
+                elif path.is_file():
+                    yield from _one(path, (root.name, *rel.parts), workdir, budget)
         else:
-            yield from _one(root, (root.name,), workdir)
+            yield from _one(root, (root.name,), workdir, budget)
 
 
-def _one(path: Path, parts: tuple[str, ...], workdir: Path) -> Iterator[SourceFile | Unreadable]:
+def _walk(root: Path) -> list[Path]:
+    """Files and symlinks under ``root``, sorted; symlinked folders are listed, not entered."""
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        found += [here / name for name in files]
+        found += [here / name for name in dirs if (here / name).is_symlink()]
+    return sorted(found)
+
+
+def _leaves(path: Path, root: Path) -> IngestError | None:
+    """An error when ``path`` is a symbolic link whose target lies outside ``root``."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if target.is_relative_to(root.resolve()):
+        return None  # inside: a file is read through it, a folder is walked by its real path
+    return IngestError(
+        f"symbolic link to {target}, outside the folder you named ({root}): not followed; "
+        "name that file or folder itself if it is meant to be ingested"
+    )
+
+
+def _one(
+    path: Path, parts: tuple[str, ...], workdir: Path, budget: _Budget
+) -> Iterator[SourceFile | Unreadable]:
     if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-        yield from _zip_members(path, parts, workdir)
+        yield from _zip_members(path, parts, workdir, budget)
     else:
         yield SourceFile(str(path), path, parts)
 
 
+def check_zip_limits(archive: Path, infos: list[zipfile.ZipInfo], budget: _Budget) -> None:
+    """Refuse an archive over its own limits or one that would take the batch over its limits;
+    counts it against the batch when accepted."""
+    limits = budget.limits
+    members = len(infos)
+    size = sum(i.file_size for i in infos)
+    hint = "; raise the limit with retrowalk ingest --max-zip-{} if the archive is trusted"
+    if members > limits.members_per_archive:
+        raise IngestError(
+            f"the archive has {members:,} files (limit {limits.members_per_archive:,} per "
+            "archive): refused" + hint.format("members")
+        )
+    if size > limits.bytes_per_archive:
+        raise IngestError(
+            f"the archive would unpack to {_size(size)} (limit {_size(limits.bytes_per_archive)} "
+            "per archive): refused" + hint.format("size")
+        )
+    if budget.members + members > limits.members_per_batch:
+        raise IngestError(
+            f"unpacking this archive's {members:,} files would take this ingest to "
+            f"{budget.members + members:,} (limit {limits.members_per_batch:,} per ingest): "
+            "refused; ingest it in a separate run" + hint.format("batch-members")
+        )
+    if budget.bytes + size > limits.bytes_per_batch:
+        raise IngestError(
+            f"unpacking this archive ({_size(size)}) would take this ingest to "
+            f"{_size(budget.bytes + size)} (limit {_size(limits.bytes_per_batch)} per ingest): "
+            "refused; ingest it in a separate run" + hint.format("batch-size")
+        )
+    budget.members += members
+    budget.bytes += size
+    budget.archives.append(str(archive))
+
+
 def _zip_members(
-    archive: Path, parts: tuple[str, ...], workdir: Path
+    archive: Path, parts: tuple[str, ...], workdir: Path, budget: _Budget
 ) -> Iterator[SourceFile | Unreadable]:
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
+            check_zip_limits(archive, infos, budget)
             check_zip_safety(infos)
             target = Path(tempfile.mkdtemp(dir=workdir))
             for info in sorted(infos, key=lambda i: i.filename):
@@ -91,18 +201,22 @@ def _zip_members(
                     continue
                 out = target.joinpath(*member.parts)
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, out.open("wb") as dst:
+                fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                with zf.open(info) as src, os.fdopen(fd, "wb") as dst:
                     _copy_limited(src, dst, info.file_size)
                 yield SourceFile(f"{archive}!{info.filename}", out, (*parts, *member.parts))
     except IngestError as exc:
         yield Unreadable(str(archive), exc)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # the disk is full: not the archive's fault (see batch.ingest_paths)
+        yield Unreadable(str(archive), IngestError(f"the zip archive cannot be read: {exc}"))
+    except (zipfile.BadZipFile, EOFError) as exc:
         yield Unreadable(str(archive), IngestError(f"the zip archive cannot be read: {exc}"))
 
 
 def check_zip_safety(infos: list[zipfile.ZipInfo]) -> None:
     """Refuse members that escape the target folder and archives that unpack too far."""
-    total = 0
     for info in infos:
         member = PurePosixPath(info.filename.replace("\\", "/"))
         if member.is_absolute() or ".." in member.parts or ":" in info.filename:
@@ -110,17 +224,11 @@ def check_zip_safety(infos: list[zipfile.ZipInfo]) -> None:
                 f"zip member {info.filename!r} would be written outside the extraction folder; "
                 "the archive is refused"
             )
-        total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
             raise IngestError(
                 f"zip member {info.filename!r} expands {info.file_size // info.compress_size}x "
                 f"(limit {MAX_RATIO}x): refused as a possible zip bomb"
             )
-    if total > MAX_UNPACKED_BYTES:
-        raise IngestError(
-            f"the archive would unpack to {total / 1024**3:.1f} GiB "
-            f"(limit {MAX_UNPACKED_BYTES / 1024**3:.0f} GiB): refused"
-        )
 
 
 def _copy_limited(src: object, dst: object, declared: int) -> None:

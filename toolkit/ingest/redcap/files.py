@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.csv_check import check_csv
+from toolkit.ingest.redcap.dictionary import is_dictionary, record_id_names
 from toolkit.instruments.scoring import normalise_label
 
 EVENT, INSTRUMENT, INSTANCE = (
@@ -183,3 +185,41 @@ def read_event_map(path: Path) -> dict[str, EventInfo]:
         if cell.get("event_label"):  # the same event as a label export shows it
             _add_event(out, normalise_label(cell["event_label"]), info, where)
     return out
+
+
+def dictionary_record_ids(name: str) -> set[str]:
+    """Record id field names and labels (normalised) of the dictionaries beside file ``name``
+    (on disk, or beside a zip member in its archive: ``archive.zip!folder/data.csv``)."""
+    if "!" in name:
+        return _zipped_record_ids(*name.split("!", 1))
+    location = Path(name)
+    if not location.parent.is_dir():
+        return set()
+    found: set[str] = set()
+    for other in sorted(location.parent.glob("*.csv")):
+        if other == location:
+            continue
+        with other.open("rb") as handle:
+            head = handle.read(8192)
+        if is_dictionary(head):
+            found |= record_id_names(head)
+    return found
+
+
+def _zipped_record_ids(archive: str, member: str) -> set[str]:
+    """As :func:`dictionary_record_ids` for a zip member (the archive was checked on expand)."""
+    folder = PurePosixPath(member).parent
+    found: set[str] = set()
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                other = PurePosixPath(info.filename)
+                if other.parent != folder or other.suffix.lower() != ".csv" or str(other) == member:
+                    continue
+                with zf.open(info) as handle:
+                    head = handle.read(8192)
+                if is_dictionary(head):
+                    found |= record_id_names(head)
+    except (OSError, zipfile.BadZipFile):
+        return set()
+    return found

@@ -35,7 +35,6 @@ from toolkit.ingest.redcap.dictionary import (
     Dictionary,
     is_dictionary,
     read_dictionary,
-    record_id_names,
 )
 from toolkit.ingest.redcap.files import (
     EVENT,
@@ -44,6 +43,7 @@ from toolkit.ingest.redcap.files import (
     EventInfo,
     count_rows,
     csv_header,
+    dictionary_record_ids,
     is_arm_export,
     is_event_export,
     is_event_map,
@@ -88,23 +88,7 @@ def sniff(head: bytes, name: str) -> bool:
         return True
     if any(h.endswith("_complete") for h in header) or "complete?" in header:
         return True
-    return header[0] in _dictionary_record_ids(name)
-
-
-def _dictionary_record_ids(name: str) -> set[str]:
-    """Record id field names and labels (normalised) of the dictionaries beside file ``name``."""
-    location = Path(name.split("!")[0])
-    if "!" in name or not location.parent.is_dir():
-        return set()
-    found: set[str] = set()
-    for other in sorted(location.parent.glob("*.csv")):
-        if other == location:
-            continue
-        with other.open("rb") as handle:
-            head = handle.read(8192)
-        if is_dictionary(head):
-            found |= record_id_names(head)
-    return found
+    return header[0] in dictionary_record_ids(name)
 
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
