@@ -112,7 +112,7 @@ def serve(app: Path, study: Path, *, address: str = "127.0.0.1") -> None:
         target=_warm_up_quietly, args=(source,), daemon=True, name="retrowalk-warm-up"
     ).start()
     streamlit_cli.main(
-        ["run", str(app), *quiet_offline_options(), f"--server.address={address}"],
+        ["run", str(app), *quiet_offline_options(address=address), f"--server.address={address}"],
         prog_name="streamlit",
     )
 
@@ -129,7 +129,9 @@ QUIET_OFFLINE = {
 }
 
 
-def quiet_offline_options(environ: Mapping[str, str] | None = None) -> list[str]:
+def quiet_offline_options(
+    environ: Mapping[str, str] | None = None, *, address: str | None = None
+) -> list[str]:
     """``--option=value`` flags for :data:`QUIET_OFFLINE`, leaving out any the user set
     through its environment variable (command-line flags would override it). The printed
     address stays Streamlit's own when ``STREAMLIT_SERVER_ADDRESS`` names one."""
@@ -138,7 +140,8 @@ def quiet_offline_options(environ: Mapping[str, str] | None = None) -> list[str]
     for option, (variable, value) in QUIET_OFFLINE.items():
         if variable in env:
             continue
-        if option == "browser.serverAddress" and env.get("STREAMLIT_SERVER_ADDRESS"):
+        named = address or env.get("STREAMLIT_SERVER_ADDRESS")
+        if option == "browser.serverAddress" and named and named not in ("0.0.0.0", "::"):
             continue  # Streamlit prints that address itself (and looks nothing up)
         flags.append(f"--{option}={value}")
     return flags

@@ -7,7 +7,7 @@ schema in place, refreshes views and reference data, and hands back a :class:`St
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from toolkit.errors import StudyError
 if TYPE_CHECKING:
     from toolkit.cohorts import Cohort
     from toolkit.ingest.core.batch import IngestReport
+    from toolkit.ingest.core.loader import FileResult
     from toolkit.ingest.core.remove import Removed
     from toolkit.ingest.core.sources import ZipLimits
 
@@ -45,6 +46,7 @@ class Study:
         salvage: bool = False,
         replace: bool = False,
         limits: ZipLimits | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
     ) -> IngestReport:
         """Ingest files, folders and zips; one transaction per file. See ``retrowalk ingest``.
 
@@ -53,6 +55,7 @@ class Study:
         over it) replaces it, in the same transaction; the report names what it replaced.
         ``limits`` bound what zip archives may unpack (default :class:`ZipLimits`); paths
         that do not exist are a usage error, raised before anything is ingested.
+        ``on_result`` is called with each file's result as soon as it is known.
         """
         if self.read_only:
             raise StudyError("this study was opened read-only; open it with read_only=False")
@@ -61,7 +64,13 @@ class Study:
         from toolkit.ingest.core.batch import ingest_paths
 
         return ingest_paths(
-            self.conn, paths, progress=progress, salvage=salvage, replace=replace, limits=limits
+            self.conn,
+            paths,
+            progress=progress,
+            salvage=salvage,
+            replace=replace,
+            limits=limits,
+            on_result=on_result,
         )
 
     def remove(self, sources: Sequence[Path | str]) -> list[Removed]:

@@ -125,6 +125,8 @@ def test_start_up_is_quiet_offline(demo_study: Path, tmp_path: Path) -> None:
     finally:
         _stop_group(process)
     output = process.stdout.read() if process.stdout else ""
-    assert f"URL: http://localhost:{port}" in output, output
+    assert f"URL: http://127.0.0.1:{port}" in output or f"URL: http://localhost:{port}" in output, (
+        output
+    )
     assert "Did not auto detect external IP" not in output
     assert "Traceback" not in output

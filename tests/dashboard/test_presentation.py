@@ -261,8 +261,12 @@ def test_streamlit_is_started_offline_and_quiet_unless_the_user_says_otherwise()
         "--browser.serverAddress=localhost",
     ]
     mine = quiet_offline_options(
-        {"STREAMLIT_CLIENT_TOOLBAR_MODE": "developer", "STREAMLIT_SERVER_ADDRESS": "0.0.0.0"}
+        {"STREAMLIT_CLIENT_TOOLBAR_MODE": "developer", "STREAMLIT_SERVER_ADDRESS": "192.168.1.5"}
     )
     assert mine == ["--browser.gatherUsageStats=false"]
+    # a named address (the dashboard binds 127.0.0.1) is printed by Streamlit itself; only a
+    # wildcard one would make it look up the external IP
+    assert "--browser.serverAddress=localhost" not in quiet_offline_options({}, address="127.0.0.1")
+    assert "--browser.serverAddress=localhost" in quiet_offline_options({}, address="0.0.0.0")
     assert (APP.parent / "favicon.png").read_bytes()[:4] == b"\x89PNG"
     assert "page_icon=str(FAVICON)" in APP.read_text()

@@ -187,7 +187,7 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
     ("content", "position", "message"),
     [
         (b"\x00\x01\x02garbage", "the whole file", "format is not recognised"),
-        (b"", "the whole file", "format is not recognised"),
+        (b"", "the whole file", "the file is empty"),
         (
             b"participant_id,session_id,started_at,duration_s\nP9,S1,2025-03-05T10:00:00Z,60\n",
             "line 2, column 'participant_id'",

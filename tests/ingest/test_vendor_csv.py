@@ -243,6 +243,7 @@ def test_a_strava_activity_exported_twice_counts_once(tmp_path: Path) -> None:
         assert study.sql("select sum(duration_s) from sessions").item() == 900.0
     conflicting = walk.replace("Walk,,900,", "Walk,,600,")  # its elapsed time differs
     write(raw / "P2" / "activities.csv", STRAVA + conflicting)
+    (tmp_path / "again").mkdir()  # a new study is created only in an existing folder
     files, _ = _ingest(tmp_path / "again", raw)
     assert files["activities.csv"].status == "rejected"
     assert files["activities.csv"].position == "lines 2 and 4"

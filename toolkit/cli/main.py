@@ -23,6 +23,7 @@ from toolkit.cli.settings_command import settings
 from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
 from toolkit.ingest.core.batch import IngestReport
+from toolkit.ingest.core.loader import FileResult
 from toolkit.study import open_study
 
 FORMAT_OPTION = click.option(
@@ -79,26 +80,41 @@ def _demo_default() -> Path:
     return default_demo_study()
 
 
-def print_report(report: IngestReport, as_json: bool, *, every_file: bool = True) -> None:
+def file_line(f: FileResult) -> str:
+    """One file's line of the ingest report (with its error and caveats below it)."""
+    rows = sum(f.rows.values())
+    line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
+    if f.error:
+        line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
+    for earlier in f.replaced:
+        line += f"\n          replaces {earlier} (its rows were removed)"
+    unknown = f.notes.get("unknown_direction_segments")
+    if unknown:
+        line += f"\n          {unknown} segment(s) with unknown walking direction"
+    quarantined = sum(n for k, n in f.notes.items() if k.startswith("quarantined_"))
+    if quarantined:
+        line += f"\n          {quarantined} implausible value(s) quarantined (view quarantine)"
+    return line
+
+
+def echo_file(f: FileResult) -> None:
+    """Print one file's line as soon as it is ingested (above a running progress bar)."""
+    from tqdm import tqdm
+
+    tqdm.write(file_line(f), file=sys.stdout)
+
+
+def print_report(
+    report: IngestReport, as_json: bool, *, every_file: bool = True, printed: bool = False
+) -> None:
     """Print an ingest report: JSON rows, or one line per file (or, without ``every_file``,
-    only the rejected ones) and a summary."""
+    only the rejected ones; none when ``printed`` already as they happened) and a summary."""
     if as_json:
         click.echo(report.to_json())
         return
-    for f in report.files if every_file else report.rejected:
-        rows = sum(f.rows.values())
-        line = f"{f.status:<9} {f.format or '-':<14} {rows:>9} rows  {f.path}"
-        if f.error:
-            line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
-        for earlier in f.replaced:
-            line += f"\n          replaces {earlier} (its rows were removed)"
-        unknown = f.notes.get("unknown_direction_segments")
-        if unknown:
-            line += f"\n          {unknown} segment(s) with unknown walking direction"
-        quarantined = sum(n for k, n in f.notes.items() if k.startswith("quarantined_"))
-        if quarantined:
-            line += f"\n          {quarantined} implausible value(s) quarantined (view quarantine)"
-        click.echo(line)
+    if not printed:
+        for f in report.files if every_file else report.rejected:
+            click.echo(file_line(f))
     counts = report.counts()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no files"
     click.echo(f"{len(report.files)} file(s): {summary}")
@@ -223,10 +239,15 @@ def ingest(
     with open_study(study) as opened:
         if created:
             click.echo(f"created a new study at {study}", err=True)
+        # each file's line is printed as soon as it is done; the summary at the end
         report = opened.ingest(
-            list(paths), salvage=salvage, replace=replace, limits=limits_from(limits)
+            list(paths),
+            salvage=salvage,
+            replace=replace,
+            limits=limits_from(limits),
+            on_result=None if as_json else echo_file,
         )
-    print_report(report, as_json)
+    print_report(report, as_json, printed=True)
     sys.exit(report.exit_code)
 
 

@@ -184,7 +184,7 @@ def export_connection(
         tables = {
             spec.name: _export_table(conn, spec, staging, shard, run, buckets) for spec in specs
         }
-        study_files = _place_study_tables(conn, lake, staging, specs, study_tables_mode)
+        study_files = _place_study_tables(lake, staging, specs, study_tables_mode)
         old = _read_manifest(lake, shard)
         placed = _place_files(lake, staging, tables)
         manifest = {
@@ -254,7 +254,7 @@ def _export_table(
 
 
 def _place_study_tables(
-    conn: duckdb.DuckDBPyConnection, lake: Path, staging: Path, specs: list[TableSpec], mode: str
+    lake: Path, staging: Path, specs: list[TableSpec], mode: str
 ) -> dict[str, str]:
     """Move the study-level tables and the schema files into the lake; return their sha256s."""
     out: dict[str, str] = {}

@@ -27,6 +27,7 @@ truncated file is rejected and nothing from it is loaded.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import polars as pl
@@ -71,14 +72,22 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if is_companion(ctx.source_name):
         return ParsedFile({}, notes={"apple_health_companion_files_skipped": 1})
     participant = link_participant(ctx, "an Apple Health export")
-    return read_export(path, participant)
+    return read_export(path, participant, on_progress=ctx.progress)
 
 
-def read_export(path: Path, participant: str, *, block_bytes: int = BLOCK_BYTES) -> ParsedFile:
-    """Scan ``path``, converting each block's records to canonical rows as it goes."""
+def read_export(
+    path: Path,
+    participant: str,
+    *,
+    block_bytes: int = BLOCK_BYTES,
+    on_progress: Callable[[int], None] | None = None,
+) -> ParsedFile:
+    """Scan ``path``, converting each block's records to canonical rows as it goes
+    (``on_progress``: called with the bytes read so far)."""
     scan = scan_export(
         path,
         METRICS,
+        on_progress=on_progress,
         block_bytes=block_bytes,
         convert=lambda records: records_to_samples(records, participant),
     )

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 from tqdm import tqdm
 
-from toolkit.errors import DiskFullError
+from toolkit.errors import DiskFullError, IngestError
 from toolkit.ingest.core.group import load_group
 from toolkit.ingest.core.loader import (
     FileResult,
@@ -29,6 +29,7 @@ from toolkit.ingest.core.loader import (
 from toolkit.ingest.core.parallel import Validator, default_workers
 from toolkit.ingest.core.registry import HEAD_BYTES, FormatModule, detect
 from toolkit.ingest.core.sources import SourceFile, Unreadable, ZipLimits, expand
+from toolkit.ingest.core.tabular import ReadAs, read_as_csv
 from toolkit.private_temp import private_workdir
 
 
@@ -114,24 +115,30 @@ def ingest_paths(
     limits: ZipLimits | None = None,
     salvage: bool = False,
     replace: bool = False,
+    on_result: Callable[[FileResult], None] | None = None,
     workers: int | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the open study; each file all-or-nothing.
 
-    ``progress`` shows a progress bar (default: when stderr is a terminal); ``limits`` bound
+    Files are validated completely first (in ``workers`` processes; default: see
+    :func:`~toolkit.ingest.core.parallel.default_workers`), then written many per transaction
+    (:mod:`toolkit.ingest.core.group`) with the same outcome as one transaction per file.
+
+    ``on_result`` is called with each file's result as soon as it is known (the CLI prints it
+    then). ``progress`` shows a progress bar (default: when stderr is a terminal), measured in
+    bytes so that one large file (a multi-GB Apple Health export) moves it too; ``limits`` bound
     what zips may unpack; ``salvage`` keeps the complete records of damaged device files.
     ``replace``: a file ingested from the same location as a loaded one replaces it (see
     :func:`~toolkit.ingest.core.loader.ingest_file`). Zips are extracted into a private
     per-process folder (:mod:`toolkit.private_temp`), removed at the end. A full disk raises
     :class:`~toolkit.errors.DiskFullError` saying which files were committed before it.
-    Files are validated completely first (in ``workers`` processes; default: see
-    :func:`~toolkit.ingest.core.parallel.default_workers`), then written many per transaction
-    (:mod:`toolkit.ingest.core.group`) with the same outcome as one transaction per file.
     """
     report = IngestReport()
     show = sys.stderr.isatty() if progress is None else progress
     with private_workdir("ingest") as workdir:
-        return _ingest_in(conn, paths, workdir, report, show, limits, salvage, replace, workers)
+        return _ingest_in(
+            conn, paths, workdir, report, show, limits, salvage, replace, on_result, workers
+        )
 
 
 def _ingest_in(
@@ -143,7 +150,8 @@ def _ingest_in(
     limits: ZipLimits | None,
     salvage: bool,
     replace: bool,
-    workers: int | None,
+    on_result: Callable[[FileResult], None] | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     current = "the zip archives"
     writer: _Writer | None = None
@@ -153,19 +161,37 @@ def _ingest_in(
             if isinstance(item, Unreadable):
                 result = FileResult(item.name, "", None, "rejected")
                 report.files.append(reject(conn, result, item.error))
+                if on_result is not None:
+                    on_result(report.files[-1])
+                continue
+            try:  # another CSV dialect or a workbook: read through a UTF-8 comma CSV copy
+                item = read_as_csv(item, workdir / "read-as")
+            except IngestError as exc:
+                result = FileResult(item.name, item.sha256(), None, "rejected")
+                report.files.append(reject(conn, result, exc))
+                if on_result is not None:
+                    on_result(report.files[-1])
                 continue
             module = detect(item.head(HEAD_BYTES), item.name)
             order = module.LOAD_ORDER if module is not None else 1000
             planned.append((order, index, item, module))
         planned.extend(_manifests_beside(planned))
         planned.sort(key=lambda p: (p[0], p[1]))
-        count = default_workers(len(planned)) if workers is None else workers
+        sizes = {p[2].name: _size(p[2]) for p in planned}
         bar = tqdm(
-            total=len(planned), desc="ingest", unit="file", disable=not show, file=sys.stderr
+            total=sum(sizes.values()),
+            desc="ingest",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not show,
+            file=sys.stderr,
         )
-        writer = _Writer(conn, report, bar, replace)
+        how = {p[2].name: p[2].how for p in planned if isinstance(p[2], ReadAs) and p[2].how}
+        writer = _Writer(conn, report, bar, replace, sizes, how, on_result)
+        count = default_workers(len(planned)) if workers is None else workers
         with Validator(count, workdir, salvage=salvage) as validator:
-            _run(conn, [(s, m) for _, _, s, m in planned], validator, writer)
+            _run(conn, [(p[2], p[3]) for p in planned], validator, writer)
         bar.close()
     except (OSError, duckdb.Error) as exc:
         if is_disk_full(exc):
@@ -173,6 +199,13 @@ def _ingest_in(
             raise _disk_full(report, failed, exc) from exc
         raise
     return report
+
+
+def _size(source: SourceFile) -> int:
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _run(
@@ -238,9 +271,19 @@ class _Writer:
     """Collects validated files into groups and writes each group in one transaction."""
 
     def __init__(
-        self, conn: duckdb.DuckDBPyConnection, report: IngestReport, bar: tqdm, replace: bool
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        report: IngestReport,
+        bar: tqdm,
+        replace: bool,
+        sizes: dict[str, int],
+        how: dict[str, str],
+        on_result: Callable[[FileResult], None] | None,
     ) -> None:
         self.conn = conn
+        #: bytes of each file (the bar counts bytes), how a converted copy was read, the
+        #: caller's per-file callback
+        self.sizes, self.how, self.on_result = sizes, how, on_result
         #: ``ingest --replace``: files are written one per transaction (see ``load_group``)
         self.replace = replace
         self.report = report
@@ -275,9 +318,13 @@ class _Writer:
     def done(self, results: list[FileResult]) -> None:
         """Record written files in the report, the progress bar and the loaded set."""
         for result in results:
+            if result.path in self.how:
+                result.notes[f"read as {self.how[result.path]}"] = 1
             self.report.files.append(result)
             if result.status in ("loaded", "salvaged"):
                 self.loaded[result.sha256] = result.format
+            if self.on_result is not None:
+                self.on_result(result)
         if results:
             self.bar.set_postfix_str(Path(results[-1].path).name[-30:])
-            self.bar.update(len(results))
+            self.bar.update(sum(self.sizes.get(r.path, 0) for r in results))

@@ -84,7 +84,8 @@ def require_columns(frame: pl.DataFrame, names: Sequence[str], what: str) -> Non
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise IngestError(
-            f"{what} needs the column(s) {', '.join(missing)}; found {', '.join(frame.columns)}",
+            f"{what} needs the column(s) {', '.join(missing)}; found "
+            + ", ".join(c for c in frame.columns if c != LINE),  # not the internal line number
             "line 1",
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
+from toolkit.ingest.core.diagnose import diagnose
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
 from toolkit.ingest.core.plausibility import apply_rules
 from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
@@ -127,6 +128,7 @@ def ingest_file(
     *,
     salvage: bool = False,
     replace: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> FileResult:
     """Load ``source`` (or log it as duplicate or rejected); bad input never raises.
 
@@ -141,7 +143,7 @@ def ingest_file(
         result = FileResult(source.name, sha, _loaded_format(conn, sha), "duplicate")
         _log(conn, result)
         return result
-    checked = validate_file(source, sha, participants, module, salvage=salvage)
+    checked = validate_file(source, sha, participants, module, salvage=salvage, progress=progress)
     return load_validated(conn, checked, replace=replace)
 
 
@@ -152,8 +154,10 @@ def validate_file(
     module: FormatModule | None = None,
     *,
     salvage: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Validated:
-    """Read and check ``source`` completely without touching the study.
+    """Read and check ``source`` completely without touching the study (``progress``: bytes
+    read so far, for a progress bar within a large file).
 
     Everything that can refuse a file on its own content happens here (format, parse,
     plausibility, canonical shape and ranges, keys repeated within the file, roster linkage);
@@ -161,13 +165,16 @@ def validate_file(
     """
     module = module or detect(source.head(HEAD_BYTES), source.name)
     if module is None:
-        names = ", ".join(m.FORMAT for m in FORMAT_MODULES)
+        formats = [m.FORMAT for m in FORMAT_MODULES]
+        how = getattr(source, "how", "")  # a converted copy says what it was read as
         return Validated(
             FileResult(source.name, sha, None, "rejected"),
-            error=(f"the file's format is not recognised (this toolkit reads: {names})", None),
+            error=(diagnose(source.head(HEAD_BYTES), formats, how), None),
         )
     result = FileResult(source.name, sha, module.FORMAT, "loaded")
-    ctx = ParseContext(source.name, sha, source.parts, participants, salvage=salvage)
+    ctx = ParseContext(
+        source.name, sha, source.parts, participants, salvage=salvage, progress=progress
+    )
     try:
         parsed = module.parse(source.path, ctx)
         _with_location(parsed.tables, ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,6 +42,9 @@ class ParseContext:
     participants: Mapping[str, ParticipantInfo] = field(default_factory=dict)
     #: ``retrowalk ingest --salvage``: a damaged device file keeps its complete records
     salvage: bool = False
+    #: Called with the bytes of the file read so far, by parsers of large files (the Apple
+    #: Health scanner), so the progress bar moves within a multi-GB file; None: no report.
+    progress: Callable[[int], None] | None = None
 
     @property
     def location(self) -> str:
