@@ -38,9 +38,14 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_full_disk_says_what_was_committed_and_resumes(small_disk: Path, demo_study: Path) -> None:
+def test_full_disk_says_what_was_committed_and_resumes(
+    small_disk: Path, demo_study: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = demo_study.parent / "raw"
     study = small_disk / "s.duckdb"
+    # one file per transaction, so that several files commit before the disk fills (with the
+    # default groups of 256 files the first group is what the full disk rolls back)
+    monkeypatch.setenv("RETROWALK_INGEST_GROUP_FILES", "1")
     full = run_cli("ingest", study, raw)
     assert full.returncode == 2, full.stdout + full.stderr
     assert "Traceback" not in full.stderr
