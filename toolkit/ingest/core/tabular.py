@@ -23,6 +23,7 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,14 +139,20 @@ def _from_workbook(source: SourceFile, workdir: Path) -> SourceFile:
     from openpyxl import load_workbook
 
     # a file object: openpyxl would refuse a workbook renamed .csv by its name alone
-    with source.path.open("rb") as handle:
+    with source.path.open("rb") as handle, source.path.open("rb") as again:
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
+            formulas = load_workbook(again, read_only=True, data_only=False)
             try:
-                sheet = book.worksheets[0]
-                rows = [[_cell_text(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+                rows = _sheet_rows(
+                    book.worksheets[0].iter_rows(values_only=True),
+                    formulas.worksheets[0].iter_rows(values_only=True),
+                )
             finally:
                 book.close()
+                formulas.close()
+        except IngestError:
+            raise
         except (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError) as exc:
             raise IngestError(f"an Excel workbook that cannot be read ({exc})") from exc
         except Exception as exc:  # openpyxl's own exceptions
@@ -160,6 +167,31 @@ def _from_workbook(source: SourceFile, workdir: Path) -> SourceFile:
         width -= 1
     rows = [(r + [""] * width)[:width] for r in rows]
     return _write_copy(source, workdir, rows, "Excel workbook, first sheet")
+
+
+def _sheet_rows(
+    values: Iterator[tuple[object, ...]], written: Iterator[tuple[object, ...]]
+) -> list[list[str]]:
+    """The sheet's cells as text. A formula cell is read as the value the spreadsheet app cached
+    for it; a formula without a cached value (a workbook written by a program that never
+    computed it) is rejected with its cell, never read as blank, and so is a NUL character."""
+    from openpyxl.utils import get_column_letter
+
+    rows: list[list[str]] = []
+    for number, (cached, raw) in enumerate(zip(values, written, strict=False), start=1):
+        for col, (value, formula) in enumerate(zip(cached, raw, strict=False), start=1):
+            where = f"row {number}, cell {get_column_letter(col)}{number}"
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                raise IngestError(
+                    f"the cell holds the formula {formula} with no cached value (the workbook "
+                    "was saved by a program that does not compute formulas); open and save it "
+                    "in a spreadsheet app, or type the value",
+                    where,
+                )
+            if isinstance(value, str) and "\x00" in value:
+                raise IngestError("the cell holds a NUL character", where)
+        rows.append([_cell_text(v) for v in cached])
+    return rows
 
 
 def _cell_text(value: object) -> str:
