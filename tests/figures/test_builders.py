@@ -163,3 +163,22 @@ def test_exports(frames: dict[str, Any]) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     svg = figures.to_image(fig, "svg")
     assert svg.startswith(b"<svg") and b"Adherence to the walking prescription" in svg
+
+
+def test_participant_flow_labels_a_suppressed_count_as_hidden() -> None:
+    """A private report publishes suppressed flow counts as nulls; the bar says so instead of
+    failing (found by the Spark parity report on a 40-participant cohort)."""
+    from toolkit.figures.overview import figure_participant_flow
+
+    flow = pl.DataFrame(
+        {
+            "step": [1, 2],
+            "stage": ["enrolled", "analysed"],
+            "arm": ["retro", "retro"],
+            "participants": [12, None],
+            "percent_of_enrolled": [100.0, None],
+        },
+        schema_overrides={"participants": pl.Int64, "percent_of_enrolled": pl.Float64},
+    )
+    figure = figure_participant_flow(flow, instrument="nrs")
+    assert list(figure.data[0].text) == ["12 (100%)", "hidden (small count)"]

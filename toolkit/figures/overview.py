@@ -27,7 +27,7 @@ def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> g
                 "name": label(arm),
                 "marker": {"color": colour},
                 "text": [
-                    f"{n} ({p:.0f}%)"
+                    _flow_label(n, p)
                     for n, p in zip(rows["participants"], rows["percent_of_enrolled"], strict=True)
                 ],
                 "textposition": "outside",
@@ -39,6 +39,15 @@ def figure_participant_flow(flow: pl.DataFrame, *, instrument: str = "nrs") -> g
         {"barmode": "group", "yaxis": {"title": {"text": "participants"}}},
         title=f"Participant flow ({instrument} baseline and follow-up)",
     )
+
+
+def _flow_label(participants: int | None, percent: float | None) -> str:
+    """A flow bar's label; a count suppressed for privacy (null) is said to be hidden."""
+    if participants is None:
+        return "hidden (small count)"
+    if percent is None:
+        return str(participants)
+    return f"{participants} ({percent:.0f}%)"
 
 
 def figure_completeness(
