@@ -21,13 +21,18 @@ from toolkit import open_study
 
 # Ctrl-C raises KeyboardInterrupt (set explicitly: a child of a background job starts with
 # SIGINT ignored; Streamlit installs its own handler the same way).
+# The server waits for input in short select() slices rather than one blocking read(): a SIGINT
+# that lands just before a blocking read() is only acted on when read() returns (Python runs
+# signal handlers between bytecodes), which made this test hang now and then under load.
 SERVER = """
-import signal, sys
+import select, signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 from dashboard.snapshot import SnapshotManager
 manager = SnapshotManager(Path(sys.argv[1]), fast=False)
 print(manager.current().snapshot.path, flush=True)
+while not select.select([sys.stdin], [], [], 0.2)[0]:
+    pass
 sys.stdin.read()
 """
 
