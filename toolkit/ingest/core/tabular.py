@@ -134,17 +134,20 @@ def _write_copy(source: SourceFile, workdir: Path, rows: list[list[str]], how: s
     return ReadAs(source.name, target, source.parts, original=source.path, how=how)
 
 
-def _from_workbook(source: SourceFile, workdir: Path) -> SourceFile:
-    """The first sheet as CSV rows (dates as ISO text), or ``source`` for an item workbook."""
+def workbook_rows(path: Path) -> list[list[str]]:
+    """The first sheet of the workbook at ``path`` as rows of cell text (dates as ISO text).
+
+    The one workbook reader: a formula cell is read as its cached value, a formula without one
+    or a NUL character is rejected with its cell, and an unreadable workbook is rejected."""
     from openpyxl import load_workbook
 
-    # a file object: openpyxl would refuse a workbook renamed .csv by its name alone
-    with source.path.open("rb") as handle, source.path.open("rb") as again:
+    # file objects: openpyxl would refuse a workbook renamed .csv by its name alone
+    with path.open("rb") as handle, path.open("rb") as again:
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
             formulas = load_workbook(again, read_only=True, data_only=False)
             try:
-                rows = _sheet_rows(
+                return _sheet_rows(
                     book.worksheets[0].iter_rows(values_only=True),
                     formulas.worksheets[0].iter_rows(values_only=True),
                 )
@@ -158,6 +161,11 @@ def _from_workbook(source: SourceFile, workdir: Path) -> SourceFile:
         except Exception as exc:  # openpyxl's own exceptions
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise IngestError(f"an Excel workbook that cannot be read ({detail})") from exc
+
+
+def _from_workbook(source: SourceFile, workdir: Path) -> SourceFile:
+    """The first sheet as a CSV copy in ``workdir``."""
+    rows = workbook_rows(source.path)
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:

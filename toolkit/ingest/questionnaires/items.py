@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +30,7 @@ from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, position
 from toolkit.ingest.core.csv_text import as_utc_timestamp, header_of, read_text_csv, require_columns
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.tabular import workbook_rows
 from toolkit.ingest.core.zones import zones_for_rows
 from toolkit.ingest.questionnaires.rows import Response, to_tables
 from toolkit.instruments.scoring import Item, item_columns
@@ -149,68 +150,26 @@ def _long(text: pl.DataFrame) -> Iterator[Response]:
     yield from groups.values()
 
 
-def _cell(value: object) -> str | None:
-    """A workbook cell as the text a CSV would hold."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
 def _read_xlsx(path: Path) -> pl.DataFrame:
-    """The first sheet as text columns (names normalised) with the row number in ``_line``.
-
-    A formula cell is read as the value the spreadsheet app cached for it; a formula without a
-    cached value (a workbook written by a program that never computed it) is rejected with the
-    cell, never read as blank. A repeated header name and a NUL character are rejected too.
-    """
-    from openpyxl import load_workbook  # imported here: only workbooks need it
-    from openpyxl.utils import get_column_letter
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        formulas = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise IngestError(f"not a readable XLSX workbook: {exc}") from exc
-    try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        written = formulas.worksheets[0].iter_rows(values_only=True)
-        header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
-        next(written, ())
-        _unique(header)
-        data: dict[str, list[str | None]] = {h: [] for h in header if h}
-        lines: list[int] = []
-        for number, (values, raw) in enumerate(zip(rows, written, strict=False), start=2):
-            for col, (value, formula) in enumerate(zip(values, raw, strict=False), start=1):
-                where = f"row {number}, cell {get_column_letter(col)}{number}"
-                if value is None and isinstance(formula, str) and formula.startswith("="):
-                    raise IngestError(
-                        f"the cell holds the formula {formula} with no cached value (the "
-                        "workbook was saved by a program that does not compute formulas); open "
-                        "and save it in a spreadsheet app, or type the value",
-                        where,
-                    )
-                if isinstance(value, str) and "\x00" in value:
-                    raise IngestError("the cell holds a NUL character", where)
-            cells = [_cell(v) for v in values]
-            if not any(cells):
-                continue
-            lines.append(number)
-            for h, cell in zip(header, cells, strict=False):
-                if h:
-                    data[h].append(cell)
-            for h in header[len(cells) :]:
-                if h:
-                    data[h].append(None)
-    finally:
-        book.close()
-        formulas.close()
+    """The first sheet as text columns (names normalised) with the row number in ``_line``,
+    read by the one workbook reader (formulas without a cached value and NULs rejected); a
+    repeated header name is rejected too."""
+    rows = workbook_rows(path)
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    _unique(header)
+    data: dict[str, list[str | None]] = {h: [] for h in header if h}
+    lines: list[int] = []
+    for number, values in enumerate(rows[1:], start=2):
+        cells = [v.strip() or None for v in values]
+        if not any(cells):
+            continue
+        lines.append(number)
+        for h, cell in zip(header, cells, strict=False):
+            if h:
+                data[h].append(cell)
+        for h in header[len(cells) :]:
+            if h:
+                data[h].append(None)
     frame = pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
     return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
 
