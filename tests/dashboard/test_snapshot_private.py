@@ -23,10 +23,13 @@ from toolkit import open_study
 # SIGINT ignored; Streamlit installs its own handler the same way).
 # The server waits for input in short select() slices rather than one blocking read(): a SIGINT
 # that lands just before a blocking read() is only acted on when read() returns (Python runs
-# signal handlers between bytecodes), which made this test hang now and then under load.
+# signal handlers between bytecodes), which made this test hang now and then under load. SIGINT
+# is also unblocked: a child inherits its parent's signal mask, and the test process's threads
+# (the browser tests' driver) need not leave it as a terminal would.
 SERVER = """
 import select, signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 from pathlib import Path
 from dashboard.snapshot import SnapshotManager
 manager = SnapshotManager(Path(sys.argv[1]), fast=False)
