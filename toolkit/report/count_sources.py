@@ -152,31 +152,40 @@ def analysis_implied(ledger: Ledger, name: str, sets: Analysed) -> None:
             ledger.implied(("implied", name, arm, "non-responders"), who - sets.responders)
 
 
+#: A count as shown: a number, ``<m`` or ``*`` (so a hidden one keeps its place).
+TOKEN = r"(\d+|<\d+|\*)"
 METHODS_PATTERNS = {
-    "n": r"; n = (\d+)",
-    "excluded": r"\((\d+)(?: participant\(s\) without both measurements| with unknown "
+    "n": r"; n = " + TOKEN,
+    "excluded": r"\(" + TOKEN + r"(?: participant\(s\) without both measurements| with unknown "
     r"response)? excluded\)",
-    "participants": r"(\d+) participants, \d+ scores",
-    "scores": r"\d+ participants, (\d+) scores",
-    "imputed": r"(\d+) participant\(s\) with imputed values",
+    "participants": TOKEN + r" participants, [\d*]+ scores",
+    "scores": r"[\d*<]+ participants, " + TOKEN + r" scores",
+    "imputed": TOKEN + r" participant\(s\) with imputed values",
 }
 
 
+def token_spans(text: str, kind: str) -> list[tuple[int, int]]:
+    """Where the counts of one kind of methods phrase sit in ``text``, in order."""
+    return [m.span(1) for m in re.finditer(METHODS_PATTERNS[kind], text)]
+
+
 def methods_cells(ledger: Ledger, section: Section, by_id: Mapping[str, Analysed]) -> None:
-    """Counts in the methods sentences of the analyses (``n = 76``, ``(14 excluded)``)."""
+    """Counts in the methods sentences of the analyses (``n = 76``, ``(14 excluded)``).
+
+    Keys are ``("para", section, paragraph, kind, occurrence)``: the same place in the
+    rendered text whether the count is shown or hidden.
+    """
     for i, text in enumerate(section.paragraphs):
         found = re.match(r"\[([^:\]]+):", text)
         if text.startswith("Baseline characteristics") and "all" in by_id:
-            for m in re.finditer(METHODS_PATTERNS["n"], text):
-                ledger.cell(
-                    ("para", section.key, i, m.start(1), m.end(1)), m[1], by_id["all"].population
-                )
+            for j, m in enumerate(re.finditer(METHODS_PATTERNS["n"], text)):
+                ledger.cell(("para", section.key, i, "n", j), m[1], by_id["all"].population)
         if not found or found[1] not in by_id:
             continue
         sets = by_id[found[1]]
         for kind, pattern in METHODS_PATTERNS.items():
-            for m in re.finditer(pattern, text):
-                key = ("para", section.key, i, m.start(1), m.end(1))
+            for j, m in enumerate(re.finditer(pattern, text)):
+                key = ("para", section.key, i, kind, j)
                 if kind == "excluded":
                     ledger.cell(key, m[1], sets.population - sets.analysed)
                 elif kind == "imputed":
@@ -211,10 +220,14 @@ def categorical_cells(ledger: Ledger, table: Table, people: pl.DataFrame, arms: 
             if "%" in cell and number.isdigit() and int(number) > 0:
                 known = ids(group.filter(pl.col(variable).is_not_null()))
                 ledger.cell(("pct", table.key, variable, g), len(known), known)
-    for m in re.finditer(r"(\w+) n = (\d+|<\d+)", table.note):
+    for m in re.finditer(NOTE_SIZE, table.note):
         if m[1] in (*arms, "all"):
             group = people if m[1] == "all" else people.filter(pl.col("arm") == m[1])
-            ledger.cell(("note", table.key, m.start(2), m.end(2)), m[2], ids(group))
+            ledger.cell(("note", table.key, m[1]), m[2], ids(group))
+
+
+#: A group size in a table note (``retro n = 30``).
+NOTE_SIZE = r"(\w+) n = " + TOKEN
 
 
 # -- figures -------------------------------------------------------------------------------

@@ -198,10 +198,9 @@ def _unmodelled_text(ledger: src.Ledger, sections: list[Section]) -> None:
     modelled = [k for k in ledger.counts if isinstance(k, tuple) and k[0] == "para"]
     for s in sections:
         for i, text in enumerate(s.paragraphs):
+            spans = [src.token_spans(text, k[3])[k[4]] for k in modelled if k[1:3] == (s.key, i)]
             for m in COUNTED.finditer(text):
-                inside = any(
-                    k[1] == s.key and k[2] == i and k[3] <= m.start() < k[4] for k in modelled
-                )
+                inside = any(a <= m.start() < b for a, b in spans)
                 label = m.start() > 0 and text[m.start() - 1] == "<"
                 if (
                     not inside
@@ -211,7 +210,7 @@ def _unmodelled_text(ledger: src.Ledger, sections: list[Section]) -> None:
                         isinstance(k, tuple) and k[:3] == ("text", s.key, i) for k in ledger.counts
                     )
                 ):
-                    ledger.unmatched.append(("para", s.key, i, m.start(), m.end()))
+                    ledger.unmatched.append(("para", s.key, i, "at", m.start(), m.end()))
 
 
 def hide_counts_in_text(text: str) -> str:
@@ -232,11 +231,13 @@ def _markers_disclose(counts: dict[Key, Count], min_cell: int) -> bool:
 
 def _title_cell(ledger: src.Ledger, figure: Figure, sets: src.Analysed) -> None:
     title = figure.figure.layout.title.text or ""
-    m = re.search(r"\((?:\d+ of )?(\d+) participants", title)
+    m = re.search(TITLE_SIZE, title)
     if m:
-        plotted = {str(a) for a in _marker_people(figure).values()}
-        who = frozenset(p for p in sets.population if sets.arm_of.get(p) in plotted or not plotted)
-        ledger.cell(("fig", figure.key, "title", m.start(1), m.end(1)), m[1], who)
+        ledger.cell(("fig", figure.key, "title"), m[1], sets.population)
+
+
+#: The participants a trajectory figure draws, in its title.
+TITLE_SIZE = r"\((?:\d+ of )?" + src.TOKEN + " participants"
 
 
 def _markers(figure: Figure) -> bool:
@@ -300,6 +301,11 @@ def _marker_counts(
 def _drop_markers(figure: Figure) -> None:
     keep = [t for t in figure.figure.data if not _markers(Figure("", "", _one(t)))]
     figure.figure.data = keep
+    title = figure.figure.layout.title.text
+    if title:  # "87 of 90 participants' lines shown": no line is shown now
+        figure.figure.layout.title.text = re.sub(
+            r"\(\d+ of (\d+) participants' lines shown\)", r"(\1 participants)", title
+        )
     figure.caption = (
         figure.caption + " Participant-level markers are left out: with the counts shown "
         "elsewhere they would give away a suppressed count."
@@ -344,9 +350,13 @@ def _apply(sections: list[Section], tables: dict[str, Table], hidden: set[Key]) 
                         _PARAGRAPHS[label], rf"\g<1>{HIDDEN}", s.paragraphs[index]
                     )
         elif key[0] == "para":
-            spans.setdefault(("para", key[1], key[2]), []).append((key[3], key[4]))
+            text = next(s.paragraphs[key[2]] for s in sections if s.key == key[1])
+            span = (key[4], key[5]) if key[3] == "at" else src.token_spans(text, key[3])[key[4]]
+            spans.setdefault(("para", key[1], key[2]), []).append(span)
         elif key[0] == "note":
-            spans.setdefault(("note", key[1]), []).append((key[2], key[3]))
+            note = tables[key[1]].note
+            found = next(m for m in re.finditer(src.NOTE_SIZE, note) if m[1] == key[2])
+            spans.setdefault(("note", key[1]), []).append(found.span(2))
         elif key[0] == "pct":
             _strip_percent(tables[key[1]], key[2], key[3])
         elif key[0] == "fig":
@@ -400,7 +410,10 @@ def _hide_in_figure(sections: list[Section], key: tuple[Any, ...]) -> None:
     data = figure.figure.data
     if key[2] == "title":
         title = figure.figure.layout.title.text or ""
-        figure.figure.layout.title.text = title[: key[3]] + HIDDEN + title[key[4] :]
+        found = re.search(TITLE_SIZE, title)
+        if found:
+            start, end = found.span(1)
+            figure.figure.layout.title.text = title[:start] + HIDDEN + title[end:]
     elif figure.key.startswith("change"):
         data[key[2]].hovertemplate = re.sub(r"n=\d+", f"n={HIDDEN}", data[key[2]].hovertemplate)
     elif figure.key.startswith("responders"):
