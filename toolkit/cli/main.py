@@ -163,9 +163,7 @@ def demo(
     target = study or _demo_default()
     # the demo replaces the study at that path: never a file that is not a study, and never
     # data someone ingested into it unless --overwrite says so
-    check_demo_target(
-        target, [target.parent / "raw", quality_folder(target)], overwrite=overwrite
-    )
+    check_demo_target(target, [target.parent / "raw", quality_folder(target)], overwrite=overwrite)
     report = build_demo(target, participants=participants, seed=seed, with_bad_file=with_bad_file)
     print_report(report, as_json, every_file=bool(ctx.meta.get("retrowalk.verbose")))
     if not as_json:
