@@ -27,7 +27,7 @@ from toolkit.report.model import ReportContent
 from toolkit.report.privacy import COUNTED
 from toolkit.report.published_counts import _PARAGRAPHS, TITLE_SIZE
 from toolkit.report.render import render_html
-from toolkit.report.suppression import Count, exposed, narrowed
+from toolkit.report.suppression import Count, exposed, integer_ranges, narrowed
 from toolkit.study import open_study
 
 TOKEN = re.compile(r"^(\d+|<\d+|\*)$")
@@ -166,6 +166,9 @@ def audit(content: ReportContent) -> tuple[Page, dict[Any, Count]]:
     min_cell = content.policy.min_cell
     assert exposed(view, min_cell) == []
     assert narrowed(view, min_cell) == {}
+    # the exact (whole-number) attacker gets no further than the linear relaxation
+    for key, (low, high) in integer_ranges(view, min_cell).items():
+        assert low <= 1 and high >= min_cell - 1, (key, low, high)
     return page, view
 
 

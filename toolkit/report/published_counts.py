@@ -29,6 +29,7 @@ from typing import Any, cast
 import polars as pl
 
 from toolkit.figures.overview import figure_participant_flow
+from toolkit.figures.style import empty_figure
 from toolkit.report import count_sources as src
 from toolkit.report.model import Figure, Section, Table
 from toolkit.report.privacy import COUNTED
@@ -76,8 +77,9 @@ def protect_report(
 ) -> Protection:
     """Hide, across ``sections``, every shown count that would give back a hidden one."""
     private = private or (lambda frame: frame)
-    if min_cell > 1:
-        _scrub_weekly_n(sections)
+    if min_cell <= 1:  # suppression switched off: nothing is small
+        return Protection(min_cell=min_cell)
+    _scrub_weekly_n(sections)
     removed: list[str] = []
     while True:
         protection = _model(
@@ -439,10 +441,15 @@ def _redraw_consort(sections: list[Section], table: pl.DataFrame, instrument: st
         (100.0 * pl.col("participants") / pl.col("_enrolled")).alias("percent_of_enrolled")
     )
     flow = flow.select("step", "stage", "arm", "participants", "percent_of_enrolled")
+    drawn = (
+        figure_participant_flow(flow, instrument=instrument)
+        if flow.filter(pl.col("arm") != "all").height
+        else empty_figure("Every per-arm count of the flow is suppressed (see the table)")
+    )
     for s in sections:
         for figure in s.figures:
             if figure.key == "consort_flow":
-                figure.figure = figure_participant_flow(flow, instrument=instrument)
+                figure.figure = drawn
 
 
 __all__ = [

@@ -387,3 +387,37 @@ def final_state(
             c = replace(c, label="any")
         out[key] = c
     return out
+
+
+def integer_ranges(counts: Mapping[Key, Count], min_cell: int) -> dict[Key, tuple[float, float]]:
+    """Feasible [low, high] of every sensitive count with whole-number group sizes.
+
+    The exact attacker (:func:`scipy.optimize.milp`): slower than :func:`narrowed`'s linear
+    programs and never wider, so an audit uses it to check that the relaxation missed nothing.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    if not counts:
+        return {}
+    rows = _atoms(counts)
+    system = _System(counts, min_cell, rows)
+    constraints = []
+    if len(system.idents):
+        constraints.append(LinearConstraint(system.a_eq, system.b_eq, system.b_eq))
+    for k in system.small:
+        constraints.append(LinearConstraint(rows[k][None, :], 1.0, min_cell - 1.0))
+    out = {}
+    for key, count in counts.items():
+        if not sensitive(count, min_cell):
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            res = milp(
+                sign * rows[key],
+                constraints=constraints,
+                integrality=np.ones(system.width),
+                bounds=Bounds(0, np.inf),
+            )
+            ends.append(np.inf if res.status == 3 or res.x is None else sign * res.fun)
+        out[key] = (ends[0], ends[1])
+    return out
