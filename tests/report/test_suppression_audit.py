@@ -25,7 +25,7 @@ from toolkit.report import build_content
 from toolkit.report.count_sources import METHODS_PATTERNS, NOTE_SIZE
 from toolkit.report.model import ReportContent
 from toolkit.report.privacy import COUNTED
-from toolkit.report.published_counts import _PARAGRAPHS, TITLE_SIZE
+from toolkit.report.published_counts import _PARAGRAPHS, TITLE_SIZE, _threshold
 from toolkit.report.render import render_html
 from toolkit.report.suppression import Count, exposed, integer_ranges, narrowed
 from toolkit.study import open_study
@@ -194,6 +194,8 @@ def completeness(content: ReportContent, page: Page) -> None:
         for i, paragraph in enumerate(paragraphs):
             for m in COUNTED.finditer(paragraph):
                 if m[0] == "0" or paragraph[max(m.start() - 1, 0)] == "<":
+                    continue
+                if _threshold(paragraph, m):  # "fewer than 5 participants": the rule
                     continue
                 assert any(
                     isinstance(k, tuple)

@@ -86,6 +86,8 @@ class Analysed:
     exposure: str | None = None
     #: Complete cases (differs from ``analysed`` when missing values were imputed).
     complete: Members | None = None
+    #: Unknown responses (counted as failures under non-responder imputation).
+    unknown: Members = frozenset()
 
     def arm(self, names: Iterable[str], of: Members) -> Members:
         wanted = set(names)
@@ -106,6 +108,21 @@ def analysed(result: Any, private: Callable[[pl.DataFrame], pl.DataFrame]) -> An
     if model == "dose_response" and result.spec.exposure:
         need.append(result.spec.exposure)
     need = [c for c in dict.fromkeys(need) if c in data.columns]
+    unknown: Members = frozenset()
+    if model == "responders":  # who has a known response, as the analysis counted them
+        rule = getattr(result.spec, "responder", "mcid")
+        if rule != "mcid":  # an IMMPACT tier
+            from toolkit.instruments import gait_measures, instruments
+            from toolkit.stats.responder_models import responder_tiers
+
+            outcome = result.spec.outcome
+            measure = gait_measures().get(outcome) or instruments()[outcome]
+            tiers = responder_tiers(data, higher_is_better=measure.higher_is_better)
+            data = tiers.with_columns(pl.col(rule).alias("responder"))
+        unknown = ids(data.filter(pl.col("responder").is_null()))
+        if getattr(result.spec, "missing", None) == "non_responder":
+            data = data.with_columns(pl.col("responder").fill_null(False))
+        need = ["responder"]
     rows = data.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in need))
     if "n_imputed" in table.columns:
         return Analysed(population, population, data, frozenset(), arm_of, complete=ids(rows))
@@ -114,7 +131,9 @@ def analysed(result: Any, private: Callable[[pl.DataFrame], pl.DataFrame]) -> An
         if "responder" in rows.columns
         else frozenset()
     )
-    return Analysed(population, ids(rows), rows, responders, arm_of, result.spec.exposure)
+    return Analysed(
+        population, ids(rows), rows, responders, arm_of, result.spec.exposure, unknown=unknown
+    )
 
 
 def result_cells(ledger: Ledger, table: Table, sets: Analysed, model: str) -> None:
@@ -161,6 +180,7 @@ METHODS_PATTERNS = {
     "participants": TOKEN + r" participants, [\d*]+ scores",
     "scores": r"[\d*<]+ participants, " + TOKEN + r" scores",
     "imputed": TOKEN + r" participant\(s\) with imputed values",
+    "unknown": TOKEN + r" unknown response\(s\) counted as failures",
 }
 
 
@@ -188,6 +208,8 @@ def methods_cells(ledger: Ledger, section: Section, by_id: Mapping[str, Analysed
                 key = ("para", section.key, i, kind, j)
                 if kind == "excluded":
                     ledger.cell(key, m[1], sets.population - sets.analysed)
+                elif kind == "unknown":
+                    ledger.cell(key, m[1], sets.unknown)
                 elif kind == "imputed":
                     ledger.cell(key, m[1], sets.population - (sets.complete or sets.population))
                 elif kind == "scores":

@@ -203,7 +203,7 @@ def _unmodelled_text(ledger: src.Ledger, sections: list[Section]) -> None:
             spans = [src.token_spans(text, k[3])[k[4]] for k in modelled if k[1:3] == (s.key, i)]
             for m in COUNTED.finditer(text):
                 inside = any(a <= m.start() < b for a, b in spans)
-                label = m.start() > 0 and text[m.start() - 1] == "<"
+                label = (m.start() > 0 and text[m.start() - 1] == "<") or _threshold(text, m)
                 if (
                     not inside
                     and not label
@@ -215,10 +215,21 @@ def _unmodelled_text(ledger: src.Ledger, sections: list[Section]) -> None:
                     ledger.unmatched.append(("para", s.key, i, "at", m.start(), m.end()))
 
 
+def _threshold(text: str, m: re.Match[str]) -> bool:
+    """A number that is a rule ("fewer than 5 participants"), not a count of people."""
+    return text[: m.start()].endswith(("fewer than ", "at least ", "below ", "under "))
+
+
 def hide_counts_in_text(text: str) -> str:
     """``text`` with every count of people (other than 0) shown as ``*`` (for warnings)."""
-    return COUNTED.sub(
-        lambda m: m[0] if m[0] == "0" or text[max(m.start() - 1, 0)] == "<" else HIDDEN, text
+    counted = re.compile(rf"{COUNTED.pattern}|\d+(?= unknown response)", COUNTED.flags)
+    return counted.sub(
+        lambda m: (
+            m[0]
+            if m[0] == "0" or text[max(m.start() - 1, 0)] == "<" or _threshold(text, m)
+            else HIDDEN
+        ),
+        text,
     )
 
 
