@@ -45,6 +45,7 @@ def _some_files(demo_study: Path) -> list[str]:
             str(wearable)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_remove_then_reingest_equals_the_original(demo_study: Path, demo_copy: Path) -> None:
     before = raw_contents(demo_copy)
     done = run_cli("remove", demo_copy, *_some_files(demo_study), "--json")
@@ -93,6 +94,7 @@ def test_sources_by_sha256_and_what_cannot_be_removed(tmp_path: Path) -> None:
         assert s.sql("select count(*) from pain_scores").item() == 1
 
 
+@pytest.mark.slow
 def test_replace_takes_out_the_older_export_never_silently(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
@@ -113,6 +115,7 @@ def test_replace_takes_out_the_older_export_never_silently(tmp_path: Path) -> No
     assert statuses == ["loaded", "rejected", "removed", "loaded"]
 
 
+@pytest.mark.slow
 def test_kill_during_remove_leaves_the_study_before_or_after(
     demo_study: Path, tmp_path: Path
 ) -> None:

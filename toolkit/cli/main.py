@@ -157,7 +157,6 @@ def demo(
     show what a rejection looks like (then the demo exits 1, as ingest does).
     """
     from retrowalk_demo import build_demo, quality_folder
-
     from toolkit.cli.demo_target import check_demo_target
 
     target = study or _demo_default()
