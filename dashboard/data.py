@@ -97,7 +97,7 @@ def default_instrument(instruments: list[str]) -> str:
 # --- study-wide frames (one entry per snapshot version) -------------------------------------
 
 
-def _store(source: str, version: str) -> first_page.FirstPageStore | None:
+def first_page_store(source: str, version: str) -> first_page.FirstPageStore | None:
     """Where the Overview's study-wide summaries are kept between server starts (None before
     the study's private dashboard folder exists)."""
     folder = snapshot_manager(source).folder
@@ -109,7 +109,7 @@ def filter_options(source: str, version: str) -> dict[str, Any]:
     """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments
     (kept between server starts: see :mod:`dashboard.first_page`)."""
     values, _ = first_page.remembered(
-        _store(source, version),
+        first_page_store(source, version),
         "filter-options",
         lambda: (first_page.options_to_json(_filter_options(source, version)), {}),
     )
@@ -265,7 +265,7 @@ def overview_tables(
         return _overview_tables(source, version, cohort_json, instrument)
     name = f"overview-{hashlib.sha1(instrument.encode()).hexdigest()[:12]}"
     _, frames = first_page.remembered(
-        _store(source, version),
+        first_page_store(source, version),
         name,
         lambda: ({}, _overview_tables(source, version, cohort_json, instrument)),
     )
@@ -305,7 +305,9 @@ def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFram
     if not _cohort(cohort_json).is_everyone():
         return _table1(source, version, cohort_json)
     _, frames = first_page.remembered(
-        _store(source, version), "table1", lambda: ({}, _table1(source, version, cohort_json))
+        first_page_store(source, version),
+        "table1",
+        lambda: ({}, _table1(source, version, cohort_json)),
     )
     return frames
 

@@ -68,6 +68,13 @@ def _private_write(path: Path, write: Callable[[Path], None]) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def _ipc_writer(table: pl.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        table.write_ipc(path, compression="uncompressed")
+
+    return write
+
+
 class FirstPageStore:
     """Kept summaries of one study (``folder``: its private dashboard folder) at ``version``."""
 
@@ -98,15 +105,13 @@ class FirstPageStore:
         with contextlib.suppress(OSError, pl.exceptions.PolarsError):
             self._drop_other_keys()
             for frame, table in frames.items():
-                _private_write(
-                    self._path(name, f"{frame}.arrow"),
-                    lambda path, table=table: table.write_ipc(path, compression="uncompressed"),
-                )
+                _private_write(self._path(name, f"{frame}.arrow"), _ipc_writer(table))
             manifest = json.dumps({"values": values, "frames": list(frames)})
-            _private_write(
-                self._path(name, "json"),
-                lambda path: path.write_text(manifest, encoding="utf-8"),
-            )
+
+            def write_manifest(path: Path) -> None:
+                path.write_text(manifest, encoding="utf-8")
+
+            _private_write(self._path(name, "json"), write_manifest)
 
     def _drop_other_keys(self) -> None:
         for path in self.folder.glob(f"{PREFIX}*"):

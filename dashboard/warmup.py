@@ -25,6 +25,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _LOGGER = logging.getLogger("retrowalk.dashboard")
 
@@ -74,12 +78,29 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
         options = data.filter_options(source, version)
         cohort_json = Cohort().to_json()
         instrument = data.default_instrument(options["instruments"])
-        data.overview_tables(source, version, cohort_json, instrument)
-        # Not Table 1: it imports the statistics stack (seconds of CPU holding the GIL), which
-        # would slow the page drawing its charts; the page computes it after them.
+        tables = data.overview_tables(source, version, cohort_json, instrument)
+        _warm_drawing(tables, instrument)
+        # Table 1 only when kept from an earlier start (cheap); computing it imports the
+        # statistics stack (seconds of CPU holding the GIL), which would slow the page drawing
+        # its charts, so the page computes it after them.
+        store = data.first_page_store(source, version)
+        if store is not None and store.get("table1") is not None:
+            data.table1(source, version, cohort_json)
         return WarmUp(version, cohort_json, instrument)
     finally:
         manager.start_background()
+
+
+def _warm_drawing(tables: Mapping[str, pl.DataFrame], instrument: str) -> None:
+    """Do once what drawing the Overview does first: import pandas (Streamlit converts every
+    table with it; the Overview's first table sits between its two charts) and build its two
+    charts (plotly imports each trace type's validators on first use)."""
+    import pandas  # noqa: F401
+
+    from toolkit.figures import figure_completeness, figure_participant_flow
+
+    figure_participant_flow(tables["flow"], instrument=instrument).to_plotly_json()
+    figure_completeness(tables["completeness"]).to_plotly_json()
 
 
 def _warm_up_quietly(source: str) -> None:
@@ -104,13 +125,15 @@ def serve(app: Path, study: Path, *, address: str = "127.0.0.1") -> None:
     (``STREAMLIT_SERVER_PORT``...). Returns only through ``SystemExit`` from Streamlit's
     command line.
     """
-    from streamlit.web import cli as streamlit_cli
-
     source = str(study.resolve())
     os.environ["RETROWALK_STUDY"] = source
+    # Started before importing Streamlit's server: copying the study and DuckDB's queries
+    # release the GIL, so they overlap with those imports.
     threading.Thread(
         target=_warm_up_quietly, args=(source,), daemon=True, name="retrowalk-warm-up"
     ).start()
+    from streamlit.web import cli as streamlit_cli
+
     streamlit_cli.main(
         ["run", str(app), *quiet_offline_options(address=address), f"--server.address={address}"],
         prog_name="streamlit",
