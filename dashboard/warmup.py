@@ -92,11 +92,10 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
 
 
 def _warm_drawing(tables: Mapping[str, pl.DataFrame], instrument: str) -> None:
-    """Do once what drawing the Overview does first: import pandas (Streamlit converts every
-    table with it; the Overview's first table sits between its two charts) and build its two
-    charts (plotly imports each trace type's validators on first use)."""
-    import pandas  # noqa: F401
-
+    """Build the Overview's two charts once: plotly imports each trace type's validators on
+    first use. (Not pandas, which Streamlit's tables import: plotly and others look it up in
+    ``sys.modules`` without the import lock, and a page drawing a chart while this thread
+    imported it would find it half initialised. The page draws its tables after its charts.)"""
     from toolkit.figures import figure_completeness, figure_participant_flow
 
     figure_participant_flow(tables["flow"], instrument=instrument).to_plotly_json()
@@ -125,15 +124,13 @@ def serve(app: Path, study: Path, *, address: str = "127.0.0.1") -> None:
     (``STREAMLIT_SERVER_PORT``...). Returns only through ``SystemExit`` from Streamlit's
     command line.
     """
+    from streamlit.web import cli as streamlit_cli
+
     source = str(study.resolve())
     os.environ["RETROWALK_STUDY"] = source
-    # Started before importing Streamlit's server: copying the study and DuckDB's queries
-    # release the GIL, so they overlap with those imports.
     threading.Thread(
         target=_warm_up_quietly, args=(source,), daemon=True, name="retrowalk-warm-up"
     ).start()
-    from streamlit.web import cli as streamlit_cli
-
     streamlit_cli.main(
         ["run", str(app), *quiet_offline_options(address=address), f"--server.address={address}"],
         prog_name="streamlit",

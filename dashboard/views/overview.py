@@ -46,8 +46,8 @@ st.subheader("Enrolment and retention")
 downloads.figure(
     figure_participant_flow(flow, instrument=instrument), "participant_flow", key="overview_flow"
 )
-with st.expander("Flow table"):
-    downloads.table(flow, "participant_flow", key="overview_flow_table")
+# The tables are filled in after both charts (drawing the first table imports pandas).
+flow_table = st.expander("Flow table")
 
 st.subheader("Data completeness")
 no_prescription = arms_without_prescription(
@@ -67,7 +67,10 @@ if no_prescription:
         f"Not applicable: treadmill data for {not_prescribed} "
         "(no walking prescription in that arm)."
     )
-with st.expander("Completeness table"):
+completeness_table = st.expander("Completeness table")
+with flow_table:
+    downloads.table(flow, "participant_flow", key="overview_flow_table")
+with completeness_table:
     downloads.table(tables["completeness"], "data_completeness", key="overview_completeness_table")
 
 with table1_area:
