@@ -46,12 +46,13 @@ def code_stamp() -> str:
 
     digest = hashlib.sha1()
     for root in (Path(toolkit.__file__).parent, Path(__file__).parent):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts:
-                info = path.stat()
-                digest.update(
-                    f"{path.relative_to(root.parent)}:{info.st_size}:{info.st_mtime_ns}".encode()
-                )
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(_CODE_SUFFIXES):
+                    info = os.stat(os.path.join(folder, name))
+                    where = os.path.relpath(os.path.join(folder, name), root.parent)
+                    digest.update(f"{where}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
