@@ -30,7 +30,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import first_page
-from dashboard.connection import snapshot_manager, snapshot_study
+from dashboard.connection import snapshot_study
 from toolkit import analysis_frames, summaries
 from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
 from toolkit.errors import RetrowalkError
@@ -97,23 +97,11 @@ def default_instrument(instruments: list[str]) -> str:
 # --- study-wide frames (one entry per snapshot version) -------------------------------------
 
 
-def first_page_store(source: str, version: str) -> first_page.FirstPageStore | None:
-    """Where the Overview's study-wide summaries are kept between server starts (None before
-    the study's private dashboard folder exists)."""
-    folder = snapshot_manager(source).folder
-    return first_page.FirstPageStore(folder, version) if folder.is_dir() else None
-
-
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
 def filter_options(source: str, version: str) -> dict[str, Any]:
     """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments
     (kept between server starts: see :mod:`dashboard.first_page`)."""
-    values, _ = first_page.remembered(
-        first_page_store(source, version),
-        "filter-options",
-        lambda: (first_page.options_to_json(_filter_options(source, version)), {}),
-    )
-    return first_page.options_from_json(values)
+    return first_page.kept_options(source, version, lambda: _filter_options(source, version))
 
 
 def _filter_options(source: str, version: str) -> dict[str, Any]:
@@ -255,46 +243,55 @@ def cohort_outcome_frame(
     )
 
 
-@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def overview_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
-    """Participant flow and data completeness for the cohort (for everyone, kept between
-    server starts: see :mod:`dashboard.first_page`)."""
-    if not _cohort(cohort_json).is_everyone():
-        return _overview_tables(source, version, cohort_json, instrument)
-    name = f"overview-{hashlib.sha1(instrument.encode()).hexdigest()[:12]}"
-    _, frames = first_page.remembered(
-        first_page_store(source, version),
-        name,
-        lambda: ({}, _overview_tables(source, version, cohort_json, instrument)),
-    )
-    return frames
-
-
-def _overview_tables(
-    source: str, version: str, cohort_json: str, instrument: str
-) -> dict[str, pl.DataFrame]:
-    ids = cohort_ids(source, version, cohort_json)
-    people = cohort_view(source, version, cohort_json, "participants")
-    outcomes = cohort_view(source, version, cohort_json, "outcomes")
-    sources = {
-        "treadmill sessions": "sessions",
-        "per-second treadmill samples": "treadmill_samples",
-        "pain or questionnaire scores": "pain_scores",
-        "wearable days": "wearable_daily",
-    }
-    completeness = summaries.data_completeness(
-        people,
-        {
-            name: in_cohort(study_participants_with(source, version, view), ids)
-            for name, view in sources.items()
-        },
-    )
+    """Participant flow (for ``instrument``) and data completeness for the cohort."""
     return {
-        "flow": summaries.participant_flow(people, outcomes, instrument),
-        "completeness": completeness,
+        "flow": overview_flow(source, version, cohort_json, instrument),
+        "completeness": overview_completeness(source, version, cohort_json),
     }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def overview_flow(source: str, version: str, cohort_json: str, instrument: str) -> pl.DataFrame:
+    """Participant flow of the cohort for ``instrument`` (``summaries.participant_flow``).
+    Separate from completeness, which reads a slower view, so the page can draw it first."""
+
+    def compute() -> pl.DataFrame:
+        people = cohort_view(source, version, cohort_json, "participants")
+        outcomes = cohort_view(source, version, cohort_json, "outcomes")
+        return summaries.participant_flow(people, outcomes, instrument)
+
+    name = f"flow-{hashlib.sha1(instrument.encode()).hexdigest()[:12]}"
+    return first_page.kept_frame(source, version, cohort_json, name, compute)
+
+
+#: The Overview's kinds of data, by the view counted in ``participant_data``.
+COMPLETENESS_SOURCES = {
+    "treadmill sessions": "sessions",
+    "per-second treadmill samples": "treadmill_samples",
+    "pain or questionnaire scores": "pain_scores",
+    "wearable days": "wearable_daily",
+}
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def overview_completeness(source: str, version: str, cohort_json: str) -> pl.DataFrame:
+    """Which kinds of data the cohort's participants have (``summaries.data_completeness``)."""
+
+    def compute() -> pl.DataFrame:
+        ids = cohort_ids(source, version, cohort_json)
+        people = cohort_view(source, version, cohort_json, "participants")
+        return summaries.data_completeness(
+            people,
+            {
+                name: in_cohort(study_participants_with(source, version, view), ids)
+                for name, view in COMPLETENESS_SOURCES.items()
+            },
+        )
+
+    return first_page.kept_frame(source, version, cohort_json, "completeness", compute)
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
@@ -302,14 +299,9 @@ def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFram
     """Table 1 of the cohort, long (``toolkit.stats.table1``) and wide (for display); for
     everyone, kept between server starts (see :mod:`dashboard.first_page`), which also spares
     the first page importing the statistics stack."""
-    if not _cohort(cohort_json).is_everyone():
-        return _table1(source, version, cohort_json)
-    _, frames = first_page.remembered(
-        first_page_store(source, version),
-        "table1",
-        lambda: ({}, _table1(source, version, cohort_json)),
+    return first_page.kept_frames(
+        source, version, cohort_json, "table1", lambda: _table1(source, version, cohort_json)
     )
-    return frames
 
 
 def _table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:

@@ -159,3 +159,48 @@ def remembered(
     if store is not None:
         store.put(name, values, frames)
     return values, frames
+
+
+# --- what the dashboard's cached functions call ---------------------------------------------
+
+
+def store_for(source: str, version: str) -> FirstPageStore | None:
+    """The kept summaries of study ``source`` at ``version``, in its private dashboard folder
+    (None before the folder exists, i.e. before the first snapshot)."""
+    from dashboard.connection import snapshot_manager
+
+    folder = snapshot_manager(source).folder
+    return FirstPageStore(folder, version) if folder.is_dir() else None
+
+
+def kept_options(
+    source: str, version: str, compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The sidebar's filter options: kept, else ``compute()`` (then kept). Both ways go
+    through JSON, so a kept and a fresh result are the same values."""
+    values, _ = remembered(
+        store_for(source, version), "filter-options", lambda: (options_to_json(compute()), {})
+    )
+    return options_from_json(values)
+
+
+def kept_frames(
+    source: str,
+    version: str,
+    cohort_json: str,
+    name: str,
+    compute: Callable[[], dict[str, pl.DataFrame]],
+) -> dict[str, pl.DataFrame]:
+    """``compute()``; for the everyone-cohort, kept as ``name`` between server starts."""
+    from toolkit.cohorts import Cohort
+
+    if not Cohort.from_json(cohort_json).is_everyone():
+        return compute()
+    return remembered(store_for(source, version), name, lambda: ({}, compute()))[1]
+
+
+def kept_frame(
+    source: str, version: str, cohort_json: str, name: str, compute: Callable[[], pl.DataFrame]
+) -> pl.DataFrame:
+    """:func:`kept_frames` for one frame."""
+    return kept_frames(source, version, cohort_json, name, lambda: {"frame": compute()})["frame"]

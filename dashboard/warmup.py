@@ -73,17 +73,18 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
             return WarmUp(version, None, None)
         # Imported only now: its st.cache_data functions bind their storage when defined, and
         # before the runtime exists that would be a private fallback store (and a warning each).
-        from dashboard import data
+        from dashboard import data, first_page
 
         options = data.filter_options(source, version)
         cohort_json = Cohort().to_json()
         instrument = data.default_instrument(options["instruments"])
-        tables = data.overview_tables(source, version, cohort_json, instrument)
-        _warm_drawing(tables, instrument)
+        flow = data.overview_flow(source, version, cohort_json, instrument)
+        completeness = data.overview_completeness(source, version, cohort_json)
+        _warm_drawing(flow, completeness, instrument)
         # Table 1 only when kept from an earlier start (cheap); computing it imports the
         # statistics stack (seconds of CPU holding the GIL), which would slow the page drawing
         # its charts, so the page computes it after them.
-        store = data.first_page_store(source, version)
+        store = first_page.store_for(source, version)
         if store is not None and store.get("table1") is not None:
             data.table1(source, version, cohort_json)
         return WarmUp(version, cohort_json, instrument)
@@ -91,15 +92,15 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
         manager.start_background()
 
 
-def _warm_drawing(tables: Mapping[str, pl.DataFrame], instrument: str) -> None:
+def _warm_drawing(flow: pl.DataFrame, completeness: pl.DataFrame, instrument: str) -> None:
     """Build the Overview's two charts once: plotly imports each trace type's validators on
     first use. (Not pandas, which Streamlit's tables import: plotly and others look it up in
     ``sys.modules`` without the import lock, and a page drawing a chart while this thread
     imported it would find it half initialised. The page draws its tables after its charts.)"""
     from toolkit.figures import figure_completeness, figure_participant_flow
 
-    figure_participant_flow(tables["flow"], instrument=instrument).to_plotly_json()
-    figure_completeness(tables["completeness"]).to_plotly_json()
+    figure_participant_flow(flow, instrument=instrument).to_plotly_json()
+    figure_completeness(completeness).to_plotly_json()
 
 
 def _warm_up_quietly(source: str) -> None:
