@@ -58,7 +58,7 @@ def write_raw(
     paths += write_pain(raw, leave_to_redcap(people))
     paths += write_devices(raw, on_devices, seed)
     paths += write_wearables(raw, people, seed)
-    paths.append(write_intercurrent_events(raw, people, seed))
+    paths += write_intercurrent_events(raw, people, seed)
     return paths
 
 

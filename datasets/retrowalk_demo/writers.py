@@ -207,7 +207,7 @@ _STOP_REASONS = ("knee pain worse", "lack of time", "other illness")
 _RESCUE_REASONS = ("NSAID for knee pain", "paracetamol for knee pain")
 
 
-def write_intercurrent_events(raw: Path, people: list[Participant], seed: int) -> Path:
+def write_intercurrent_events(raw: Path, people: list[Participant], seed: int) -> list[Path]:
     """``intercurrent_events.csv``: who stopped and why, and rescue medication taken.
 
     Everyone the simulation drops out (no walking and no scores from their dropout week on) is
@@ -231,5 +231,7 @@ def write_intercurrent_events(raw: Path, people: list[Participant], seed: int) -
             rows.append(
                 [p.participant_id, day, "rescue_medication", str(rng.choice(_RESCUE_REASONS))]
             )
+    if not rows:
+        return []
     header = ["participant_id", "date", "event", "reason"]
-    return _write(raw / "intercurrent_events.csv", header, rows)
+    return [_write(raw / "intercurrent_events.csv", header, rows)]

@@ -40,6 +40,8 @@ RESPONDER_RULES = ("mcid", "reduction_30", "reduction_50")
 IMPUTATIONS = ("J2R", "CR", "MAR")
 ROLES = ("primary", "secondary", "exploratory", "sensitivity")
 MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni", "fixed_sequence")
+#: Which comparisons are adjusted together (toolkit.analyses.families).
+MULTIPLICITY_FAMILIES = ("all", "comparison", "outcome")
 MISSING = ("complete_case", "mice", "non_responder")
 RANDOM_SLOPE = ("auto", "yes", "no")
 COLLINEAR = ("drop", "refuse")
@@ -59,6 +61,7 @@ _TOP_KEYS = (
     "intervention_weeks",
     "multiplicity",
     "multiplicity_roles",
+    "multiplicity_family",
     "missing_data",
     "populations",
     "analysis",
@@ -149,6 +152,8 @@ class Plan:
     multiplicity: str = "holm"
     multiplicity_roles: tuple[str, ...] = ("primary", "secondary")
     missing_data: str = ""
+    #: ``all`` (one family), ``comparison`` or ``outcome`` (toolkit.analyses.families)
+    multiplicity_family: str = "all"
     text: str = ""
     source: str = "<built-in default plan>"
 
@@ -464,6 +469,12 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         ),
         missing_data=check.text_value(
             data.get("missing_data", ""), "'missing_data'", (None, "missing_data")
+        ),
+        multiplicity_family=check.choice(
+            data.get("multiplicity_family", "all"),
+            MULTIPLICITY_FAMILIES,
+            "'multiplicity_family'",
+            (None, "multiplicity_family"),
         ),
         text=text,
         source=source,
