@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolkit.analyses.estimands import STRATEGIES, VISIT_MODELS
 from toolkit.analyses.toml_lines import key_line
 from toolkit.cohorts import Cohort
 from toolkit.errors import PlanError, UsageError
@@ -89,6 +90,7 @@ _ANALYSIS_KEYS = (
     "deltas",
     "imputation",
     "contrast",
+    "intercurrent_strategy",
 )
 
 
@@ -132,6 +134,8 @@ class AnalysisSpec:
     deltas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     imputation: str = "J2R"
     contrast: str | None = None
+    #: ``treatment_policy`` or ``hypothetical`` (toolkit.analyses.estimands)
+    intercurrent_strategy: str = "treatment_policy"
 
     @property
     def is_gait(self) -> bool:
@@ -352,6 +356,18 @@ def _analysis(
         f"'imputation' of {what}",
         where("imputation"),
     )
+    strategy = check.choice(
+        data.get("intercurrent_strategy", "treatment_policy"),
+        STRATEGIES,
+        f"'intercurrent_strategy' of {what}",
+        where("intercurrent_strategy"),
+    )
+    if strategy != "treatment_policy" and model not in VISIT_MODELS:
+        raise check.fail(
+            f"the {strategy} strategy of {what} needs a model with repeated visits "
+            f"({', '.join(VISIT_MODELS)}); {model} has one follow-up value.",
+            *where("intercurrent_strategy"),
+        )
     deltas = data.get("deltas", [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
     if (
         not isinstance(deltas, list)
@@ -398,6 +414,7 @@ def _analysis(
         deltas=tuple(float(d) for d in deltas),
         imputation=imputation,
         contrast=contrast,
+        intercurrent_strategy=strategy,
     )
 
 

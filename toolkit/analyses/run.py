@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from toolkit import analysis_frames as frames
+from toolkit.analyses.estimands import STRATEGIES, apply_strategy, first_events
 from toolkit.analyses.families import family_labels
 from toolkit.analyses.models import RUNNERS, AnalysisResult, Inputs
 from toolkit.analyses.plan import AnalysisSpec, Plan, default_plan
@@ -325,7 +326,16 @@ def run_analysis(
 
     def long() -> pl.DataFrame:
         rows = reads.long(chosen, spec.outcome, spec.model)
-        return rows.filter(pl.col("participant_id").is_in(applicable_ids.implode()))
+        rows = rows.filter(pl.col("participant_id").is_in(applicable_ids.implode()))
+        events = (
+            first_events(study, chosen) if spec.intercurrent_strategy != STRATEGIES[0] else None
+        )
+        if events is None:
+            return rows
+        rows, note = apply_strategy(rows, events, spec.intercurrent_strategy)
+        if note and note not in notes:
+            notes.append(note)
+        return rows
 
     better = (gait_measures().get(spec.outcome) or instruments()[spec.outcome]).higher_is_better
     inputs = Inputs(spec, frame, long, reference, arms, scale, mcid, plan.alpha, notes, better)
