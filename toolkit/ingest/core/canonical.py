@@ -18,6 +18,8 @@ DIRECTIONS = ("backward", "forward", "unknown")
 #: does), ``laps`` (device laps; directions from the stored direction manifests, derived in the
 #: ``sessions`` view) or ``intervals`` (cut by a manifest's time ranges or plan at ingest).
 LABELLINGS = ("export", "laps", "intervals")
+#: Intercurrent events (ICH E9(R1) addendum, section A.3.1) a study records per participant.
+INTERCURRENT_EVENTS = ("discontinued", "lost_to_follow_up", "rescue_medication", "surgery", "other")
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
@@ -186,6 +188,16 @@ TABLES: dict[str, Table] = {
                 Column("device", _S),
             ),
             key=("participant_id", "source", "activity", "started_at"),
+        ),
+        Table(
+            "raw_intercurrent_events",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("event_date", pl.Date(), nullable=False),
+                Column("event", _S, nullable=False, allowed=INTERCURRENT_EVENTS),
+                Column("reason", _S),
+            ),
+            key=("participant_id", "event", "event_date"),
         ),
         Table(
             "raw_direction_rules",

@@ -57,6 +57,7 @@ TABLE_ORDER = (
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_intercurrent_events",
     "raw_quarantine",
 )
 #: Tables whose key includes the value: the same sample (this key) with another value is a

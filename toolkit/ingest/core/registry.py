@@ -15,6 +15,7 @@ from typing import Protocol
 from toolkit.ingest import (
     fitbit,
     garmin_csv,
+    intercurrent_events,
     pain_csv,
     roster_csv,
     tcx,
@@ -70,6 +71,7 @@ FORMAT_MODULES: tuple[FormatModule, ...] = (
     vendor_csv,
     treadmill_csv,
     redcap,
+    intercurrent_events,
     questionnaire_items,
     pain_csv,
     garmin_csv,
