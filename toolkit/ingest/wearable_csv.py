@@ -58,8 +58,9 @@ _SECONDS = {"s": 1.0, "min": 60.0, "hr": 3600.0}
 
 #: Metric name -> how it is stored (unit, accepted units and factors, plausible range).
 METRICS: dict[str, Metric] = {m.name: m for m in APPLE_METRICS.values()} | {
-    "very_active_time": Metric("very_active_time", "s", _SECONDS, 0, 86_400),
-    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, 0, 86_400),
+    # bounded by the active_time plausibility rule (quarantine), as Fitbit's are
+    "very_active_time": Metric("very_active_time", "s", _SECONDS, None, None),
+    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, None, None),
 }
 METRICS["double_support"] = Metric("double_support", "%", {"%": 100.0, "percent": 1.0}, 0, 100)
 # bounded by its plausibility rule (quarantine), as for Apple's records

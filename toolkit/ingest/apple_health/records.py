@@ -18,7 +18,7 @@ WalkingSpeed                                   walking_speed             m/s    
 WalkingStepLength                              step_length               m           0-3
 WalkingAsymmetryPercentage                     walking_asymmetry         %           rule
 WalkingDoubleSupportPercentage                 double_support            %           0-100
-AppleExerciseTime                              exercise_time             s           0-86400
+AppleExerciseTime                              exercise_time             s           rule
 SixMinuteWalkTestDistance                      six_minute_walk_distance  m           0-1500
 FlightsClimbed                                 flights_climbed           count       0-10000
 =============================================  ========================  ==========  ========
@@ -97,7 +97,7 @@ METRICS: dict[str, Metric] = {
         "WalkingAsymmetryPercentage": Metric("walking_asymmetry", "%", _FRACTION, None, None),
         "WalkingDoubleSupportPercentage": Metric("double_support", "%", _FRACTION, 0, 100),
         "AppleExerciseTime": Metric(
-            "exercise_time", "s", {"s": 1.0, "min": 60.0, "hr": 3600.0}, 0, 86_400
+            "exercise_time", "s", {"s": 1.0, "min": 60.0, "hr": 3600.0}, None, None
         ),
         "SixMinuteWalkTestDistance": Metric("six_minute_walk_distance", "m", _LENGTH, 0, 1500),
         "FlightsClimbed": Metric("flights_climbed", "count", {"count": 1.0}, 0, 10_000),
