@@ -208,12 +208,13 @@ def ingest_attempts(source: str, version: str) -> pl.DataFrame:
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
 def kept_out(source: str, version: str) -> dict[str, pl.DataFrame]:
-    """Quarantined values, salvaged files and unclassified activities (study-wide)."""
+    """Quarantined values, salvaged files, unclassified activities and session copies."""
     study = snapshot_study(source)
     return {
         "quarantined": summaries.quarantined_values(study),
         "salvaged": summaries.salvaged_files(study),
         "unclassified": summaries.unclassified_activities(study),
+        "copies": summaries.session_copies(study),
     }
 
 

@@ -6,7 +6,9 @@ stored unit), ``participant_id`` (default: the folder convention of
 :mod:`toolkit.ingest.core.linkage`), ``source`` (default ``wearable_csv``), ``device``,
 ``timezone``. Metrics and units are those of :data:`METRICS` (e.g. ``walking_speed`` in
 ``m/s``, ``km/hr`` or ``mi/hr``; ``walking_asymmetry`` as a fraction in ``%`` like Apple, or in
-``percent``), converted to SI; a value outside the metric's range rejects the file.
+``percent``), converted to SI; a value outside the metric's range rejects the file, except for
+measures a plausibility rule bounds (heart rate, resting heart rate, walking speed and
+asymmetry), whose glitches are quarantined.
 
 **Mapped layout**: a ``wearable_mapping.toml`` in the CSV's folder (or up to three folders
 above) describes a vendor's columns::
@@ -56,11 +58,15 @@ _SECONDS = {"s": 1.0, "min": 60.0, "hr": 3600.0}
 
 #: Metric name -> how it is stored (unit, accepted units and factors, plausible range).
 METRICS: dict[str, Metric] = {m.name: m for m in APPLE_METRICS.values()} | {
-    "very_active_time": Metric("very_active_time", "s", _SECONDS, 0, 86_400),
-    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, 0, 86_400),
+    # bounded by the active_time plausibility rule (quarantine), as Fitbit's are
+    "very_active_time": Metric("very_active_time", "s", _SECONDS, None, None),
+    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, None, None),
 }
-for _name in ("walking_asymmetry", "double_support"):
-    METRICS[_name] = Metric(_name, "%", {"%": 100.0, "percent": 1.0}, 0, 100)
+METRICS["double_support"] = Metric("double_support", "%", {"%": 100.0, "percent": 1.0}, 0, 100)
+# bounded by its plausibility rule (quarantine), as for Apple's records
+METRICS["walking_asymmetry"] = Metric(
+    "walking_asymmetry", "%", {"%": 100.0, "percent": 1.0}, None, None
+)
 
 
 def _long_layout(header: list[str]) -> bool:
@@ -206,8 +212,8 @@ def _samples(long: pl.DataFrame, ctx: ParseContext, source: str) -> pl.DataFrame
         factors.append(spec.factors[unit])
         si_units.append(spec.unit)
     si = value * pl.Series(factors, dtype=pl.Float64)
-    lows = metric.replace_strict({k: float(m.low) for k, m in METRICS.items()})
-    highs = metric.replace_strict({k: float(m.high) for k, m in METRICS.items()})
+    lows = metric.replace_strict({k: m.bounds[0] for k, m in METRICS.items()})
+    highs = metric.replace_strict({k: m.bounds[1] for k, m in METRICS.items()})
     bad = (si < lows) | (si > highs) | (end < start)
     if bad.any():
         row = int(bad.arg_true()[0])

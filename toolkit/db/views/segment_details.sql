@@ -4,7 +4,7 @@
 with segments as (
     select
         *,
-        started_at + cast(round(duration_s * 1e6) as bigint) * interval '1 microsecond' as ended_at
+        started_at + cast(round(duration_s * 1e3) as bigint) * interval '1 millisecond' as ended_at
     from sessions
 ),
 

@@ -1,7 +1,9 @@
 """The canonical schema every parser produces, and the checks applied before anything is written.
 
 Each raw table is described once here (columns, types, nullability, allowed values or ranges,
-key). :func:`conform` turns a parser's frame into exactly that shape or raises
+key). A measure bounded by a plausibility rule (``toolkit/instruments/plausibility.toml``) has
+no range here: one rule per measure, and the rule decides between quarantine and rejection.
+:func:`conform` turns a parser's frame into exactly that shape or raises
 :class:`~toolkit.errors.IngestError` naming the first offending line and column.
 """
 
@@ -99,10 +101,10 @@ TABLES: dict[str, Table] = {
                 Column("segment", pl.Int32(), nullable=False, low=0),
                 Column("direction", _S, nullable=False, allowed=DIRECTIONS),
                 Column("started_at", UTC_DATETIME, nullable=False),
-                Column("duration_s", _F, nullable=False, low=0, high=86400, unit="s"),
+                Column("duration_s", _F, nullable=False, unit="s"),  # plausibility rule
                 Column("distance_m", _F, low=0, high=200000, unit="m"),
-                Column("mean_speed_mps", _F, low=0, high=12, unit="m/s"),
-                Column("incline_pct", _F, low=-30, high=40, unit="%"),
+                Column("mean_speed_mps", _F, unit="m/s"),  # plausibility rule
+                Column("incline_pct", _F, unit="%"),  # bounded by a plausibility rule
             ),
             key=("participant_id", "session_id", "segment"),
         ),
@@ -112,11 +114,11 @@ TABLES: dict[str, Table] = {
                 Column("participant_id", _S, nullable=False),
                 Column("session_id", _S, nullable=False),
                 Column("recorded_at", UTC_DATETIME, nullable=False),
-                Column("speed_mps", _F, low=0, high=12, unit="m/s"),
+                Column("speed_mps", _F, unit="m/s"),  # plausibility rule
                 Column("distance_m", _F, low=0, high=200000, unit="m"),
-                Column("incline_pct", _F, low=-30, high=40, unit="%"),
-                Column("heart_rate_bpm", _F, low=20, high=250, unit="bpm"),
-                Column("cadence_spm", _F, low=0, high=400, unit="steps/min"),
+                Column("incline_pct", _F, unit="%"),  # bounded by a plausibility rule
+                Column("heart_rate_bpm", _F, unit="bpm"),  # plausibility rule
+                Column("cadence_spm", _F, unit="steps/min"),  # plausibility rule
                 Column("direction", _S, allowed=DIRECTIONS),
             ),
         ),
@@ -151,8 +153,8 @@ TABLES: dict[str, Table] = {
                 Column("source", _S, nullable=False),
                 Column("steps", pl.Int64(), low=0, high=200000, unit="steps"),
                 Column("distance_m", _F, low=0, high=300000, unit="m"),
-                Column("walking_speed_mps", _F, low=0, high=5, unit="m/s"),
-                Column("asymmetry_pct", _F, low=0, high=100, unit="%"),
+                Column("walking_speed_mps", _F, unit="m/s"),  # plausibility rule
+                Column("asymmetry_pct", _F, unit="%"),  # plausibility rule
                 Column("resting_hr", _F, low=20, high=200, unit="bpm"),
                 Column("active_minutes", _F, low=0, high=1440, unit="min"),
             ),

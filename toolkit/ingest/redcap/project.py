@@ -162,6 +162,7 @@ class _Export:
         header = next(reader, [])
         columns = self._columns(header)
         names = [columns.get(i) for i in range(len(header))]
+        _refuse_repeated_fields(header, names)
         rows: list[tuple[int, dict[str, str]]] = []
         line = reader.line_num
         for raw in reader:
@@ -387,3 +388,20 @@ class _Export:
             "or name a date_field or study_day for this event in the event map",
             self.where(line, d.form_dates.get(form) or d.record_id),
         )
+
+
+def _refuse_repeated_fields(header: list[str], names: list[str | None]) -> None:
+    """Two columns that read as one field (a header repeated by an edit, not the label
+    export's repeated "Complete?" of different forms): which copy is right cannot be told."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name is None:
+            continue
+        if name in seen:
+            raise IngestError(
+                f"columns {seen[name] + 1} ({header[seen[name]]!r}) and {index + 1} "
+                f"({header[index]!r}) are both the field {name!r}; which one holds its values "
+                "cannot be told, so nothing is loaded",
+                f"line 1, column {index + 1}",
+            )
+        seen[name] = index
