@@ -38,7 +38,7 @@ from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "garmin_csv"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_workouts",)
+LOADS: tuple[str, ...] = ("raw_wearable_workouts", "raw_source_links")
 SOURCE = "Garmin Connect"
 #: vocabulary keys every export must have
 REQUIRED = ("activity_type", "date", "time")

@@ -7,13 +7,13 @@ with participants as (
 
 segment_counts as (
     select participant_id, count(distinct session_id) as sessions, count(*) as segments
-    from raw_treadmill_segments
+    from int_treadmill_segments
     group by participant_id
 ),
 
 sample_counts as (
     select participant_id, count(*) as samples
-    from raw_treadmill_samples
+    from int_treadmill_samples
     group by participant_id
 ),
 

@@ -4,12 +4,12 @@
 -- start, and study_week, the intervention week 1..intervention_weeks it started in, null
 -- outside the intervention).
 with segments as (
-    select * from raw_treadmill_segments
+    select * from int_treadmill_segments
 ),
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at, source, device
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
 ),
 
 directions as (

@@ -3,12 +3,12 @@
 -- that of the segment (the sessions view, manifests applied) they fall in (the latest-starting
 -- one on a boundary), else unknown.
 with samples as (
-    select * from raw_treadmill_samples
+    select * from int_treadmill_samples
 ),
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
 ),
 
 segments as (

@@ -41,7 +41,7 @@ from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "apple_health"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_samples", "raw_wearable_workouts")
+LOADS: tuple[str, ...] = ("raw_wearable_samples", "raw_wearable_workouts", "raw_source_links")
 EXPORT_FOLDER = "apple_health_export"
 _ROOT = re.compile(rb"<HealthData[\s>/]|<!DOCTYPE\s+HealthData[\s\[>]")
 

@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core import linkage
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.diagnose import diagnose
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
@@ -49,10 +50,15 @@ ARROW_BATCH_ROWS = 122_880
 TABLE_ORDER = (
     "raw_participants",
     "raw_direction_rules",
+    "raw_participant_links",
+    "raw_source_links",
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
     "raw_pain_scores",
+    "raw_questionnaire_scales",
+    "raw_questionnaire_scale_items",
+    "raw_questionnaire_options",
     "raw_questionnaire_items",
     "raw_wearable_daily",
     "raw_wearable_samples",
@@ -176,7 +182,11 @@ def validate_file(
         source.name, sha, source.parts, participants, salvage=salvage, progress=progress
     )
     try:
-        parsed = module.parse(source.path, ctx)
+        with linkage.recording() as links:
+            parsed = module.parse(source.path, ctx)
+        linked = linkage.links_frame(links)
+        if linked is not None:
+            parsed.tables["raw_source_links"] = linked
         _with_location(parsed.tables, ctx)
         checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
@@ -196,7 +206,8 @@ def validate_file(
         )
         return Validated(result, error=(message, "unknown (reader failure)"))
     result.notes = {**parsed.notes, **quarantined}
-    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+    contents = [frame.height for name, frame in frames.items() if name != "raw_source_links"]
+    if not any(contents) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
         # says so in its notes; anything else is rejected
         return Validated(
