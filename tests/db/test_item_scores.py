@@ -124,3 +124,67 @@ def test_view_scores_equal_the_python_rules_on_the_demo(demo_study: Path) -> Non
     assert len(derived) > 100
     assert derived.keys() == by_python.keys()
     assert all(derived[k] == pytest.approx(by_python[k], abs=1e-9) for k in derived)
+
+
+def test_answers_stored_before_0011_keep_their_scores(tmp_path: Path) -> None:
+    # a study written by the toolkit before answers were kept as exported: item points, and the
+    # scoring rules in the reference tables its last open synced
+    import duckdb
+
+    from toolkit.db.migrate import migrate
+    from toolkit.instruments.definition_rows import packaged_definition
+
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    assert migrate(conn, target=10) == 10
+    conn.execute(
+        "insert into raw_participants values ('P1', 'retro', 'knee_oa', 'female', 60, 28, "
+        "'2025-03-05', 'leeds', 'Europe/London', 'backward', 45, 'roster')"
+    )
+    sha, womac, _ = packaged_definition("womac")
+    for scale in womac.scales:
+        item_max = max(womac.items[i].max_points for i in scale.items)
+        conn.execute(
+            "insert into ref_scales values (?, 'womac', ?, ?, ?, ?, ?, ?)",
+            [scale.instrument, scale.method, len(scale.items), scale.max_missing,
+             scale.min_answered, item_max, sha],
+        )  # fmt: skip
+        for item in scale.items:
+            conn.execute("insert into ref_scale_items values (?, ?)", [scale.instrument, item])
+    for item, points in zip(["P1", "P2", "P3", "P4", "P5"], WOMAC[:5], strict=True):
+        conn.execute(
+            "insert into raw_questionnaire_items values "
+            "('P1', '2025-03-04 09:00:00+00', 'womac_pain', ?, ?, 'baseline', 'items')",
+            [item, points],
+        )
+    conn.close()
+    with open_study(path) as s:
+        assert scores_of(s) == {"womac_pain": 9.0}
+        in_effect = s.sql("select source_sha256 from int_questionnaire_definitions").rows()
+        tables = set(s.sql("select table_name from information_schema.tables")["table_name"])
+    assert in_effect == [("migration-0011-scoring-rules",)]
+    assert "ref_scales" not in tables
+
+
+def test_an_answer_given_by_its_wording_takes_the_points_in_effect(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    columns = [f"koos_p{i}" for i in range(2, 10)]  # 8 of 9 pain items, all "Mild"
+    write(
+        raw / "koos.csv",
+        "participant_id,measured_at," + ",".join(columns) + "\n"
+        "P1,2025-03-04T09:00:00+00:00," + ",".join(["Mild"] * len(columns)) + "\n",
+    )
+    path = tmp_path / "s.duckdb"
+    with open_study(path) as s:
+        assert s.ingest([raw], progress=False).exit_code == 0
+        assert scores_of(s)["koos_pain"] == 75.0  # Mild = 1 point: 100 - 1 x 25
+        stored = s.sql("select distinct answer, value from raw_questionnaire_items").rows()
+    assert stored == [("Mild", None)]  # the wording as exported, no points
+    koos = PACKAGED.with_name("koos.toml").read_text("utf-8")
+    reversed_points = koos.replace("values = [0, 1, 2, 3, 4]", "values = [4, 3, 2, 1, 0]")
+    assert reversed_points != koos
+    definition = write(tmp_path / "defs" / "koos_reversed.toml", reversed_points)
+    with open_study(path) as s:
+        assert s.ingest([definition], progress=False).exit_code == 0
+        assert scores_of(s)["koos_pain"] == 25.0  # Mild = 3 points now: 100 - 3 x 25
