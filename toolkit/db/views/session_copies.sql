@@ -30,11 +30,11 @@ with sessions as (
             when 'vendor_csv' then 4
             else 5
         end as source_rank
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
 ),
 
 laps as (
-    select participant_id, session_id, segment, duration_s from raw_treadmill_segments
+    select participant_id, session_id, segment, duration_s from int_treadmill_segments
 ),
 
 lap_counts as (
