@@ -84,6 +84,12 @@ def matches(component: str, participant_id: str) -> bool:
     )
 
 
+def _named_in(component: str) -> set[str]:
+    """Every id ``component`` could name under :func:`matches`: itself and each prefix that
+    ends before a separator (looked up in the roster, so the cost does not grow with it)."""
+    return {component} | {component[:i] for i, c in enumerate(component) if c in _SEPARATORS}
+
+
 def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None = None) -> str:
     """The one enrolled participant the file belongs to, or raise saying why not.
 
@@ -111,7 +117,7 @@ def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None =
         named.setdefault(listed.participant_id, listed.source)
     if named:
         return _enrolled(named, ctx, what)
-    found = {pid for part in ctx.parts for pid in ctx.participants if matches(part, pid)}
+    found = {pid for part in ctx.parts for pid in _named_in(part) if pid in ctx.participants}
     if not found:
         shown = "/".join(ctx.parts) or ctx.source_name
         raise IngestError(
