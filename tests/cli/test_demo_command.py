@@ -39,3 +39,26 @@ def test_with_bad_file_shows_the_rejection_and_exits_1(tmp_path: Path) -> None:
     as_json = run_cli("demo", "--study", study, "--participants", "6", "--seed", "3", "--json")
     assert as_json.returncode == 0
     assert {f["status"] for f in json.loads(as_json.stdout)} == {"loaded"}
+
+
+def test_demo_never_replaces_a_study_holding_other_data_unless_told(tmp_path: Path) -> None:
+    study = tmp_path / "study.duckdb"
+    assert run_cli("demo", "--study", study, "--participants", "4", "--seed", "3").returncode == 0
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "roster.csv").write_bytes((tmp_path / "raw" / "roster.csv").read_bytes())
+    assert run_cli("ingest", study, own / "roster.csv").returncode == 0
+    before = study.read_bytes()
+
+    refused = run_cli("demo", "--study", study, "--participants", "4", "--seed", "3")
+    assert refused.returncode == 2
+    assert "did not come from the demo" in refused.stderr and "mine" in refused.stderr
+    assert "--overwrite" in refused.stderr
+    assert study.read_bytes() == before
+
+    replaced = run_cli(
+        "demo", "--study", study, "--participants", "4", "--seed", "3", "--overwrite"
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    again = run_cli("demo", "--study", study, "--participants", "4", "--seed", "3")
+    assert again.returncode == 0, again.stderr  # a demo study is rebuilt without asking

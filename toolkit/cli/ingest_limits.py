@@ -29,49 +29,35 @@ class Size(click.ParamType):
 
 _DEFAULT = ZipLimits()
 
+#: (option, ZipLimits field, a byte size rather than a count, help): one row per limit, so the
+#: options and the limits they build cannot drift apart.
+_LIMITS: tuple[tuple[str, str, bool, str], ...] = (
+    ("--max-zip-members", "members_per_archive", False, "files one zip archive may hold"),
+    ("--max-zip-size", "bytes_per_archive", True, "bytes one zip archive may unpack to"),
+    ("--max-batch-members", "members_per_batch", False, "zip members one ingest may unpack in all"),
+    ("--max-batch-size", "bytes_per_batch", True, "bytes one ingest may unpack from zips in all"),
+)
+
+
+def _parameter(flag: str) -> str:
+    """The keyword argument click passes for ``flag``."""
+    return flag.removeprefix("--").replace("-", "_")
+
 
 def zip_limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add the four limit options to ``command`` (they arrive as keyword arguments)."""
-    options = [
-        click.option(
-            "--max-zip-members",
-            type=click.IntRange(1),
-            default=_DEFAULT.members_per_archive,
+    for flag, field, is_size, help_text in reversed(_LIMITS):
+        default: int = getattr(_DEFAULT, field)
+        command = click.option(
+            flag,
+            type=Size() if is_size else click.IntRange(1),
+            default=f"{default // 1024**3}G" if is_size else default,
             show_default=True,
-            help="files one zip archive may hold",
-        ),
-        click.option(
-            "--max-zip-size",
-            type=Size(),
-            default=f"{_DEFAULT.bytes_per_archive // 1024**3}G",
-            show_default=True,
-            help="bytes one zip archive may unpack to",
-        ),
-        click.option(
-            "--max-batch-members",
-            type=click.IntRange(1),
-            default=_DEFAULT.members_per_batch,
-            show_default=True,
-            help="zip members one ingest may unpack in all",
-        ),
-        click.option(
-            "--max-batch-size",
-            type=Size(),
-            default=f"{_DEFAULT.bytes_per_batch // 1024**3}G",
-            show_default=True,
-            help="bytes one ingest may unpack from zips in all",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
+            help=help_text,
+        )(command)
     return command
 
 
 def limits_from(options: dict[str, int]) -> ZipLimits:
     """The :class:`ZipLimits` the four options describe."""
-    return ZipLimits(
-        members_per_archive=options["max_zip_members"],
-        bytes_per_archive=options["max_zip_size"],
-        members_per_batch=options["max_batch_members"],
-        bytes_per_batch=options["max_batch_size"],
-    )
+    return ZipLimits(**{field: options[_parameter(flag)] for flag, field, _, _ in _LIMITS})

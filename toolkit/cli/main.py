@@ -135,6 +135,11 @@ def print_report(
     is_flag=True,
     help="also ingest quality/late_entries.csv, which is rejected on purpose (exit code 1)",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="replace the study at --study even if it holds data that did not come from the demo",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -143,6 +148,7 @@ def demo(
     seed: int,
     as_json: bool,
     with_bad_file: bool,
+    overwrite: bool,
 ) -> None:
     """Write the demo study's raw export files next to the study file and ingest them.
 
@@ -152,12 +158,12 @@ def demo(
     """
     from retrowalk_demo import build_demo, quality_folder
 
-    if study is not None and (study.exists() or study.is_symlink()):
-        # the demo replaces the study at that path: never a file that is not a study
-        from toolkit.db.study_file import check_study_path
+    from toolkit.cli.demo_target import check_demo_target
 
-        check_study_path(study, create=True)
     target = study or _demo_default()
+    # the demo replaces the study at that path: never a file that is not a study, and never
+    # data someone ingested into it unless --overwrite says so
+    check_demo_target(target, [target.parent / "raw", quality_folder(target)], overwrite=overwrite)
     report = build_demo(target, participants=participants, seed=seed, with_bad_file=with_bad_file)
     print_report(report, as_json, every_file=bool(ctx.meta.get("retrowalk.verbose")))
     if not as_json:
