@@ -49,6 +49,7 @@ from toolkit.ingest.core.canonical import LINE, TABLES, position
 from toolkit.ingest.core.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
 from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant, manifest_rows
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.zones import roster_zones
 
 FORMAT = "wearable_csv"
 LOAD_ORDER = 30
@@ -184,10 +185,7 @@ def _participants(long: pl.DataFrame, ctx: ParseContext) -> pl.Series:
 def _samples(long: pl.DataFrame, ctx: ParseContext, source: str) -> pl.DataFrame:
     long = long.with_columns(_participants(long, ctx).alias("participant_id"))
     if "timezone" not in long.columns:
-        zones = {pid: info.timezone for pid, info in ctx.participants.items()}
-        long = long.with_columns(
-            pl.col("participant_id").replace_strict(zones, default=None).alias("timezone")
-        )
+        long = long.with_columns(roster_zones(long["participant_id"], ctx).alias("timezone"))
     start = as_utc_timestamp(long, "start_at", zones=long["timezone"])
     end = (
         as_utc_timestamp(long, "end_at", zones=long["timezone"]).fill_null(start)

@@ -201,6 +201,12 @@ def matches(component: str, participant_id: str) -> bool:
     )
 
 
+def _named_in(component: str) -> set[str]:
+    """Every id ``component`` could name under :func:`matches`: itself and each prefix that
+    ends before a separator (looked up in the roster, so the cost does not grow with it)."""
+    return {component} | {component[:i] for i, c in enumerate(component) if c in _SEPARATORS}
+
+
 def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None = None) -> str:
     """The one enrolled participant the file belongs to, or raise saying why not.
 
@@ -226,7 +232,7 @@ def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None =
         named.update(dict.fromkeys(found_in[0], str(found_in[1])))
     if listed is not None:
         named.setdefault(listed.participant_id, listed.source)
-    found = {pid for part in ctx.parts for pid in ctx.participants if matches(part, pid)}
+    found = {pid for part in ctx.parts for pid in _named_in(part) if pid in ctx.participants}
     if named:
         return _record(ctx, location, found, _enrolled(named, ctx, what))
     if not found:
