@@ -1,4 +1,4 @@
--- 0010: intercurrent events (ICH E9(R1)) as raw data: one row per event a participant had
+-- 0012: intercurrent events (ICH E9(R1)) as raw data: one row per event a participant had
 -- after randomisation (discontinued the intervention, lost to follow-up, rescue medication,
 -- surgery, other), with the date, the reason as recorded and lineage (source_sha256 joins to
 -- raw_ingest_log). Loaded from an intercurrent-events CSV or workbook
