@@ -74,8 +74,13 @@ def protect_report(
     study_total: int,
     min_cell: int,
     private: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    *,
+    events: pl.DataFrame | None = None,
 ) -> Protection:
-    """Hide, across ``sections``, every shown count that would give back a hidden one."""
+    """Hide, across ``sections``, every shown count that would give back a hidden one.
+
+    ``events`` (rows of ``intercurrent_events``) ties the CONSORT table's intercurrent-event
+    stages and the reasons table's rows to the participants they count."""
     private = private or (lambda frame: frame)
     if min_cell <= 1:  # suppression switched off: nothing is small
         return Protection(min_cell=min_cell)
@@ -83,7 +88,15 @@ def protect_report(
     removed: list[str] = []
     while True:
         protection = _model(
-            sections, people, outcomes, outcome_rows, instrument, study_total, min_cell, private
+            sections,
+            people,
+            outcomes,
+            outcome_rows,
+            instrument,
+            study_total,
+            min_cell,
+            private,
+            events,
         )
         marked = [f for s in sections for f in s.figures if _markers(f)]
         if not marked or not _markers_disclose(protection.counts, min_cell):
@@ -113,6 +126,7 @@ def _model(
     study_total: int,
     min_cell: int,
     private: Callable[[pl.DataFrame], pl.DataFrame],
+    events: pl.DataFrame | None,
 ) -> Protection:
     ledger = src.Ledger(min_cell)
     cohort = src.ids(people)
@@ -134,6 +148,8 @@ def _model(
         "with follow-up": lambda a: arm(a) & follow,
         "analysed": lambda a: arm(a) & analysed,
     }
+    for label, who in _event_members(events, cohort).items():
+        stages[label] = lambda a, who=who: arm(a) & who  # type: ignore[misc]
     for name in [*arms, "all"]:
         e = arm(name)
         for label, members in (
@@ -159,12 +175,12 @@ def _model(
                 if found:
                     ledger.cell(("text", s.key, i, label), found[2], texts[label])
         for table in s.tables:
-            if table.key == "consort_flow":
+            if table.key in ("consort_flow", "consort_reasons"):
                 for r, row in enumerate(table.frame.iter_rows(named=True)):
                     for column in table.frame.columns:
                         if column in (*arms, "all") and row["stage"] in stages:
                             members = stages[row["stage"]](column)
-                            ledger.cell(("consort_flow", r, column), row[column], members)
+                            ledger.cell((table.key, r, column), row[column], members)
             elif table.key == "enrolment_by_arm_condition":
                 for r, row in enumerate(table.frame.iter_rows(named=True)):
                     of = frozenset(p for p in cohort if cond_of[p] == row["condition"])
@@ -240,6 +256,23 @@ def _markers_disclose(counts: dict[Key, Count], min_cell: int) -> bool:
         for k, c in counts.items()
     }
     return bool(exposed(worst, min_cell) or narrowed(worst, min_cell))
+
+
+def _event_members(
+    events: pl.DataFrame | None, cohort: frozenset[str]
+) -> dict[str, frozenset[str]]:
+    """CONSORT stage label (an event, or an event and its reason) -> the cohort members with it,
+    labelled as :func:`toolkit.report.cohort_sections.event_stage` labels them."""
+    found: dict[str, set[str]] = {}
+    if events is None:
+        return {}
+    for who, event, reason in events.select("participant_id", "event", "reason").iter_rows():
+        if who not in cohort:
+            continue
+        label = str(event).replace("_", " ")
+        found.setdefault(label, set()).add(who)
+        found.setdefault(f"{label}: {reason or 'not given'}", set()).add(who)
+    return {label: frozenset(who) for label, who in found.items()}
 
 
 def _title_cell(ledger: src.Ledger, figure: Figure, sets: src.Analysed) -> None:
