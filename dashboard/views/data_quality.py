@@ -55,6 +55,7 @@ for name, title, note in (
     ("quarantined", "Quarantined values", "Sensor glitches and future-dated records, in no view."),
     ("salvaged", "Salvaged files", "Damaged device files: records before the damage kept."),
     ("unclassified", "Unclassified activities", "TCX 'Other' activities not known to be walks."),
+    ("copies", "Session copies", "A second record of one walk (e.g. a FIT's TCX): counted once."),
 ):
     if kept_out[name].height:
         st.caption(f"{title}: {kept_out[name].height}. {note}")

@@ -378,18 +378,16 @@ def test_a_truncated_export_loads_nothing(study: Path, tmp_path: Path) -> None:
 
 def test_a_bad_value_late_in_the_file_loads_nothing(study: Path, tmp_path: Path) -> None:
     records = [steps(at(1, 0) + timedelta(minutes=5 * i), 5, 10) for i in range(3000)]
-    records.append(
-        Record(
-            "QuantityTypeIdentifierWalkingAsymmetryPercentage", "%", "1.7", at(20, 9), at(20, 10)
-        )
-    )
+    # 170 %: out of the reader's range (asymmetry, bounded by a plausibility rule, is quarantined)
+    support = "QuantityTypeIdentifierWalkingDoubleSupportPercentage"
+    records.append(Record(support, "%", "1.7", at(20, 9), at(20, 10)))
     write_export_file(tmp_path / "x" / "P1" / "export.xml", records)
     with open_study(study) as opened:
         report = opened.ingest([tmp_path / "x"])
     result = report.files[0]
     assert result.status == "rejected"
     assert "outside the plausible range" in str(result.error)
-    assert "WalkingAsymmetryPercentage" in str(result.position)
+    assert "WalkingDoubleSupportPercentage" in str(result.position)
     assert query(study, "select count(*) from raw_wearable_samples") == [(0,)]
 
 

@@ -69,7 +69,8 @@ def test_unknown_metrics_units_and_ranges_are_rejected(study: Path, tmp_path: Pa
         head + "P1,steps,2025-03-06T10:00:00Z,5,\nP1,mood,2025-03-06T10:00:00Z,5,\n",
     )
     write(tmp_path / "b" / "b.csv", head + "P1,walking_speed,2025-03-06T10:00:00Z,5,furlong/hr\n")
-    write(tmp_path / "c" / "c.csv", head + "P1,walking_asymmetry,2025-03-06T10:00:00Z,1.5,%\n")
+    # 150 % double support: the reader's range (walking asymmetry has a quarantine rule instead)
+    write(tmp_path / "c" / "c.csv", head + "P1,double_support,2025-03-06T10:00:00Z,1.5,%\n")
     with open_study(study) as opened:
         report = opened.ingest([tmp_path / "a", tmp_path / "b", tmp_path / "c"])
     errors = {Path(f.path).name: (f.error, f.position) for f in report.files}

@@ -6,7 +6,9 @@ stored unit), ``participant_id`` (default: the folder convention of
 :mod:`toolkit.ingest.core.linkage`), ``source`` (default ``wearable_csv``), ``device``,
 ``timezone``. Metrics and units are those of :data:`METRICS` (e.g. ``walking_speed`` in
 ``m/s``, ``km/hr`` or ``mi/hr``; ``walking_asymmetry`` as a fraction in ``%`` like Apple, or in
-``percent``), converted to SI; a value outside the metric's range rejects the file.
+``percent``), converted to SI; a value outside the metric's range rejects the file, except for
+measures a plausibility rule bounds (heart rate, resting heart rate, walking speed and
+asymmetry), whose glitches are quarantined.
 
 **Mapped layout**: a ``wearable_mapping.toml`` in the CSV's folder (or up to three folders
 above) describes a vendor's columns::
@@ -22,12 +24,13 @@ above) describes a vendor's columns::
     steps = { column = "Steps", unit = "count" }
     walking_speed = { column = "Speed (km/h)", unit = "km/hr" }
 
-Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and
-a ``wearable_manifest.csv`` (see :mod:`toolkit.ingest.core.linkage`), are logged as loaded with no
-rows. Mapped CSVs are recognised as plain files (a folder or a file
-named on the command line), not inside zip archives, whose members' names say nothing of their
-siblings. Times need a UTC offset or are read in the ``timezone`` given (column, mapping, or
-the participant's roster zone); local times in a daylight-saving gap or overlap are rejected.
+Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and a
+``wearable_manifest.csv`` (see :mod:`toolkit.ingest.core.linkage`; its rows are stored in
+``raw_participant_links``), load no samples. Mapped CSVs are recognised as plain files (a folder
+or a file named on the command line), not inside zip archives, whose members' names say nothing
+of their siblings. Times need a UTC offset or are read in the ``timezone`` given (column,
+mapping, or the participant's roster zone); local times in a daylight-saving gap or overlap are
+rejected.
 """
 
 from __future__ import annotations
@@ -44,24 +47,32 @@ from toolkit.ingest.apple_health.records import METRICS as APPLE_METRICS
 from toolkit.ingest.apple_health.records import Metric
 from toolkit.ingest.core.canonical import LINE, TABLES, position
 from toolkit.ingest.core.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
-from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant
+from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant, manifest_rows
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.core.zones import roster_zones
 
 FORMAT = "wearable_csv"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_samples",)
+LOADS: tuple[str, ...] = (
+    "raw_wearable_samples",
+    "raw_participant_links",
+    "raw_source_links",
+)
 MAPPING_NAME = "wearable_mapping.toml"
 DEFAULT_SOURCE = "wearable_csv"
 _SECONDS = {"s": 1.0, "min": 60.0, "hr": 3600.0}
 
 #: Metric name -> how it is stored (unit, accepted units and factors, plausible range).
 METRICS: dict[str, Metric] = {m.name: m for m in APPLE_METRICS.values()} | {
-    "very_active_time": Metric("very_active_time", "s", _SECONDS, 0, 86_400),
-    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, 0, 86_400),
+    # bounded by the active_time plausibility rule (quarantine), as Fitbit's are
+    "very_active_time": Metric("very_active_time", "s", _SECONDS, None, None),
+    "moderately_active_time": Metric("moderately_active_time", "s", _SECONDS, None, None),
 }
-for _name in ("walking_asymmetry", "double_support"):
-    METRICS[_name] = Metric(_name, "%", {"%": 100.0, "percent": 1.0}, 0, 100)
+METRICS["double_support"] = Metric("double_support", "%", {"%": 100.0, "percent": 1.0}, 0, 100)
+# bounded by its plausibility rule (quarantine), as for Apple's records
+METRICS["walking_asymmetry"] = Metric(
+    "walking_asymmetry", "%", {"%": 100.0, "percent": 1.0}, None, None
+)
 
 
 def _long_layout(header: list[str]) -> bool:
@@ -107,8 +118,9 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if path.name == MAPPING_NAME:
         _read_mapping(path)  # a broken mapping is reported on the mapping file itself too
         return ParsedFile({}, notes={"wearable_mapping_files": 1})
-    if path.name == MANIFEST_NAME:  # read by toolkit.ingest.core.linkage for the files it lists
-        return ParsedFile({}, notes={"wearable_manifest_files": 1})
+    if path.name == MANIFEST_NAME:  # its rows link files in the views (int_source_participants)
+        rows = manifest_rows(path, ctx.location)
+        return ParsedFile({"raw_participant_links": rows}, notes={"wearable_manifest_files": 1})
     text = read_text_csv(path)
     if _long_layout(list(text.columns)):
         long = text.rename({"timestamp": "start_at"}) if "timestamp" in text.columns else text
@@ -204,8 +216,8 @@ def _samples(long: pl.DataFrame, ctx: ParseContext, source: str) -> pl.DataFrame
         factors.append(spec.factors[unit])
         si_units.append(spec.unit)
     si = value * pl.Series(factors, dtype=pl.Float64)
-    lows = metric.replace_strict({k: float(m.low) for k, m in METRICS.items()})
-    highs = metric.replace_strict({k: float(m.high) for k, m in METRICS.items()})
+    lows = metric.replace_strict({k: m.bounds[0] for k, m in METRICS.items()})
+    highs = metric.replace_strict({k: m.bounds[1] for k, m in METRICS.items()})
     bad = (si < lows) | (si > highs) | (end < start)
     if bad.any():
         row = int(bad.arg_true()[0])

@@ -36,7 +36,12 @@ from toolkit.summaries.frames import (
     weekly_speed_incline,
 )
 from toolkit.summaries.outcomes import table1_wide, trajectory_means
-from toolkit.summaries.quality import quarantined_values, salvaged_files, unclassified_activities
+from toolkit.summaries.quality import (
+    quarantined_values,
+    salvaged_files,
+    session_copies,
+    unclassified_activities,
+)
 
 __all__ = [
     "DATA_VIEWS",
@@ -60,6 +65,7 @@ __all__ = [
     "salvaged_files",
     "sample_participants",
     "segment_weeks",
+    "session_copies",
     "table1_wide",
     "trajectory_means",
     "unclassified_activities",

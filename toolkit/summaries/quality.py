@@ -5,7 +5,9 @@
 - salvaged files (``ingest_log`` status ``salvaged``: a damaged device file whose complete
   records before the damage were kept, with the byte where the damage is);
 - unclassified activities (``wearable_workouts`` with activity ``unclassified``: a TCX
-  ``Sport="Other"`` activity that is not known to be a walk, kept out of ``sessions``).
+  ``Sport="Other"`` activity that is not known to be a walk, kept out of ``sessions``);
+- session copies (``session_copies``: a second record of one walk, e.g. the TCX of a FIT,
+  stored but counted once).
 """
 
 from __future__ import annotations
@@ -45,4 +47,15 @@ def unclassified_activities(study: Study) -> pl.DataFrame:
     return study.sql(
         "select participant_id, started_at, duration_s, distance_m, source, device "
         "from wearable_workouts where activity = 'unclassified' order by started_at desc"
+    )
+
+
+def session_copies(study: Study) -> pl.DataFrame:
+    """Treadmill sessions stored but not counted: another session records the same walking.
+
+    Columns: participant_id, session_id, source, kept_session_id, kept_source, rule.
+    """
+    return study.sql(
+        "select participant_id, session_id, source, kept_session_id, kept_source, rule "
+        "from session_copies order by participant_id, session_id"
     )

@@ -1,19 +1,26 @@
 -- participant_data: how much data of each kind every participant has (0 when none): treadmill
 -- sessions and segments, per-second treadmill samples, scores (pain_scores rows) and days
--- with wearable data (wearable_daily rows). The data-completeness summaries read it.
+-- with wearable data (wearable_daily rows). A session's second copy (session_copies) is
+-- not counted. The data-completeness summaries read it.
 with participants as (
     select participant_id from raw_participants
 ),
 
+copies as (
+    select participant_id, session_id from session_copies
+),
+
 segment_counts as (
     select participant_id, count(distinct session_id) as sessions, count(*) as segments
-    from raw_treadmill_segments
+    from int_treadmill_segments
+    anti join copies using (participant_id, session_id)
     group by participant_id
 ),
 
 sample_counts as (
     select participant_id, count(*) as samples
-    from raw_treadmill_samples
+    from int_treadmill_samples
+    anti join copies using (participant_id, session_id)
     group by participant_id
 ),
 

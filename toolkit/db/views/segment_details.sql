@@ -4,12 +4,12 @@
 with segments as (
     select
         *,
-        started_at + cast(round(duration_s * 1e6) as bigint) * interval '1 microsecond' as ended_at
+        started_at + cast(round(duration_s * 1e3) as bigint) * interval '1 millisecond' as ended_at
     from sessions
 ),
 
 samples as (
-    select participant_id, session_id, recorded_at, heart_rate_bpm from raw_treadmill_samples
+    select participant_id, session_id, recorded_at, heart_rate_bpm from int_treadmill_samples
 ),
 
 heart_rates as (

@@ -2,14 +2,22 @@
 -- (int_segment_directions: the export's, or the stored direction manifests'), their
 -- session's source and place in the study calendar (int_study_days: study_day of the session
 -- start, and study_week, the intervention week 1..intervention_weeks it started in, null
--- outside the intervention).
+-- outside the intervention). A session that is a copy of another (session_copies: one
+-- recording exported as FIT and TCX, or a watch's and a console's record of one walk) is left
+-- out.
 with segments as (
-    select * from raw_treadmill_segments
+    select * from int_treadmill_segments
+),
+
+copies as (
+    select participant_id, session_id from session_copies
 ),
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at, source, device
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
+    -- a second copy of the same walking (session_copies) is not counted
+    anti join copies using (participant_id, session_id)
 ),
 
 directions as (

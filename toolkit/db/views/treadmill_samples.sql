@@ -3,12 +3,18 @@
 -- that of the segment (the sessions view, manifests applied) they fall in (the latest-starting
 -- one on a boundary), else unknown.
 with samples as (
-    select * from raw_treadmill_samples
+    select * from int_treadmill_samples
+),
+
+copies as (
+    select participant_id, session_id from session_copies
 ),
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
+    -- the samples of a session's second copy (session_copies) are not counted
+    anti join copies using (participant_id, session_id)
 ),
 
 segments as (
@@ -17,7 +23,7 @@ segments as (
         session_id,
         direction,
         started_at,
-        started_at + cast(round(duration_s * 1e6) as bigint) * interval '1 microsecond'
+        started_at + cast(round(duration_s * 1e3) as bigint) * interval '1 millisecond'
             as ended_at
     from sessions
 ),

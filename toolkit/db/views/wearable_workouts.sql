@@ -2,7 +2,18 @@
 -- Key: participant_id, source, activity, started_at. day is the participant's local day of the
 -- start; indoor walking is how a watch records treadmill walking (the direction is unknown).
 with workouts as (
-    select * from raw_wearable_workouts
+    select
+        coalesce(links.participant_id, stored.participant_id) as participant_id,
+        stored.started_at,
+        stored.ended_at,
+        stored.activity,
+        stored.indoor,
+        stored.duration_s,
+        stored.distance_m,
+        stored.source,
+        stored.device
+    from raw_wearable_workouts as stored
+    left join int_source_participants as links on links.source_sha256 = stored.source_sha256
 ),
 
 participants as (

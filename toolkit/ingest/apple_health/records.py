@@ -11,19 +11,21 @@ Apple type (``HKQuantityTypeIdentifier...``)   metric                    stored 
 =============================================  ========================  ==========  ========
 StepCount                                      steps                     count       0-100000
 DistanceWalkingRunning                         distance                  m           0-100 km
-HeartRate                                      heart_rate                bpm         20-250
-RestingHeartRate                               resting_heart_rate        bpm         20-200
+HeartRate                                      heart_rate                bpm         rule
+RestingHeartRate                               resting_heart_rate        bpm         rule
 WalkingHeartRateAverage                        walking_heart_rate        bpm         20-250
-WalkingSpeed                                   walking_speed             m/s         0-5
+WalkingSpeed                                   walking_speed             m/s         rule
 WalkingStepLength                              step_length               m           0-3
-WalkingAsymmetryPercentage                     walking_asymmetry         %           0-100
+WalkingAsymmetryPercentage                     walking_asymmetry         %           rule
 WalkingDoubleSupportPercentage                 double_support            %           0-100
-AppleExerciseTime                              exercise_time             s           0-86400
+AppleExerciseTime                              exercise_time             s           rule
 SixMinuteWalkTestDistance                      six_minute_walk_distance  m           0-1500
 FlightsClimbed                                 flights_climbed           count       0-10000
 =============================================  ========================  ==========  ========
 
-A value outside its range, in a unit not listed, not a number, or with an end before its start
+"rule": the measure is bounded by a plausibility rule (``toolkit/instruments/plausibility.toml``),
+which quarantines a glitching value instead of rejecting the file. A value outside its range,
+in a unit not listed, not a number, or with an end before its start
 rejects the file (never coerced). Device descriptions (``<<HKDevice: 0x...>, name:Apple Watch,
 ..., hardware:Watch6,1, software:10.1>``) are stored as ``Apple Watch (Watch6,1)``: the pointer
 inside changes between exports and would defeat de-duplication.
@@ -61,13 +63,23 @@ _FRACTION = {"%": 100.0}
 
 @dataclass(frozen=True)
 class Metric:
-    """How one Apple quantity type is stored."""
+    """How one Apple quantity type is stored.
+
+    ``low``/``high`` reject the file; None where a plausibility rule bounds the measure instead
+    (one rule per measure: the rule quarantines a sensor glitch, the rest of the file loads).
+    """
 
     name: str
     unit: str
     factors: dict[str, float]
-    low: float
-    high: float
+    low: float | None
+    high: float | None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The rejecting range, open-ended where a plausibility rule bounds the measure."""
+        low = float("-inf") if self.low is None else float(self.low)
+        return low, float("inf") if self.high is None else float(self.high)
 
 
 METRICS: dict[str, Metric] = {
@@ -75,17 +87,17 @@ METRICS: dict[str, Metric] = {
     for kind, metric in {
         "StepCount": Metric("steps", "count", {"count": 1.0}, 0, 100_000),
         "DistanceWalkingRunning": Metric("distance", "m", _LENGTH, 0, 100_000),
-        "HeartRate": Metric("heart_rate", "bpm", _RATE, 20, 250),
-        "RestingHeartRate": Metric("resting_heart_rate", "bpm", _RATE, 20, 200),
+        "HeartRate": Metric("heart_rate", "bpm", _RATE, None, None),
+        "RestingHeartRate": Metric("resting_heart_rate", "bpm", _RATE, None, None),
         "WalkingHeartRateAverage": Metric("walking_heart_rate", "bpm", _RATE, 20, 250),
         "WalkingSpeed": Metric(
-            "walking_speed", "m/s", {"m/s": 1.0, "km/hr": 1 / 3.6, "mi/hr": 0.44704}, 0, 5
+            "walking_speed", "m/s", {"m/s": 1.0, "km/hr": 1 / 3.6, "mi/hr": 0.44704}, None, None
         ),
         "WalkingStepLength": Metric("step_length", "m", _LENGTH, 0, 3),
-        "WalkingAsymmetryPercentage": Metric("walking_asymmetry", "%", _FRACTION, 0, 100),
+        "WalkingAsymmetryPercentage": Metric("walking_asymmetry", "%", _FRACTION, None, None),
         "WalkingDoubleSupportPercentage": Metric("double_support", "%", _FRACTION, 0, 100),
         "AppleExerciseTime": Metric(
-            "exercise_time", "s", {"s": 1.0, "min": 60.0, "hr": 3600.0}, 0, 86_400
+            "exercise_time", "s", {"s": 1.0, "min": 60.0, "hr": 3600.0}, None, None
         ),
         "SixMinuteWalkTestDistance": Metric("six_minute_walk_distance", "m", _LENGTH, 0, 1500),
         "FlightsClimbed": Metric("flights_climbed", "count", {"count": 1.0}, 0, 10_000),
@@ -180,8 +192,8 @@ def records_to_samples(records: pl.DataFrame, participant_id: str) -> pl.DataFra
                 "_metric": m.name,
                 "_si": m.unit,
                 "_factor": factor,
-                "_low": float(m.low),
-                "_high": float(m.high),
+                "_low": m.bounds[0],
+                "_high": m.bounds[1],
             }
             for kind, m in METRICS.items()
             for unit, factor in m.factors.items()

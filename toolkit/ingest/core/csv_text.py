@@ -111,7 +111,9 @@ def as_float(frame: pl.DataFrame, column: str) -> pl.Series:
 
 
 def as_int(frame: pl.DataFrame, column: str) -> pl.Series:
-    """Column ``column`` as Int64; a fractional or unparseable value raises with its line."""
+    """Column ``column`` as Int64; a fractional, unparseable or out-of-range value (beyond
+    +-2,147,483,647, which no count, order or lap number here reaches, and which every
+    whole-number column can store) raises with its line."""
     floats = as_float(frame, column)
     frac = floats.is_not_null() & (floats != floats.round(0))
     if frac.any():
@@ -119,7 +121,17 @@ def as_int(frame: pl.DataFrame, column: str) -> pl.Series:
         raise IngestError(
             f"{frame[column][row]!r} is not a whole number", position(frame, row, column)
         )
+    huge = floats.is_not_null() & (floats.abs() > _INT32_MAX)
+    if huge.any():
+        row = int(huge.arg_true()[0])
+        raise IngestError(
+            f"{frame[column][row]!r} is too large for a whole number here (at most {_INT32_MAX:,})",
+            position(frame, row, column),
+        )
     return floats.cast(pl.Int64)
+
+
+_INT32_MAX = 2_147_483_647
 
 
 def as_date(frame: pl.DataFrame, column: str) -> pl.Series:

@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -189,6 +190,7 @@ def check_zip_limits(archive: Path, infos: list[zipfile.ZipInfo], budget: _Budge
 def _zip_members(
     archive: Path, parts: tuple[str, ...], workdir: Path, budget: _Budget
 ) -> Iterator[SourceFile | Unreadable]:
+    member_name: str | None = None  # the member being unpacked, for a damaged one's position
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -199,6 +201,7 @@ def _zip_members(
                 member = PurePosixPath(info.filename)
                 if not all(_wanted(Path(p)) for p in member.parts):
                     continue
+                member_name = info.filename
                 out = target.joinpath(*member.parts)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
@@ -211,8 +214,13 @@ def _zip_members(
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise  # the disk is full: not the archive's fault (see batch.ingest_paths)
         yield Unreadable(str(archive), IngestError(f"the zip archive cannot be read: {exc}"))
-    except (zipfile.BadZipFile, EOFError) as exc:
-        yield Unreadable(str(archive), IngestError(f"the zip archive cannot be read: {exc}"))
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        # a damaged compressed stream (zlib), an unsupported method or an encrypted member
+        where = f"zip member {member_name!r}" if member_name else None
+        yield Unreadable(
+            str(archive),
+            IngestError(f"the zip archive cannot be read: {exc}", where),
+        )
 
 
 def check_zip_safety(infos: list[zipfile.ZipInfo]) -> None:

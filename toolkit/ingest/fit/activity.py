@@ -35,6 +35,7 @@ from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.core.plausibility import screen
 from toolkit.ingest.direction.label import label_session, manifest_rules, participant_for
 from toolkit.ingest.fit.read import read_fit, read_fit_salvaged
+from toolkit.ingest.fit.scan import HeaderSizeRepaired
 
 __all__ = ["FORMAT", "LOADS", "LOAD_ORDER", "parse", "read_fit", "sniff"]
 
@@ -44,6 +45,7 @@ LOADS: tuple[str, ...] = (
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
+    "raw_source_links",  # how the file was linked to its participant
 )
 TREADMILL_SUB_SPORTS = frozenset({"treadmill", "indoor_walking", "indoor_running"})
 FOOT_SPORTS = frozenset({"walking", "running"})
@@ -60,8 +62,9 @@ SAMPLE_COLUMNS = (
 
 
 def sniff(head: bytes, name: str) -> bool:
-    """A FIT file: header size 12 or more and the ``.FIT`` signature at bytes 8-11."""
-    return len(head) >= 12 and head[0] >= 12 and head[8:12] == b".FIT"
+    """A FIT file: the ``.FIT`` signature at bytes 8-11 (whatever the header-size byte says:
+    a wrong one is reported, or repaired with ``--salvage``)."""
+    return len(head) >= 12 and head[8:12] == b".FIT"
 
 
 def parse(path: Path, ctx: ParseContext) -> ParsedFile:
@@ -145,9 +148,14 @@ def _read(path: Path, salvage: bool) -> tuple[dict[str, pl.DataFrame], IngestErr
             raise
         record = frames.get("record")
         kept = 0 if record is None else record.height
+        where = (
+            f"({damage.message})"
+            if isinstance(damage, HeaderSizeRepaired)
+            else f"before {damage.position or 'the damage'}"
+        )
         raise IngestError(
             f"{exc.message}; `retrowalk ingest --salvage` would keep the {kept} complete "
-            f"record(s) before {damage.position or 'the damage'}",
+            f"record(s) {where}",
             exc.position,
         ) from exc
 

@@ -124,8 +124,7 @@ def scan(raw: bytes, *, check_crc: bool = True, salvage: bool = False) -> Scan:
         except IngestError as exc:
             if not salvage or (chain == 0 and not _has_signature(raw)):
                 raise
-            damage = exc
-            header_size, data_end, protocol = _salvage_header(raw, start, exc)
+            header_size, data_end, protocol, damage = _salvage_header(raw, start, exc)
             if header_size == 0:
                 break
         versions.append(protocol)
@@ -134,7 +133,10 @@ def scan(raw: bytes, *, check_crc: bool = True, salvage: bool = False) -> Scan:
         except IngestError as exc:
             if not salvage:
                 raise
-            damage = exc  # the first byte the walk could not use: more precise than the header's
+            # the first byte the walk could not use: more precise than the header's
+            if isinstance(damage, HeaderSizeRepaired):
+                exc = IngestError(f"{exc.message} (and {damage.message})", exc.position)
+            damage = exc
             break
         start = data_end + 2
         chain += 1
@@ -142,19 +144,66 @@ def scan(raw: bytes, *, check_crc: bool = True, salvage: bool = False) -> Scan:
 
 
 def _has_signature(raw: bytes) -> bool:
-    return len(raw) >= 12 and raw[0] >= 12 and raw[8:12] == b".FIT"
+    """The ``.FIT`` signature at bytes 8-11, whatever the header-size byte says."""
+    return len(raw) >= 12 and raw[8:12] == b".FIT"
 
 
-def _salvage_header(raw: bytes, start: int, exc: IngestError) -> tuple[int, int, int]:
-    """Where to walk a damaged file's data: to its end (truncated) or its declared end."""
+class HeaderSizeRepaired(IngestError):
+    """Salvage read a header whose size byte is wrong at the size where the data starts."""
+
+
+def _starts_definition(raw: bytes, pos: int) -> bool:
+    """Whether a definition message can start at ``pos``: a normal header with the definition
+    bit, then the reserved byte (0) and the architecture (0 or 1). A file's data always opens
+    with a definition (nothing can be read before one)."""
+    return (
+        pos + 5 <= len(raw)
+        and raw[pos] & 0xC0 == 0x40
+        and raw[pos + 1] == 0
+        and raw[pos + 2] in (0, 1)
+    )
+
+
+def _header_size(raw: bytes, start: int) -> int:
+    """The header's real size: the size byte if the data opens there, else 14 or 12 (the two
+    sizes the FIT protocol defines) where the first definition message is; 0 if none fits."""
+    declared = raw[start]
+    for size in dict.fromkeys((declared, 14, 12)):
+        if 12 <= size <= len(raw) - start and _starts_definition(raw, start + size):
+            return size
+    return declared if 12 <= declared <= len(raw) - start else 0
+
+
+def _salvage_header(raw: bytes, start: int, exc: IngestError) -> tuple[int, int, int, IngestError]:
+    """Where to walk a damaged file's data, and what was wrong.
+
+    A wrong header-size byte (an app writing 14 for a 12-byte header, or 12 for a 14-byte one,
+    or no size at all) is read at the size where the data's first definition message starts;
+    the data then ends where the header's data size says, if that fits the file. Otherwise: a
+    truncated file is walked to its end, a bad checksum to the declared end.
+    """
     remaining = len(raw) - start
-    if remaining < 12 or raw[start] < 12 or raw[start + 8 : start + 12] != b".FIT":
-        return 0, start, 0  # nothing more to read here
-    header_size = raw[start]
-    declared = start + header_size + int.from_bytes(raw[start + 4 : start + 8], "little")
-    # a wrong header size or a truncated file: walk what is there; a bad checksum: the data
+    if remaining < 12 or raw[start + 8 : start + 12] != b".FIT":
+        return 0, start, 0, exc  # nothing more to read here
+    size = _header_size(raw, start)
+    if size == 0:
+        return 0, start, 0, exc
+    declared = start + size + int.from_bytes(raw[start + 4 : start + 8], "little")
+    if size != raw[start]:
+        fits = declared + 2 <= len(raw)
+        intact = fits and int.from_bytes(raw[declared : declared + 2], "little") == crc16(
+            np.frombuffer(raw, dtype=np.uint8)[start:declared]
+        )
+        exc = HeaderSizeRepaired(
+            f"the header-size byte says {raw[start]}, but the data starts after a {size}-byte "
+            f"header (its first definition message is at byte {start + size}); read as a "
+            f"{size}-byte header" + ("; the data and its checksum are intact" if intact else ""),
+            f"byte {start}",
+        )
+        return size, declared if fits else len(raw), raw[start + 1], exc
+    # a truncated file: walk what is there; a bad checksum: the data
     data_end = min(declared, len(raw)) if "checksum" in exc.message else len(raw)
-    return min(header_size, remaining), data_end, raw[start + 1]
+    return min(size, remaining), data_end, raw[start + 1], exc
 
 
 def _header(
@@ -169,13 +218,19 @@ def _header(
             f"byte {start}",
         )
     header_size = raw[start]
-    if header_size < 12 or raw[start + 8 : start + 12] != b".FIT":
+    if raw[start + 8 : start + 12] != b".FIT":
         if chain:
             raise IngestError(
                 f"{remaining} bytes follow the end of the FIT data and are not another FIT file",
                 f"byte {start}",
             )
         raise IngestError("not a FIT file: the header lacks the '.FIT' signature", "byte 0")
+    if header_size < 12:
+        raise IngestError(
+            f"the header-size byte of {what} says {header_size}, but a FIT header is 12 or 14 "
+            "bytes: the header is wrong",
+            f"byte {start}",
+        )
     data_size = int.from_bytes(raw[start + 4 : start + 8], "little")
     data_end = start + header_size + data_size
     if header_size > remaining or data_end + 2 > len(raw):

@@ -51,11 +51,16 @@ from toolkit.ingest.redcap.files import (
     read_event_map,
     sibling,
 )
+from toolkit.instruments.definition_rows import DEFINITION_SCHEMAS
 from toolkit.instruments.scoring import normalise_label
 
 FORMAT = "redcap"
 LOAD_ORDER = 20
-LOADS: tuple[str, ...] = ("raw_pain_scores", "raw_questionnaire_items")
+LOADS: tuple[str, ...] = (
+    "raw_pain_scores",
+    "raw_questionnaire_items",
+    *DEFINITION_SCHEMAS,
+)
 
 _LABEL_SPECIALS = {
     "event name": EVENT,
@@ -162,6 +167,7 @@ class _Export:
         header = next(reader, [])
         columns = self._columns(header)
         names = [columns.get(i) for i in range(len(header))]
+        _refuse_repeated_fields(header, names)
         rows: list[tuple[int, dict[str, str]]] = []
         line = reader.line_num
         for raw in reader:
@@ -300,11 +306,14 @@ class _Export:
             if not any(cells.get(name) for name, _ in in_form):
                 continue
             answers: dict[str, dict[str, float | None]] = {}
+            exported: dict[str, dict[str, str | None]] = {}
             for name, item in in_form:
                 if name not in cells:
                     continue
                 value = self._points(line, name, cells[name], labels)
                 answers.setdefault(item.questionnaire, {})[item.id] = value
+                shown = self._exported(name, cells[name], labels) if value is not None else None
+                exported.setdefault(item.questionnaire, {})[item.id] = shown
             filled = {q: a for q, a in answers.items() if any(v is not None for v in a.values())}
             if not filled:
                 continue
@@ -320,9 +329,26 @@ class _Export:
                 key = (questionnaire, measured_at)
                 if key in out:
                     out[key].answers.update(items)
+                    out[key].exported.update(exported[questionnaire])
                 else:
-                    out[key] = Response(pid, measured_at, visit, questionnaire, items, line)
+                    out[key] = Response(
+                        pid, measured_at, visit, questionnaire, items, line,
+                        dict(exported[questionnaire]),
+                    )  # fmt: skip
         return list(out.values())
+
+    def _exported(self, name: str, value: str, labels: bool) -> str:
+        """The answer as the export means it: a choice's wording where the item's options are
+        known by wording (the project's own label for a raw code), else the choice's code (the
+        item's points: the choices were matched by code)."""
+        d = self.dictionary
+        if name not in d.points:
+            return value
+        code = self.label_codes[name].get(normalise_label(value), value) if labels else value
+        label = dict(d.fields[name].choices).get(code)
+        if label is not None and d.items[name].points_for_label(label) is not None:
+            return label
+        return code
 
     def _points(self, line: int, name: str, value: str, labels: bool) -> float | None:
         if not value:
@@ -387,3 +413,20 @@ class _Export:
             "or name a date_field or study_day for this event in the event map",
             self.where(line, d.form_dates.get(form) or d.record_id),
         )
+
+
+def _refuse_repeated_fields(header: list[str], names: list[str | None]) -> None:
+    """Two columns that read as one field (a header repeated by an edit, not the label
+    export's repeated "Complete?" of different forms): which copy is right cannot be told."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name is None:
+            continue
+        if name in seen:
+            raise IngestError(
+                f"columns {seen[name] + 1} ({header[seen[name]]!r}) and {index + 1} "
+                f"({header[index]!r}) are both the field {name!r}; which one holds its values "
+                "cannot be told, so nothing is loaded",
+                f"line 1, column {index + 1}",
+            )
+        seen[name] = index
