@@ -20,6 +20,7 @@ capture warnings; cached functions must not call Streamlit elements.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import polars as pl
 import streamlit as st
 
+from dashboard import first_page
 from dashboard.connection import snapshot_study
 from toolkit import analysis_frames, summaries
 from toolkit.cohorts import Cohort, members, saved_cohort_names, select_view
@@ -97,7 +99,12 @@ def default_instrument(instruments: list[str]) -> str:
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
 def filter_options(source: str, version: str) -> dict[str, Any]:
-    """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments."""
+    """Values the sidebar filters offer: arms, conditions, sexes, sites, ranges, instruments
+    (kept between server starts: see :mod:`dashboard.first_page`)."""
+    return first_page.kept_options(source, version, lambda: _filter_options(source, version))
+
+
+def _filter_options(source: str, version: str) -> dict[str, Any]:
     study = snapshot_study(source)
     people = members(study, Cohort())
     # From the cached ``outcomes`` rows the Overview reads anyway: a slow view to query twice.
@@ -131,9 +138,12 @@ def saved_cohorts(source: str, version: str) -> list[str]:
     return saved_cohort_names(snapshot_study(source))
 
 
-@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
+@st.cache_data(max_entries=STUDY_WIDE * 8, show_spinner=False)
 def study_view(source: str, version: str, view: str) -> pl.DataFrame:
-    """All rows of a participant view (``participants``, ``weekly_exposure``, ``outcomes``...)."""
+    """All rows of a participant view (``participants``, ``weekly_exposure``, ``outcomes``...).
+
+    Room for every view the pages read, for a few versions: an evicted slow view would be
+    computed again on the next page."""
     return select_view(snapshot_study(source), view, Cohort())
 
 
@@ -143,10 +153,22 @@ def study_person_weeks(source: str, version: str) -> pl.DataFrame:
     return summaries.weekly_speed_incline(snapshot_study(source), Cohort())
 
 
-@st.cache_data(max_entries=STUDY_WIDE * 4, show_spinner=False)
 def study_participants_with(source: str, version: str, view: str) -> pl.DataFrame:
-    """Participants with any row in ``view`` (sessions, samples, scores, wearable days)."""
-    return summaries.participants_with(snapshot_study(source), view)
+    """Participants with any row in ``view`` (sessions, samples, scores, wearable days): the
+    rows of :func:`toolkit.summaries.participants_with`, taken from the cached
+    ``participant_data`` rows. One query for the four kinds of data: each counts rows of a slow
+    view (``wearable_daily`` converts every wearable sample to local time), and the Overview
+    needs all four before its first chart."""
+    if view not in summaries.DATA_VIEWS:
+        raise ValueError(
+            f"The 'view' must be one of {tuple(summaries.DATA_VIEWS)}. Got {view!r} instead."
+        )
+    counts = study_view(source, version, "participant_data")
+    return (
+        counts.filter(pl.col(summaries.DATA_VIEWS[view]) > 0)
+        .select("participant_id")
+        .sort("participant_id")
+    )
 
 
 @st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
@@ -155,10 +177,15 @@ def study_unlabelled_segments(source: str, version: str) -> pl.DataFrame:
     return summaries.unlabelled_segments(snapshot_study(source), Cohort())
 
 
-@st.cache_data(max_entries=STUDY_WIDE, show_spinner=False)
 def study_sample_participants(source: str, version: str) -> pl.DataFrame:
-    """Participants with per-second treadmill samples."""
-    return summaries.sample_participants(snapshot_study(source))
+    """Participants with per-second treadmill samples (the rows of
+    :func:`toolkit.summaries.sample_participants`, from the cached ``participant_data``)."""
+    counts = study_view(source, version, "participant_data")
+    return (
+        counts.filter(pl.col("samples") > 0)
+        .select("participant_id", "samples")
+        .sort("participant_id")
+    )
 
 
 @st.cache_data(max_entries=STUDY_WIDE * 3, show_spinner=False)
@@ -217,36 +244,68 @@ def cohort_outcome_frame(
     )
 
 
-@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def overview_tables(
     source: str, version: str, cohort_json: str, instrument: str
 ) -> dict[str, pl.DataFrame]:
-    """Participant flow and data completeness for the cohort."""
-    ids = cohort_ids(source, version, cohort_json)
-    people = cohort_view(source, version, cohort_json, "participants")
-    outcomes = cohort_view(source, version, cohort_json, "outcomes")
-    sources = {
-        "treadmill sessions": "sessions",
-        "per-second treadmill samples": "treadmill_samples",
-        "pain or questionnaire scores": "pain_scores",
-        "wearable days": "wearable_daily",
-    }
-    completeness = summaries.data_completeness(
-        people,
-        {
-            name: in_cohort(study_participants_with(source, version, view), ids)
-            for name, view in sources.items()
-        },
-    )
+    """Participant flow (for ``instrument``) and data completeness for the cohort."""
     return {
-        "flow": summaries.participant_flow(people, outcomes, instrument),
-        "completeness": completeness,
+        "flow": overview_flow(source, version, cohort_json, instrument),
+        "completeness": overview_completeness(source, version, cohort_json),
     }
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def overview_flow(source: str, version: str, cohort_json: str, instrument: str) -> pl.DataFrame:
+    """Participant flow of the cohort for ``instrument`` (``summaries.participant_flow``).
+    Separate from completeness, which reads a slower view, so the page can draw it first."""
+
+    def compute() -> pl.DataFrame:
+        people = cohort_view(source, version, cohort_json, "participants")
+        outcomes = cohort_view(source, version, cohort_json, "outcomes")
+        return summaries.participant_flow(people, outcomes, instrument)
+
+    name = f"flow-{hashlib.sha1(instrument.encode()).hexdigest()[:12]}"
+    return first_page.kept_frame(source, version, cohort_json, name, compute)
+
+
+#: The Overview's kinds of data, by the view counted in ``participant_data``.
+COMPLETENESS_SOURCES = {
+    "treadmill sessions": "sessions",
+    "per-second treadmill samples": "treadmill_samples",
+    "pain or questionnaire scores": "pain_scores",
+    "wearable days": "wearable_daily",
+}
+
+
+@st.cache_data(max_entries=PER_COHORT, show_spinner=False)
+def overview_completeness(source: str, version: str, cohort_json: str) -> pl.DataFrame:
+    """Which kinds of data the cohort's participants have (``summaries.data_completeness``)."""
+
+    def compute() -> pl.DataFrame:
+        ids = cohort_ids(source, version, cohort_json)
+        people = cohort_view(source, version, cohort_json, "participants")
+        return summaries.data_completeness(
+            people,
+            {
+                name: in_cohort(study_participants_with(source, version, view), ids)
+                for name, view in COMPLETENESS_SOURCES.items()
+            },
+        )
+
+    return first_page.kept_frame(source, version, cohort_json, "completeness", compute)
 
 
 @st.cache_data(max_entries=PER_COHORT, show_spinner=False)
 def table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
-    """Table 1 of the cohort, long (``toolkit.stats.table1``) and wide (for display)."""
+    """Table 1 of the cohort, long (``toolkit.stats.table1``) and wide (for display); for
+    everyone, kept between server starts (see :mod:`dashboard.first_page`), which also spares
+    the first page importing the statistics stack."""
+    return first_page.kept_frames(
+        source, version, cohort_json, "table1", lambda: _table1(source, version, cohort_json)
+    )
+
+
+def _table1(source: str, version: str, cohort_json: str) -> dict[str, pl.DataFrame]:
     from toolkit import stats
 
     people = cohort_view(source, version, cohort_json, "participants")

@@ -25,6 +25,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _LOGGER = logging.getLogger("retrowalk.dashboard")
 
@@ -69,17 +73,34 @@ def warm_up(source: str, *, runtime_timeout: float = 60) -> WarmUp:
             return WarmUp(version, None, None)
         # Imported only now: its st.cache_data functions bind their storage when defined, and
         # before the runtime exists that would be a private fallback store (and a warning each).
-        from dashboard import data
+        from dashboard import data, first_page
 
         options = data.filter_options(source, version)
         cohort_json = Cohort().to_json()
         instrument = data.default_instrument(options["instruments"])
-        data.overview_tables(source, version, cohort_json, instrument)
-        # Not Table 1: it imports the statistics stack (seconds of CPU holding the GIL), which
-        # would slow the page drawing its charts; the page computes it after them.
+        flow = data.overview_flow(source, version, cohort_json, instrument)
+        completeness = data.overview_completeness(source, version, cohort_json)
+        _warm_drawing(flow, completeness, instrument)
+        # Table 1 only when kept from an earlier start (cheap); computing it imports the
+        # statistics stack (seconds of CPU holding the GIL), which would slow the page drawing
+        # its charts, so the page computes it after them.
+        store = first_page.store_for(source, version)
+        if store is not None and store.get("table1") is not None:
+            data.table1(source, version, cohort_json)
         return WarmUp(version, cohort_json, instrument)
     finally:
         manager.start_background()
+
+
+def _warm_drawing(flow: pl.DataFrame, completeness: pl.DataFrame, instrument: str) -> None:
+    """Build the Overview's two charts once: plotly imports each trace type's validators on
+    first use. (Not pandas, which Streamlit's tables import: plotly and others look it up in
+    ``sys.modules`` without the import lock, and a page drawing a chart while this thread
+    imported it would find it half initialised. The page draws its tables after its charts.)"""
+    from toolkit.figures import figure_completeness, figure_participant_flow
+
+    figure_participant_flow(flow, instrument=instrument).to_plotly_json()
+    figure_completeness(completeness).to_plotly_json()
 
 
 def _warm_up_quietly(source: str) -> None:

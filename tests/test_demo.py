@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 import statsmodels.formula.api as smf
 
 from retrowalk_demo import TRUE_EFFECTS
@@ -55,6 +56,7 @@ def test_demo_has_the_trial_features_it_promises(demo_study: Path) -> None:
         assert 0 < missing < 45
 
 
+@pytest.mark.slow
 def test_dose_response_slope_recovers_the_true_effect(tmp_path: Path) -> None:
     """OLS of NRS change on mean weekly retro minutes covers the generator's true slope."""
     from retrowalk_demo import build_demo

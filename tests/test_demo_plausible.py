@@ -71,6 +71,7 @@ def test_demo_files_break_no_plausibility_rule(
     assert broken == {}
 
 
+@pytest.mark.slow
 def test_the_fitbit_writer_stays_plausible_for_many_participants(tmp_path: Path) -> None:
     people = simulate(300, 7, DemoModel())
     rng = np.random.default_rng(7)

@@ -61,8 +61,8 @@ def test_kujala_totals_are_the_simulated_ones_and_come_only_from_redcap(demo_stu
             "on l.sha256 = r.source_sha256 where r.instrument = 'kujala'"
         )["format"].to_list()
         item_sums = study.sql(
-            "select count(*) from (select participant_id, measured_at, sum(value) total "
-            "from raw_questionnaire_items where instrument = 'kujala' group by all) i "
+            "select count(*) from (select participant_id, measured_at, sum(points) total "
+            "from int_item_points where instrument = 'kujala' group by all) i "
             "join pain_scores s using (participant_id, measured_at) "
             "where s.instrument = 'kujala' and s.score <> i.total"
         ).item()
@@ -83,7 +83,7 @@ def test_questionnaire_scores_follow_the_simulated_pain(demo_study: Path) -> Non
             ).rows()
         )
         blank = study.sql(
-            "select count(*) filter (where value is null), count(*) from raw_questionnaire_items "
+            "select count(*) filter (where answer is null), count(*) from raw_questionnaire_items "
             "where instrument like 'koos%' or instrument like 'womac%'"
         ).row(0)
     assert corr["koos_pain"] < -0.6  # KOOS: higher is better
@@ -112,7 +112,7 @@ def test_the_demo_export_in_label_form_ingests_to_the_same_rows(
         report = s.ingest([folder])
     assert report.exit_code == 0, report.to_json()
     query = (
-        "select participant_id, measured_at, instrument, item, value, visit "
+        "select participant_id, measured_at, instrument, item, answer, visit "
         "from raw_questionnaire_items order by all"
     )
     with open_study(study, read_only=True) as s:

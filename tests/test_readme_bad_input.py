@@ -86,6 +86,16 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
         ["ingest", "study.duckdb", "renamed.csv", "--json"],
     ),
     (
+        "an input path that does not exist (a typo)",
+        lambda d: None,
+        ["ingest", "study.duckdb", "raw/pian.csv"],
+    ),
+    (
+        "a study path in a folder that does not exist",
+        lambda d: None,
+        ["ingest", "studies/trial.duckdb", "roster.csv"],
+    ),
+    (
         "an arm that does not exist",
         lambda d: None,
         ["stats", "study.duckdb", "ancova", "--arm", "retro_walk"],
@@ -119,11 +129,12 @@ def _message(stdout: str, stderr: str, args: list[str]) -> str:
         [row] = json.loads(stdout)
         notes = ", ".join(k for k in row["notes"] if k.startswith("read as"))
         return f"{row['status']} as `{row['format']}`" + (f" ({notes})" if notes else "")
-    text = stdout.strip() if args[0] == "ingest" else stderr.strip() or stdout.strip()
+    per_file = args[0] == "ingest" and stdout.strip()
+    text = stdout.strip() if per_file else stderr.strip() or stdout.strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if args[0] == "ingest":  # the file's line, then its error line
+    if per_file:  # the file's line, then its error line
         return lines[1] if len(lines) > 1 else lines[0]
-    return lines[-1]
+    return lines[-1]  # a usage error (nothing ingested): one line on stderr
 
 
 def generate(folder: Path) -> str:

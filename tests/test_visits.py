@@ -88,8 +88,13 @@ def test_windows_persist_and_only_named_ones_change(study: Path) -> None:
         (
             {"follow_up_window_days": -1},
             r"The 'follow_up_window_days' parameter of set_visit_windows must be a finite "
-            r"number >= 0\. Got -1 instead\.",
+            r"number from 0 to 3660\. Got -1 instead\.",
         ),
+        (
+            {"baseline_days_before": 1e9},
+            r"'baseline_days_before' parameter .* from 0 to 3660\. Got 1000000000\.0 instead",
+        ),
+        ({"follow_up_week": 600}, r"'follow_up_day' parameter .* from -3660 to 3660"),
         ({"follow_up_day": float("nan")}, "'follow_up_day' parameter .* Got nan instead"),
         ({"follow_up_day": 42, "follow_up_week": 6}, "follow_up_day or follow_up_week, not both"),
         (

@@ -60,13 +60,19 @@ def visit_windows(study: Study) -> VisitWindows:
     )
 
 
+MAX_DAYS = 3660.0
+"""The widest reach of a window setting, in days (ten years): int_study_windows lists every
+study day inside a window for every participant, so a window must be a bounded span."""
+
+
 def _check(name: str, value: float | None, *, minimum: float | None) -> None:
     if value is None:
         return
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (minimum is None or value >= minimum):
+    low = -MAX_DAYS if minimum is None else minimum
+    if ok and low <= value <= MAX_DAYS:
         return
-    bound = "a finite number" + (f" >= {minimum:g}" if minimum is not None else "")
+    bound = f"a finite number from {low:g} to {MAX_DAYS:g}"
     raise UsageError(
         f"The '{name}' parameter of set_visit_windows must be {bound}. Got {value!r} instead."
     )
@@ -100,6 +106,7 @@ def set_visit_windows(
                 f"Got {follow_up_day!r} and {follow_up_week!r} instead."
             )
         follow_up_day = 7.0 * follow_up_week
+        _check("follow_up_day", follow_up_day, minimum=None)
     current = visit_windows(study)
     new = VisitWindows(
         baseline_days_before=_pick(baseline_days_before, current.baseline_days_before),

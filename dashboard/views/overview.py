@@ -21,8 +21,7 @@ instrument = st.selectbox(
     index=instruments.index(data.default_instrument(options["instruments"])),
     key="overview_instrument",
 )
-tables = data.overview_tables(ctx.source, ctx.version, ctx.cohort_json, instrument)
-flow = tables["flow"]
+flow = data.overview_flow(ctx.source, ctx.version, ctx.cohort_json, instrument)
 enrolled = flow.filter((flow["arm"] == "all") & (flow["stage"] == "enrolled"))["participants"]
 analysed = flow.filter((flow["arm"] == "all") & (flow["stage"] == "analysed"))["participants"]
 n_enrolled = int(enrolled.item()) if enrolled.len() else 0
@@ -46,16 +45,18 @@ st.subheader("Enrolment and retention")
 downloads.figure(
     figure_participant_flow(flow, instrument=instrument), "participant_flow", key="overview_flow"
 )
-with st.expander("Flow table"):
-    downloads.table(flow, "participant_flow", key="overview_flow_table")
+# The tables are filled in after both charts (drawing the first table imports pandas).
+flow_table = st.expander("Flow table")
 
 st.subheader("Data completeness")
+# After the flow chart: completeness counts wearable days, from the slowest view.
+completeness = data.overview_completeness(ctx.source, ctx.version, ctx.cohort_json)
 no_prescription = arms_without_prescription(
     data.cohort_view(ctx.source, ctx.version, ctx.cohort_json, "participants")
 )
 downloads.figure(
     figure_completeness(
-        tables["completeness"],
+        completeness,
         not_applicable=[(i, a) for i in PRESCRIPTION_ITEMS for a in no_prescription],
     ),
     "data_completeness",
@@ -67,8 +68,11 @@ if no_prescription:
         f"Not applicable: treadmill data for {not_prescribed} "
         "(no walking prescription in that arm)."
     )
-with st.expander("Completeness table"):
-    downloads.table(tables["completeness"], "data_completeness", key="overview_completeness_table")
+completeness_table = st.expander("Completeness table")
+with flow_table:
+    downloads.table(flow, "participant_flow", key="overview_flow_table")
+with completeness_table:
+    downloads.table(completeness, "data_completeness", key="overview_completeness_table")
 
 with table1_area:
     table1 = data.table1(ctx.source, ctx.version, ctx.cohort_json)

@@ -11,6 +11,7 @@ from retrowalk_demo.write_devices import split_for_devices, write_devices
 from retrowalk_demo.write_redcap import leave_to_redcap, write_redcap
 from retrowalk_demo.write_wearables import write_wearables
 from retrowalk_demo.writers import (
+    write_intercurrent_events,
     write_pain,
     write_quality,
     write_roster,
@@ -57,6 +58,7 @@ def write_raw(
     paths += write_pain(raw, leave_to_redcap(people))
     paths += write_devices(raw, on_devices, seed)
     paths += write_wearables(raw, people, seed)
+    paths += write_intercurrent_events(raw, people, seed)
     return paths
 
 

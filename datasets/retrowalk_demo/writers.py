@@ -2,7 +2,9 @@
 
 Layout under ``raw/``: ``roster.csv``; ``treadmill/<site>/<participant>.csv`` (generic segment
 layout); ``treadmill_samples/<participant>.csv`` (generic per-second sample layout, for a few
-participants); ``pain/visits.csv`` and ``pain/nrs_diary.csv`` (long-format scores). Beside
+participants); ``pain/visits.csv`` and ``pain/nrs_diary.csv`` (long-format scores);
+``intercurrent_events.csv`` (discontinuations, losses to follow-up and rescue medication, with
+dates and reasons). Beside
 ``raw/``, ``quality/late_entries.csv`` holds an impossible score on purpose: ingesting it shows
 what a rejection looks like (``retrowalk demo --with-bad-file``), while the demo itself builds
 cleanly.
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from retrowalk_demo.model import DemoModel
-from retrowalk_demo.simulate import Participant
+from retrowalk_demo.simulate import Participant, week_start
 
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
@@ -197,3 +199,39 @@ def write_quality(folder: Path, people: list[Participant]) -> list[Path]:
         ],
     ]
     return [_write(folder / "late_entries.csv", PAIN_HEADER, late)]
+
+
+#: Reasons recorded for the demo's intercurrent events (reason text as a site would write it).
+_LOSS_REASONS = ("did not attend follow-up visits", "moved away", "no reply to contact")
+_STOP_REASONS = ("knee pain worse", "lack of time", "other illness")
+_RESCUE_REASONS = ("NSAID for knee pain", "paracetamol for knee pain")
+
+
+def write_intercurrent_events(raw: Path, people: list[Participant], seed: int) -> list[Path]:
+    """``intercurrent_events.csv``: who stopped and why, and rescue medication taken.
+
+    Everyone the simulation drops out (no walking and no scores from their dropout week on) is
+    lost to follow-up from that week's Monday (not before enrolment); a third of them first
+    stopped the intervention for a stated reason on the same day. About one in twenty of the
+    others took rescue medication at a random day of the intervention. Drawn from a generator
+    of its own (``seed``), so adding this file changed no other simulated value.
+    """
+    rng = np.random.default_rng([seed, 17])
+    rows: list[list[str]] = []
+    for p in people:
+        if p.dropout_week is not None:
+            day = max(p.enrolled_on, week_start(p, p.dropout_week)).isoformat()
+            if rng.random() < 1 / 3:
+                rows.append([p.participant_id, day, "discontinued", str(rng.choice(_STOP_REASONS))])
+            rows.append(
+                [p.participant_id, day, "lost_to_follow_up", str(rng.choice(_LOSS_REASONS))]
+            )
+        elif rng.random() < 0.05:
+            day = (p.enrolled_on + timedelta(days=int(rng.integers(7, 70)))).isoformat()
+            rows.append(
+                [p.participant_id, day, "rescue_medication", str(rng.choice(_RESCUE_REASONS))]
+            )
+    if not rows:
+        return []
+    header = ["participant_id", "date", "event", "reason"]
+    return [_write(raw / "intercurrent_events.csv", header, rows)]

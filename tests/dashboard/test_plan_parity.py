@@ -100,6 +100,7 @@ def report_rows(study: Path, arms: tuple[str, ...]) -> dict[tuple[Any, ...], dic
 
 
 @pytest.mark.parametrize("cohort", sorted(COHORTS))
+@pytest.mark.slow
 def test_cli_report_and_dashboard_agree_on_every_analysis(
     cohort: str,
     demo_study: Path,

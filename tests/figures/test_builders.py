@@ -148,6 +148,7 @@ def test_colours_are_stable_per_arm() -> None:
     assert set(colour_map(["a", "b"]).values()).isdisjoint(three.values())
 
 
+@pytest.mark.slow
 def test_exports(frames: dict[str, Any]) -> None:
     fig = figures.figure_adherence(frames["adherence"])
     html = figures.to_html(fig)

@@ -31,7 +31,7 @@ DEFAULT_ROSTER_ROWS = (
 def questionnaire_tables(
     study: Path,
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """The study's scores and item answers, sorted, for comparing two ingests."""
+    """The study's scores and item answers (their points), sorted, for comparing two ingests."""
     from toolkit import open_study
 
     with open_study(study, read_only=True) as opened:
@@ -40,8 +40,8 @@ def questionnaire_tables(
             "order by all"
         ).rows()
         items = opened.sql(
-            "select participant_id, measured_at, instrument, item, value, visit "
-            "from raw_questionnaire_items order by all"
+            "select participant_id, measured_at, instrument, item, points, visit "
+            "from int_item_points order by all"
         ).rows()
     return scores, items
 

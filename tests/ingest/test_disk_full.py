@@ -38,6 +38,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(disk)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_says_what_was_committed_and_resumes(
     small_disk: Path, demo_study: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, roster, write
 from toolkit import open_study
@@ -116,6 +117,7 @@ def test_a_file_the_database_refuses_is_rejected_alone(tmp_path: Path) -> None:
         assert stored["source_sha256"].to_list() == ["aaaa", "cccc"]
 
 
+@pytest.mark.slow
 def test_parallel_workers_load_the_same_study(tmp_path: Path) -> None:
     from retrowalk_demo.build import write_raw
 

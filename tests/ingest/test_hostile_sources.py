@@ -87,6 +87,7 @@ def test_an_archive_with_too_many_members_is_refused_before_unpacking(tmp_path: 
     assert "--max-zip-members" in str(refused.error)
 
 
+@pytest.mark.slow
 def test_zip_limits_are_configurable_per_archive_and_per_batch(tmp_path: Path) -> None:
     small = _zip(tmp_path / "small.zip", 3, size=100)
     big = _zip(tmp_path / "big.zip", 3, size=5000)
@@ -147,6 +148,7 @@ def test_a_planted_temp_folder_is_not_used(tmp_path: Path) -> None:
         user_folder("ingest", tmp_path)
 
 
+@pytest.mark.slow
 def test_a_killed_ingest_leaves_only_private_files_swept_by_the_next(tmp_path: Path) -> None:
     """kill -9 during an ingest of a zip: what it extracted is 0600 in a 0700 folder, and the
     next ingest removes it."""

@@ -37,6 +37,7 @@ def table_contents(study_path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {t: study.sql(f"select * from {t} order by all").rows() for t in DATA_TABLES}
 
 
+@pytest.mark.slow
 def test_reingesting_the_same_files_changes_nothing(demo_study: Path, tmp_path: Path) -> None:
     study = tmp_path / "copy.duckdb"
     shutil.copy(demo_study, study)
@@ -104,6 +105,7 @@ def test_text_report_names_file_position_and_problem(tmp_path: Path) -> None:
     assert "line 3, column 'score': score 101 is outside kujala's range 0 to 100" in result.stdout
 
 
+@pytest.mark.slow
 def test_kill_mid_batch_then_rerun_equals_a_clean_run(tmp_path: Path) -> None:
     from retrowalk_demo.build import write_raw
 

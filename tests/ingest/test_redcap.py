@@ -151,7 +151,7 @@ def test_scores_follow_the_instrument_rules(raw_study: Path) -> None:
 def test_blank_items_are_stored_as_missing_never_as_zero(raw_study: Path) -> None:
     with open_study(raw_study, read_only=True) as s:
         pain_items = s.sql(
-            "select item, value from raw_questionnaire_items where participant_id = 'P1' "
+            "select item, answer from raw_questionnaire_items where participant_id = 'P1' "
             "and visit = 'week6' and instrument = 'koos_pain' order by item"
         ).rows()
         kujala_at = s.sql(

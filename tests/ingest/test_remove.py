@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import cli_env, run_cli
+from tests.ingest.fit_writer import activity
 from tests.ingest.helpers import DEFAULT_ROSTER_ROWS, assert_same_public_views, roster, write
 from toolkit import open_study
 from toolkit.errors import StudyError, UsageError
@@ -45,6 +46,7 @@ def _some_files(demo_study: Path) -> list[str]:
             str(wearable)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_remove_then_reingest_equals_the_original(demo_study: Path, demo_copy: Path) -> None:
     before = raw_contents(demo_copy)
     done = run_cli("remove", demo_copy, *_some_files(demo_study), "--json")
@@ -93,6 +95,7 @@ def test_sources_by_sha256_and_what_cannot_be_removed(tmp_path: Path) -> None:
         assert s.sql("select count(*) from pain_scores").item() == 1
 
 
+@pytest.mark.slow
 def test_replace_takes_out_the_older_export_never_silently(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
@@ -113,6 +116,7 @@ def test_replace_takes_out_the_older_export_never_silently(tmp_path: Path) -> No
     assert statuses == ["loaded", "rejected", "removed", "loaded"]
 
 
+@pytest.mark.slow
 def test_kill_during_remove_leaves_the_study_before_or_after(
     demo_study: Path, tmp_path: Path
 ) -> None:
@@ -144,3 +148,49 @@ def test_kill_during_remove_leaves_the_study_before_or_after(
             proc.wait()
         state = raw_contents(killed)
         assert state in (before, after), f"killed at {fraction:.0%} of a run: a state between"
+
+
+def test_replace_takes_out_an_earlier_export_of_the_same_participant_and_source(
+    tmp_path: Path,
+) -> None:
+    from retrowalk_demo.apple_health_xml import write_export_file
+    from tests.ingest.test_apple_health import at, day_of_records, steps
+    from tests.ingest.test_participant_links import START
+
+    raw = tmp_path / "raw"
+    roster(raw / "roster.csv", *DEFAULT_ROSTER_ROWS)
+    first = day_of_records()
+    # a later export of P1's whole history, named differently, in another folder; it lost a
+    # record the first one had (the watch's 09:30 steps): replacing takes that away too
+    newer = [r for r in first if r != first[1]] + [steps(at(7, 8), 10, 900)]
+    old = write_export_file(raw / "P1_2025-03" / "export.xml", first)
+    new = write_export_file(tmp_path / "later" / "P1_2025-04_export.xml", newer)
+    # a per-session format is never "a newer export": another FIT file of P1 stays
+    (raw / "P1").mkdir()
+    (raw / "P1" / "walk.fit").write_bytes(activity(start=START, seconds=600))
+    study = tmp_path / "s.duckdb"
+    with open_study(study) as s:
+        assert s.ingest([raw], progress=False).exit_code == 0
+        steps_before = s.sql("select sum(steps) from wearable_daily").item()
+    assert steps_before == 1250
+    replaced = run_cli("ingest", study, new, "--replace", "--json")
+    assert replaced.returncode == 0, replaced.stdout
+    [result] = json.loads(replaced.stdout)
+    assert result["status"] == "loaded" and result["replaced"] == [str(old)]
+    text = run_cli("ingest", study, new, "--replace")  # a duplicate now: nothing replaced
+    assert "replaces" not in text.stdout
+    with open_study(study, read_only=True) as s:
+        days = s.sql("select day, steps from wearable_daily order by day").rows()
+        assert s.sql("select count(*) from sessions").item() > 0  # the FIT file stays
+        statuses = s.sql(
+            "select status from ingest_log where format = 'apple_health' order by attempt_id"
+        )["status"].to_list()
+    assert [d[1] for d in days] == [650, 900]  # 1250 - 600 lost in the newer export, + 900
+    assert statuses == ["loaded", "removed", "loaded", "duplicate"]
+    # the same export without --replace adds its new rows and says nothing is replaced
+    other = tmp_path / "other.duckdb"
+    with open_study(other) as s:
+        s.ingest([raw], progress=False)
+        report = s.ingest([new], progress=False)
+    assert report.files[0].replaced == []
+    assert report.files[0].notes["earlier_exports_kept"] == 1

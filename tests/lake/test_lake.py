@@ -88,6 +88,7 @@ def test_timestamps_are_utc_and_globs_work(lake: Path) -> None:
     assert dtype == ("TIMESTAMP WITH TIME ZONE",)
 
 
+@pytest.mark.slow
 def test_views_over_the_lake_in_duckdb_match_the_study(demo_study: Path, lake: Path) -> None:
     with open_study(demo_study, read_only=True) as study, open_lake_study(lake) as on_lake:
         assert on_lake.read_only
@@ -144,6 +145,7 @@ def test_shard_names_are_checked(demo_study: Path, tmp_path: Path) -> None:
         export_connection(study.conn, tmp_path / "lake", "../escape")
 
 
+@pytest.mark.slow
 def test_sharded_ingest_equals_one_study(demo_study: Path, tmp_path: Path) -> None:
     """Two independent jobs write the demo's files as two shards; the lake holds what one
     study ingesting every file holds. The second job loads the roster only as context."""
@@ -188,6 +190,7 @@ def test_sharded_ingest_equals_one_study(demo_study: Path, tmp_path: Path) -> No
     assert _data_files(target) == listed
 
 
+@pytest.mark.slow
 def test_cli_export_lake_and_ingest_lake(
     demo_study: Path, tmp_path: Path, cli: Callable[..., CompletedProcess[str]]
 ) -> None:
@@ -226,6 +229,7 @@ def test_a_lake_of_another_schema_version_is_refused(demo_study: Path, tmp_path:
         open_lake(target)
 
 
+@pytest.mark.slow
 def test_cli_report_from_a_lake(
     lake: Path, tmp_path: Path, cli: Callable[..., CompletedProcess[str]]
 ) -> None:
@@ -238,6 +242,7 @@ def test_cli_report_from_a_lake(
     assert "--lake" in done.stderr
 
 
+@pytest.mark.slow
 def test_cli_analyse_a_lake(
     lake: Path, demo_study: Path, cli: Callable[..., CompletedProcess[str]]
 ) -> None:

@@ -221,6 +221,7 @@ def test_small_groups_are_left_out_of_figures(demo_study: Path) -> None:
     assert any(f.dropped_groups for f in figures)
 
 
+@pytest.mark.slow
 def test_pseudonyms_differ_between_reports(demo_study: Path) -> None:
     with open_study(demo_study, read_only=True) as opened:
         first = build_content(opened, None).datasets[0].frame

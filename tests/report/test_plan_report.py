@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from toolkit import open_study
 from toolkit.analyses import load_plan
@@ -15,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_PLAN = ROOT / "analyses" / "demo_plan.toml"
 
 
+@pytest.mark.slow
 def test_report_plan_shows_the_plan_its_sha256_and_its_lock(
     demo_study: Path, tmp_path: Path
 ) -> None:

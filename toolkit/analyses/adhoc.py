@@ -36,11 +36,13 @@ def single_plan(
     random_slope: str = "auto",
     alpha: float = 0.05,
     adjust: str | None = None,
+    family: str = "comparison",
 ) -> Plan:
     """A plan holding ``model`` on each of ``outcomes`` with these options.
 
     ``covariates`` given here are explicit: for a dose-response they are added to baseline and
     a collinear one is refused (with no covariates the model's default adjustment applies).
+    ``adjust`` adjusts p-values within each ``family`` (:mod:`toolkit.analyses.families`).
     """
     if model not in MODELS:
         raise UsageError(f"The 'model' must be one of {', '.join(MODELS)}. Got {model!r} instead.")
@@ -92,6 +94,7 @@ def single_plan(
         alpha=alpha,
         multiplicity=adjust or "none",
         multiplicity_roles=("secondary", "exploratory"),
+        multiplicity_family=family,
         text="",
         source="<retrowalk stats>",
     )

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from toolkit.analyses.estimands import STRATEGIES, VISIT_MODELS
 from toolkit.analyses.toml_lines import key_line
 from toolkit.cohorts import Cohort
 from toolkit.errors import PlanError, UsageError
@@ -40,6 +41,8 @@ RESPONDER_RULES = ("mcid", "reduction_30", "reduction_50")
 IMPUTATIONS = ("J2R", "CR", "MAR")
 ROLES = ("primary", "secondary", "exploratory", "sensitivity")
 MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni", "fixed_sequence")
+#: Which comparisons are adjusted together (toolkit.analyses.families).
+MULTIPLICITY_FAMILIES = ("all", "comparison", "outcome")
 MISSING = ("complete_case", "mice", "non_responder")
 RANDOM_SLOPE = ("auto", "yes", "no")
 COLLINEAR = ("drop", "refuse")
@@ -59,6 +62,7 @@ _TOP_KEYS = (
     "intervention_weeks",
     "multiplicity",
     "multiplicity_roles",
+    "multiplicity_family",
     "missing_data",
     "populations",
     "analysis",
@@ -86,6 +90,7 @@ _ANALYSIS_KEYS = (
     "deltas",
     "imputation",
     "contrast",
+    "intercurrent_strategy",
 )
 
 
@@ -129,6 +134,8 @@ class AnalysisSpec:
     deltas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     imputation: str = "J2R"
     contrast: str | None = None
+    #: ``treatment_policy`` or ``hypothetical`` (toolkit.analyses.estimands)
+    intercurrent_strategy: str = "treatment_policy"
 
     @property
     def is_gait(self) -> bool:
@@ -149,6 +156,8 @@ class Plan:
     multiplicity: str = "holm"
     multiplicity_roles: tuple[str, ...] = ("primary", "secondary")
     missing_data: str = ""
+    #: ``all`` (one family), ``comparison`` or ``outcome`` (toolkit.analyses.families)
+    multiplicity_family: str = "all"
     text: str = ""
     source: str = "<built-in default plan>"
 
@@ -347,6 +356,18 @@ def _analysis(
         f"'imputation' of {what}",
         where("imputation"),
     )
+    strategy = check.choice(
+        data.get("intercurrent_strategy", "treatment_policy"),
+        STRATEGIES,
+        f"'intercurrent_strategy' of {what}",
+        where("intercurrent_strategy"),
+    )
+    if strategy != "treatment_policy" and model not in VISIT_MODELS:
+        raise check.fail(
+            f"the {strategy} strategy of {what} needs a model with repeated visits "
+            f"({', '.join(VISIT_MODELS)}); {model} has one follow-up value.",
+            *where("intercurrent_strategy"),
+        )
     deltas = data.get("deltas", [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
     if (
         not isinstance(deltas, list)
@@ -393,6 +414,7 @@ def _analysis(
         deltas=tuple(float(d) for d in deltas),
         imputation=imputation,
         contrast=contrast,
+        intercurrent_strategy=strategy,
     )
 
 
@@ -464,6 +486,12 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         ),
         missing_data=check.text_value(
             data.get("missing_data", ""), "'missing_data'", (None, "missing_data")
+        ),
+        multiplicity_family=check.choice(
+            data.get("multiplicity_family", "all"),
+            MULTIPLICITY_FAMILIES,
+            "'multiplicity_family'",
+            (None, "multiplicity_family"),
         ),
         text=text,
         source=source,

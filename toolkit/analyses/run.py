@@ -4,8 +4,9 @@ Input frames come only from ``study.sql`` over public views (through
 :mod:`toolkit.analysis_frames`), so any object with the same ``sql(query, params)`` method (a
 Spark-backed study, say) can be analysed. The result is tidy: one row per term of every
 analysis, with the analysis's id, role, outcome, model, population, status and reference arm in
-front of the statistics vocabulary, ``p_adjusted`` within the plan's multiplicity family, and
-the caveats in a ``notes`` column.
+front of the statistics vocabulary, ``p_adjusted`` within the plan's multiplicity families
+(named in ``adjustment_family``, see :mod:`toolkit.analyses.families`), and the caveats in a
+``notes`` column.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import polars as pl
 
 from toolkit import analysis_frames as frames
+from toolkit.analyses.estimands import STRATEGIES, apply_strategy, first_events
+from toolkit.analyses.families import family_labels
 from toolkit.analyses.models import RUNNERS, AnalysisResult, Inputs
 from toolkit.analyses.plan import AnalysisSpec, Plan, default_plan
 from toolkit.cohorts import _LISTS, Cohort, resolve_cohort
@@ -208,7 +211,9 @@ def _adjust(table: pl.DataFrame, plan: Plan) -> pl.DataFrame:
         ).unique(subset="term", keep="first", maintain_order=True)
         tested = fixed_sequence(named, alpha=plan.alpha).select("_row", "p_adjusted")
         return indexed.join(tested, on="_row", how="left").sort("_row").drop("_row")
-    adjusted = adjust_pvalues(family, method=plan.multiplicity).select("_row", "p_adjusted")
+    family = family.with_columns(family_labels(family, plan.multiplicity_family))
+    adjusted = adjust_pvalues(family, method=plan.multiplicity, family="adjustment_family")
+    adjusted = adjusted.select("_row", "p_adjusted", "adjustment_family")
     return indexed.join(adjusted, on="_row", how="left").sort("_row").drop("_row")
 
 
@@ -321,7 +326,16 @@ def run_analysis(
 
     def long() -> pl.DataFrame:
         rows = reads.long(chosen, spec.outcome, spec.model)
-        return rows.filter(pl.col("participant_id").is_in(applicable_ids.implode()))
+        rows = rows.filter(pl.col("participant_id").is_in(applicable_ids.implode()))
+        events = (
+            first_events(study, chosen) if spec.intercurrent_strategy != STRATEGIES[0] else None
+        )
+        if events is None:
+            return rows
+        rows, note = apply_strategy(rows, events, spec.intercurrent_strategy)
+        if note and note not in notes:
+            notes.append(note)
+        return rows
 
     better = (gait_measures().get(spec.outcome) or instruments()[spec.outcome]).higher_is_better
     inputs = Inputs(spec, frame, long, reference, arms, scale, mcid, plan.alpha, notes, better)

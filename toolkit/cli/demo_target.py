@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from toolkit.db.study_file import check_study_path
+from toolkit.db.study_file import check_study_path, ingested_paths
 from toolkit.errors import UsageError
 
 
@@ -14,16 +12,11 @@ def foreign_sources(study: Path, demo_folders: list[Path]) -> list[str]:
     """Sources in ``study``'s ingest log that lie outside ``demo_folders`` (the demo's own
     ``raw/`` and ``quality/``): data someone ingested that a rebuild would throw away."""
     roots = [folder.resolve() for folder in demo_folders]
-    with duckdb.connect(str(study), read_only=True) as con:
-        has_log = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'raw_ingest_log'"
-        ).fetchone()
-        if not has_log or not has_log[0]:
-            return []
-        paths = [
-            row[0] for row in con.execute("select distinct path from raw_ingest_log").fetchall()
-        ]
-    return [p for p in paths if not any(Path(p).resolve().is_relative_to(r) for r in roots)]
+    return [
+        p
+        for p in ingested_paths(study)
+        if not any(Path(p).resolve().is_relative_to(root) for root in roots)
+    ]
 
 
 def check_demo_target(study: Path, demo_folders: list[Path], *, overwrite: bool) -> None:

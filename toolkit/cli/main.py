@@ -88,6 +88,12 @@ def file_line(f: FileResult) -> str:
         line += f"\n          {f.position + ': ' if f.position else ''}{f.error}"
     for earlier in f.replaced:
         line += f"\n          replaces {earlier} (its rows were removed)"
+    kept = f.notes.get("earlier_exports_kept")
+    if kept:
+        line += (
+            f"\n          {kept} earlier export(s) of this participant's history stay loaded "
+            "(ingest --replace replaces them)"
+        )
     unknown = f.notes.get("unknown_direction_segments")
     if unknown:
         line += f"\n          {unknown} segment(s) with unknown walking direction"
@@ -157,7 +163,6 @@ def demo(
     show what a rejection looks like (then the demo exits 1, as ingest does).
     """
     from retrowalk_demo import build_demo, quality_folder
-
     from toolkit.cli.demo_target import check_demo_target
 
     target = study or _demo_default()

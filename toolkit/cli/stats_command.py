@@ -52,10 +52,12 @@ def run_analysis(
     alpha: float = 0.05,
     random_slope: str = "auto",
     adjust: str | None = None,
+    family: str = "comparison",
 ) -> pl.DataFrame:
     """The result frame of ``analysis`` on ``cohort`` for each outcome, through the analysis
     layer (:mod:`toolkit.analyses`): statistics columns first, then ``outcome``. ``outcome``
-    (one instrument) is the older spelling of ``outcomes``."""
+    (one instrument) is the older spelling of ``outcomes``. With ``adjust``, ``p_adjusted`` is
+    adjusted within each ``family`` of comparisons, named in ``adjustment_family``."""
     from toolkit.analyses import run_plan
     from toolkit.analyses.adhoc import describe, single_plan
 
@@ -77,13 +79,15 @@ def run_analysis(
         random_slope=random_slope,
         alpha=alpha,
         adjust=adjust,
+        family=family,
     )
     table = run_plan(study, plan, cohort)
     from toolkit.stats import RESULT_COLUMNS
 
-    front = ("analysis", "analysis_role", "model", "population", "outcome", "notes", "p_adjusted")
+    front: tuple[str, ...] = ("analysis", "analysis_role", "model", "population", "outcome")
+    front = (*front, "notes", "p_adjusted", "adjustment_family")
     rest = [c for c in table.columns if c not in (*RESULT_COLUMNS, *front)]
-    extra = ["p_adjusted"] if adjust is not None else []
+    extra = ["p_adjusted", "adjustment_family"] if adjust is not None else []
     return table.select(*RESULT_COLUMNS, *rest, "outcome", *extra)
 
 
@@ -103,7 +107,16 @@ def run_analysis(
     "--adjust",
     type=click.Choice(("holm", "fdr_bh")),
     default=None,
-    help="adjust the comparisons' p-values across outcomes and arms (adds p_adjusted)",
+    help="adjust the comparisons' p-values within each --family (adds p_adjusted and "
+    "adjustment_family)",
+)
+@click.option(
+    "--family",
+    type=click.Choice(("comparison", "outcome", "all")),  # toolkit.analyses.families.FAMILIES
+    default="comparison",
+    show_default=True,
+    help="with --adjust, which p-values are adjusted together: comparison (one family per kind "
+    "of comparison and visit, across outcomes and arms), outcome (the same, per outcome), all",
 )
 @click.option(
     "--reference",
@@ -138,6 +151,7 @@ def stats(
     analysis: str,
     outcomes: tuple[str, ...],
     adjust: str | None,
+    family: str,
     reference: str | None,
     covariates: tuple[str, ...],
     spline_df: int | None,
@@ -171,6 +185,7 @@ def stats(
             alpha=alpha,
             random_slope=random_slope,
             adjust=adjust,
+            family=family,
         )
     if "notes" in result.columns:
         for notes in result["notes"].drop_nulls().unique(maintain_order=True):

@@ -9,7 +9,9 @@ From it and the SQL derive, with no second copy anywhere:
 - which views are public (:func:`public_views`: every view not named ``int_*``);
 - the key, not-null, column and relationship tests (``tests/db/test_models.py``);
 - the views the dashboard stores as tables in its snapshot (``snapshot = true``), in the
-  creation order (:func:`snapshot_views`).
+  creation order (:func:`snapshot_views`);
+- each ``.sql`` file's header comment (``description``) and the README's view table
+  (``readme``), written by ``python -m toolkit.db.docs`` and checked by a test.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ class Model:
     columns: tuple[str, ...]
     relationships: bool
     snapshot: bool
+    #: what the view holds and how it is derived: the ``.sql`` file's header comment
+    #: (``toolkit.db.docs`` writes it there)
+    description: str = ""
+    #: the README view table's "columns" cell (public views)
+    readme: str = ""
 
     @property
     def public(self) -> bool:
@@ -65,6 +72,8 @@ def models() -> dict[str, Model]:
             columns=tuple(spec["columns"]),
             relationships=bool(spec.get("relationships", False)),
             snapshot=bool(spec.get("snapshot", False)),
+            description=str(spec.get("description", "")),
+            readme=str(spec.get("readme", "")),
         )
         for name, spec in declared.items()
     }

@@ -5,12 +5,12 @@ from __future__ import annotations
 import duckdb
 
 from toolkit.instruments import instruments
-from toolkit.instruments.scoring import scale_definitions
 
 
 def sync_instruments(conn: duckdb.DuckDBPyConnection) -> None:
-    """Replace ``ref_instruments`` (instrument summaries) and ``ref_scales`` /
-    ``ref_scale_items`` (scoring rules) with the packaged definitions, atomically."""
+    """Replace ``ref_instruments`` (instrument summaries) with the packaged definitions,
+    atomically. Scoring rules are not reference data: every ingest of answers stores the
+    definition it used (``raw_questionnaire_scales`` and the tables beside it)."""
     rows = [
         (
             i.name,
@@ -25,16 +25,10 @@ def sync_instruments(conn: duckdb.DuckDBPyConnection) -> None:
         )
         for i in instruments().values()
     ]
-    scales, scale_items = scale_definitions()
     conn.execute("begin transaction")
     try:
         conn.execute("delete from ref_instruments")
         conn.executemany("insert into ref_instruments values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        # the scoring rules the views apply to stored item answers (int_item_scores)
-        conn.execute("delete from ref_scales")
-        conn.executemany("insert into ref_scales values (?, ?, ?, ?, ?, ?, ?, ?)", scales)
-        conn.execute("delete from ref_scale_items")
-        conn.executemany("insert into ref_scale_items values (?, ?)", scale_items)
         conn.execute("commit")
     except duckdb.Error:
         conn.execute("rollback")

@@ -93,3 +93,21 @@ def check_input_paths(paths: Sequence[Path | str]) -> None:
     missing = [str(p) for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)} (nothing was ingested)")
+
+
+def ingested_paths(path: Path) -> list[str]:
+    """Every source path in the ingest log of the study file at ``path`` (read-only; none for
+    a study that never ingested anything)."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = current_database()"
+            ).fetchall()
+        }
+        if "raw_ingest_log" not in tables:
+            return []
+        return [
+            row[0] for row in conn.execute("select distinct path from raw_ingest_log").fetchall()
+        ]

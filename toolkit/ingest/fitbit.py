@@ -47,7 +47,7 @@ from toolkit.ingest.fitbit_takeout import HEADERS, parse_takeout_csv, takeout_ki
 
 FORMAT = "fitbit"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_samples",)
+LOADS: tuple[str, ...] = ("raw_wearable_samples", "raw_source_links")
 SOURCE = "Fitbit"
 _FILE = re.compile(
     r"^(steps|heart_rate|resting_heart_rate|very_active_minutes|moderately_active_minutes)"

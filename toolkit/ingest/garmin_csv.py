@@ -38,7 +38,10 @@ from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "garmin_csv"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_workouts",)
+LOADS: tuple[str, ...] = ("raw_wearable_workouts", "raw_source_links")
+#: every export holds the participant's whole history so far: with ``ingest --replace`` a
+#: newer export of the same participant replaces the earlier one (toolkit.ingest.core.loader)
+CUMULATIVE = True
 SOURCE = "Garmin Connect"
 #: vocabulary keys every export must have
 REQUIRED = ("activity_type", "date", "time")

@@ -43,6 +43,7 @@ LOADS: tuple[str, ...] = (
     "raw_treadmill_segments",
     "raw_treadmill_samples",
     "raw_wearable_workouts",  # Sport="Other" activities that are not walks (unclassified)
+    "raw_source_links",  # how the file was linked to its participant
 )
 MAX_TCX_BYTES = 512 * 1024**2
 _LAP_FIELDS = (

@@ -24,12 +24,13 @@ above) describes a vendor's columns::
     steps = { column = "Steps", unit = "count" }
     walking_speed = { column = "Speed (km/h)", unit = "km/hr" }
 
-Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and
-a ``wearable_manifest.csv`` (see :mod:`toolkit.ingest.core.linkage`), are logged as loaded with no
-rows. Mapped CSVs are recognised as plain files (a folder or a file
-named on the command line), not inside zip archives, whose members' names say nothing of their
-siblings. Times need a UTC offset or are read in the ``timezone`` given (column, mapping, or
-the participant's roster zone); local times in a daylight-saving gap or overlap are rejected.
+Each mapped metric column becomes one sample per non-empty cell. The mapping file itself, and a
+``wearable_manifest.csv`` (see :mod:`toolkit.ingest.core.linkage`; its rows are stored in
+``raw_participant_links``), load no samples. Mapped CSVs are recognised as plain files (a folder
+or a file named on the command line), not inside zip archives, whose members' names say nothing
+of their siblings. Times need a UTC offset or are read in the ``timezone`` given (column,
+mapping, or the participant's roster zone); local times in a daylight-saving gap or overlap are
+rejected.
 """
 
 from __future__ import annotations
@@ -46,12 +47,17 @@ from toolkit.ingest.apple_health.records import METRICS as APPLE_METRICS
 from toolkit.ingest.apple_health.records import Metric
 from toolkit.ingest.core.canonical import LINE, TABLES, position
 from toolkit.ingest.core.csv_text import as_float, as_utc_timestamp, header_of, read_text_csv
-from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant
+from toolkit.ingest.core.linkage import MANIFEST_NAME, link_participant, manifest_rows
 from toolkit.ingest.core.model import ParseContext, ParsedFile
+from toolkit.ingest.core.zones import roster_zones
 
 FORMAT = "wearable_csv"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_samples",)
+LOADS: tuple[str, ...] = (
+    "raw_wearable_samples",
+    "raw_participant_links",
+    "raw_source_links",
+)
 MAPPING_NAME = "wearable_mapping.toml"
 DEFAULT_SOURCE = "wearable_csv"
 _SECONDS = {"s": 1.0, "min": 60.0, "hr": 3600.0}
@@ -112,8 +118,9 @@ def parse(path: Path, ctx: ParseContext) -> ParsedFile:
     if path.name == MAPPING_NAME:
         _read_mapping(path)  # a broken mapping is reported on the mapping file itself too
         return ParsedFile({}, notes={"wearable_mapping_files": 1})
-    if path.name == MANIFEST_NAME:  # read by toolkit.ingest.core.linkage for the files it lists
-        return ParsedFile({}, notes={"wearable_manifest_files": 1})
+    if path.name == MANIFEST_NAME:  # its rows link files in the views (int_source_participants)
+        rows = manifest_rows(path, ctx.location)
+        return ParsedFile({"raw_participant_links": rows}, notes={"wearable_manifest_files": 1})
     text = read_text_csv(path)
     if _long_layout(list(text.columns)):
         long = text.rename({"timestamp": "start_at"}) if "timestamp" in text.columns else text
@@ -178,10 +185,7 @@ def _participants(long: pl.DataFrame, ctx: ParseContext) -> pl.Series:
 def _samples(long: pl.DataFrame, ctx: ParseContext, source: str) -> pl.DataFrame:
     long = long.with_columns(_participants(long, ctx).alias("participant_id"))
     if "timezone" not in long.columns:
-        zones = {pid: info.timezone for pid, info in ctx.participants.items()}
-        long = long.with_columns(
-            pl.col("participant_id").replace_strict(zones, default=None).alias("timezone")
-        )
+        long = long.with_columns(roster_zones(long["participant_id"], ctx).alias("timezone"))
     start = as_utc_timestamp(long, "start_at", zones=long["timezone"])
     end = (
         as_utc_timestamp(long, "end_at", zones=long["timezone"]).fill_null(start)

@@ -189,41 +189,6 @@ def parse_questionnaire(text: str) -> Questionnaire:
     return Questionnaire(name, table["label"], table["reference"], items, tuple(scales))
 
 
-def scale_definitions() -> tuple[list[tuple[object, ...]], list[tuple[str, str]]]:
-    """Every scale's scoring rule as rows of the study tables ``ref_scales`` (instrument,
-    questionnaire, method, n_items, max_missing, min_answered, item_max, definition_sha256)
-    and ``ref_scale_items`` (instrument, item): the same rules as :func:`score_scale`, which
-    the views apply to stored answers."""
-    import hashlib
-
-    folder = resources.files(__package__).joinpath("questionnaires")
-    digests = {
-        str(tomllib.loads(entry.read_text("utf-8"))["name"]): hashlib.sha256(
-            entry.read_bytes()
-        ).hexdigest()
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml")
-    }
-    scales: list[tuple[object, ...]] = []
-    items: list[tuple[str, str]] = []
-    for q in questionnaires().values():
-        for scale in q.scales:
-            scales.append(
-                (
-                    scale.instrument,
-                    q.name,
-                    scale.method,
-                    len(scale.items),
-                    scale.max_missing,
-                    scale.min_answered,
-                    _item_max(q, scale),
-                    digests.get(q.name, ""),
-                )
-            )
-            items.extend((scale.instrument, item) for item in scale.items)
-    return scales, items
-
-
 @cache
 def questionnaires() -> dict[str, Questionnaire]:
     """Every packaged questionnaire, keyed by name (``koos``, ``womac``, ``kujala``, ...)."""

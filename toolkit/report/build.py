@@ -132,6 +132,7 @@ def build_content(
         person_weeks = private(weekly_speed_incline(study, chosen))
         trajectory = private(trajectory_frame(study, chosen, outcome))
         visits = private(visit_frame(study, chosen, outcome))
+        events = private(select_view(study, "intercurrent_events", chosen))
     text = cohort_text(chosen, identifiable=policy.identifiable)
     log = MethodsLog()
     with _timer(seconds, "analyse"):
@@ -140,7 +141,9 @@ def build_content(
         sections, described = collect_notes(
             lambda: [
                 cohort_section(chosen, people, study_total, privatiser, text),
-                consort_section(people, outcomes_view, outcome, study_total, privatiser),
+                consort_section(
+                    people, outcomes_view, outcome, study_total, privatiser, events=events
+                ),
                 table1_section(people, privatiser, log),
                 exposure_section(weekly, exposure, person_weeks, people, privatiser, log),
                 outcomes_section(run.results, outcome, privatiser, log, used),
@@ -153,7 +156,14 @@ def build_content(
     caught = list(dict.fromkeys(privatiser.suppress_text(n) for n in notes))
     # Complementary suppression across every section (not only within one table).
     protection = protect_report(
-        sections, people, outcomes_view, outcome_rows, outcome, study_total, policy.min_cell
+        sections,
+        people,
+        outcomes_view,
+        outcome_rows,
+        outcome,
+        study_total,
+        policy.min_cell,
+        events=events,
     )
     sections.append(
         Section(

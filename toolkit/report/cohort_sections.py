@@ -13,7 +13,7 @@ from toolkit.figures.overview import figure_participant_flow
 from toolkit.report.model import Figure, Section, Table
 from toolkit.report.privacy import Privatiser
 from toolkit.report.tables import wide_counts
-from toolkit.summaries import enrolment_by_arm, participant_flow
+from toolkit.summaries import consort_flow, enrolment_by_arm, participant_flow
 
 
 def cohort_text(cohort: Cohort, *, identifiable: bool) -> str:
@@ -84,9 +84,13 @@ def consort_section(
     instrument: str,
     study_total: int,
     privatiser: Privatiser,
+    *,
+    events: pl.DataFrame | None = None,
 ) -> Section:
-    """CONSORT-style flow for the primary outcome: enrolled, with baseline, follow-up, analysed."""
-    flow = participant_flow(participants, outcomes, instrument)
+    """CONSORT-style flow for the primary outcome: enrolled, with baseline, the intercurrent
+    events recorded (discontinued, lost to follow-up, rescue medication, ...: rows of the
+    ``intercurrent_events`` view), with follow-up, analysed; and the events' reasons."""
+    flow = with_events(participant_flow(participants, outcomes, instrument), participants, events)
     sizes = {
         str(r["arm"]): int(r["participants"])
         for r in flow.filter(pl.col("stage") == "enrolled").iter_rows(named=True)
@@ -107,7 +111,9 @@ def consort_section(
         wide,
         tuple(arms),
         "Enrolled: in the cohort; with baseline / follow-up: a score in the baseline / follow-up "
-        "window; analysed: both (the complete cases of the change and ANCOVA analyses).",
+        "window; discontinued, lost to follow up and other events: participants with that "
+        "intercurrent event recorded (any reason; a participant may have several); analysed: "
+        "baseline and follow-up (the complete cases of the change and ANCOVA analyses).",
         {
             "step": "order of the stage",
             "stage": "CONSORT stage",
@@ -139,4 +145,92 @@ def consort_section(
         f"excluded by the cohort definition: {privatiser.count_text(excluded)}; "
         f"in the cohort: {privatiser.count_text(participants.height)}."
     ]
-    return Section("consort", "CONSORT flow", paragraphs, [table], [figure])
+    tables = [table]
+    if events is not None and events.height:
+        paragraphs.append(
+            "Intercurrent events (ICH E9(R1)) are counted from the study's intercurrent_events "
+            "records (ingested with their dates and reasons); the reasons are tabulated below."
+        )
+        tables.append(_reasons_table(participants, events, sizes, privatiser))
+    return Section("consort", "CONSORT flow", paragraphs, tables, [figure])
+
+
+def event_stage(event: str, reason: str | None = None) -> str:
+    """The flow-stage label of an intercurrent event (``lost to follow up``), or of one of its
+    reasons (``lost to follow up: moved away``); the suppression pass ties labels to people."""
+    label = event.replace("_", " ")
+    return label if reason is None else f"{label}: {reason}"
+
+
+def with_events(
+    flow: pl.DataFrame, participants: pl.DataFrame, events: pl.DataFrame | None
+) -> pl.DataFrame:
+    """``flow`` (from ``participant_flow``) with the intercurrent-event stages of
+    :func:`toolkit.summaries.consort_flow` after "with baseline", steps renumbered."""
+    if events is None or events.height == 0:
+        return flow
+    counted = consort_flow(participants, events=events).filter(
+        pl.col("stage").ne("randomised") & pl.col("reason").is_null()
+    )
+    enrolled = flow.filter(pl.col("stage") == "enrolled").select(
+        "arm", pl.col("participants").alias("_enrolled")
+    )
+    extra = counted.join(enrolled, on="arm").select(
+        pl.col("step").cast(pl.Float64) / 100 + 2,  # between "with baseline" (2) and 3
+        "stage",
+        "arm",
+        "participants",
+        (100.0 * pl.col("participants") / pl.col("_enrolled")).alias("percent_of_enrolled"),
+    )
+    both = pl.concat([flow.with_columns(pl.col("step").cast(pl.Float64)), extra])
+    steps = {s: i for i, s in enumerate(sorted(set(both["step"].to_list())), start=1)}
+    arm_order = {a: i for i, a in enumerate(dict.fromkeys(flow["arm"].to_list()))}
+    return (
+        both.with_columns(
+            pl.col("step").replace_strict(steps, return_dtype=pl.Int64),
+            pl.col("arm").replace_strict(arm_order, return_dtype=pl.Int64).alias("_arm"),
+        )
+        .sort("step", "_arm")
+        .drop("_arm")
+    )
+
+
+def _reasons_table(
+    participants: pl.DataFrame,
+    events: pl.DataFrame,
+    sizes: dict[str, int],
+    privatiser: Privatiser,
+) -> Table:
+    """Participants per intercurrent event and recorded reason, by arm (CONSORT item 13b)."""
+    counted = consort_flow(participants, events=events).filter(pl.col("reason").is_not_null())
+    rows = counted.select(
+        pl.col("step").rank("dense").cast(pl.Int64),
+        pl.struct("stage", "reason")
+        .map_elements(lambda r: event_stage(r["stage"], r["reason"]), return_dtype=pl.String)
+        .alias("stage"),
+        "arm",
+        "participants",
+    )
+    wide = wide_counts(
+        rows,
+        index=["step", "stage"],
+        on="arm",
+        count="participants",
+        text=None,
+        privatiser=privatiser,
+        group_sizes=sizes,
+    )
+    arms = [c for c in wide.columns if c not in ("step", "stage")]
+    return Table(
+        "consort_reasons",
+        "Intercurrent events by recorded reason",
+        wide,
+        tuple(arms),
+        "Participants with each intercurrent event and reason as recorded (\u201cnot given\u201d: "
+        "no reason recorded); small cells are hidden as in the flow table.",
+        {
+            "step": "order of the row",
+            "stage": "intercurrent event: reason",
+            **{a: f"participants in arm {a} with this event and reason" for a in arms},
+        },
+    )

@@ -78,8 +78,13 @@ def protect_report(
     instrument: str,
     study_total: int,
     min_cell: int,
+    *,
+    events: pl.DataFrame | None = None,
 ) -> Protection:
-    """Hide, across ``sections``, every shown count that would give back a hidden one."""
+    """Hide, across ``sections``, every shown count that would give back a hidden one.
+
+    ``events`` (rows of ``intercurrent_events``) ties the CONSORT table's intercurrent-event
+    stages and the reasons table's rows to the participants they count."""
     protection = Protection()
     ledger = _Ledger(protection)
     cohort = frozenset(people["participant_id"].cast(pl.String).to_list())
@@ -105,6 +110,8 @@ def protect_report(
         "with follow-up": lambda a: arm(a) & follow,
         "analysed": lambda a: arm(a) & analysed,
     }
+    for label, who in _event_members(events, cohort).items():
+        stages[label] = lambda a, who=who: arm(a) & who  # type: ignore[misc]
     tables = {t.key: t for s in sections for t in s.tables}
     arms = sorted(set(arm_of.values()))
     for name in [*arms, "all"]:
@@ -129,13 +136,15 @@ def protect_report(
                 found = re.search(pattern, paragraph)
                 if found:
                     ledger.cell(("text", s.key, i, label), found[2], texts[label])
-    if "consort_flow" in tables:
-        frame = tables["consort_flow"].frame
+    for flow_table in ("consort_flow", "consort_reasons"):
+        if flow_table not in tables:
+            continue
+        frame = tables[flow_table].frame
         for r, row in enumerate(frame.iter_rows(named=True)):
             for column in frame.columns:
                 if column in (*arms, "all") and row["stage"] in stages:
                     members = stages[row["stage"]](column)
-                    ledger.cell(("consort_flow", r, column), row[column], members)
+                    ledger.cell((flow_table, r, column), row[column], members)
     if "enrolment_by_arm_condition" in tables:
         frame = tables["enrolment_by_arm_condition"].frame
         for r, row in enumerate(frame.iter_rows(named=True)):
@@ -170,6 +179,23 @@ def protect_report(
         protection.counts[extra] = Count(before.members, shown=False, implied=before.implied)
     _apply(sections, tables, protection.hidden, instrument)
     return protection
+
+
+def _event_members(
+    events: pl.DataFrame | None, cohort: frozenset[str]
+) -> dict[str, frozenset[str]]:
+    """CONSORT stage label (an event, or an event and its reason) -> the cohort members with it,
+    labelled as :func:`toolkit.report.cohort_sections.event_stage` labels them."""
+    found: dict[str, set[str]] = {}
+    if events is None:
+        return {}
+    for who, event, reason in events.select("participant_id", "event", "reason").iter_rows():
+        if who not in cohort:
+            continue
+        label = str(event).replace("_", " ")
+        found.setdefault(label, set()).add(who)
+        found.setdefault(f"{label}: {reason or 'not given'}", set()).add(who)
+    return {label: frozenset(who) for label, who in found.items()}
 
 
 def _apply(

@@ -16,9 +16,10 @@ from toolkit.stats.mixed import mixed_model
 from toolkit.stats.mixed_curve import mixed_model_curve
 from toolkit.stats.mmrm import mmrm
 from toolkit.stats.multiplicity import adjust_pvalues, fixed_sequence
+from toolkit.stats.reference_based import reference_based
 from toolkit.stats.responder_models import responder_tiers, responders_logistic
 from toolkit.stats.responders import responders
-from toolkit.stats.sensitivity import reference_based, tipping_point
+from toolkit.stats.sensitivity import tipping_point
 
 __all__ = [
     "RESULT_COLUMNS",

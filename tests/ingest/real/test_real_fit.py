@@ -118,6 +118,7 @@ def test_read_fit_salvage_returns_the_messages_before_the_damage() -> None:
     assert "activity" not in frames  # the last message was cut off
 
 
+@pytest.mark.slow
 def test_hr_messages_are_merged_into_records_as_the_sdk_does() -> None:
     """HRM strap memory (``hr`` messages) in a swim: the SDK's default merge."""
     path = real_fixtures("real", "fit", "event_timestamp.fit")
@@ -133,6 +134,7 @@ def test_hr_messages_are_merged_into_records_as_the_sdk_does() -> None:
     assert "heart_rate" not in unmerged.columns
 
 
+@pytest.mark.slow
 def test_the_cli_salvage_flag(tmp_path: Path) -> None:
     import json
 

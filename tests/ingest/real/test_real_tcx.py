@@ -70,7 +70,7 @@ def test_every_tcx_file_has_its_expected_outcome(tcx: Ingested) -> None:
             assert result.rows["raw_treadmill_sessions"] == 1, name
         else:
             assert result.status == "loaded", (name, result.error)
-            assert result.rows == {"raw_wearable_workouts": 1}, name
+            assert result.rows == {"raw_wearable_workouts": 1, "raw_source_links": 1}, name
             assert result.notes == {"unclassified_activities": 1}
     assert_not_exports_rejected(results)
 

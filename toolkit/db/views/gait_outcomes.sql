@@ -5,8 +5,8 @@
 -- A day's value is the mean of its kept samples (int_wearable_samples: one source per
 -- participant, metric and local hour); baseline is the mean over the days inside the study's
 -- baseline window, follow_up the mean over the days inside its follow-up window (the windows
--- of the outcomes view, in study_settings; study day = local day minus the enrolment day, as
--- int_study_days counts it). Nulls where a window has no day with data.
+-- of the outcomes view, defined once in int_study_windows, matched on the local date).
+-- Nulls where a window has no day with data.
 with participants as (
     select * from raw_participants
 ),
@@ -27,13 +27,8 @@ exposure as (
     select * from participant_exposure
 ),
 
-settings as (
-    select
-        max(value) filter (where key = 'baseline_days_before') as baseline_days_before,
-        max(value) filter (where key = 'baseline_days_after') as baseline_days_after,
-        max(value) filter (where key = 'follow_up_day') as follow_up_day,
-        max(value) filter (where key = 'follow_up_window_days') as follow_up_window_days
-    from study_settings
+study_windows as (
+    select * from int_study_windows
 ),
 
 days as (
@@ -41,12 +36,10 @@ days as (
         samples.participant_id,
         samples.metric as measure,
         samples.day,
-        date_diff('day', participants.enrolled_on, samples.day) as study_day,
         avg(samples.value) as value
     from samples
-    inner join participants on participants.participant_id = samples.participant_id
     inner join measures on measures.measure = samples.metric
-    group by samples.participant_id, samples.metric, samples.day, participants.enrolled_on
+    group by samples.participant_id, samples.metric, samples.day
 ),
 
 windowed as (
@@ -54,12 +47,12 @@ windowed as (
         days.participant_id,
         days.measure,
         days.value,
-        days.study_day between -settings.baseline_days_before
-            and settings.baseline_days_after as in_baseline,
-        abs(days.study_day - settings.follow_up_day)
-            <= settings.follow_up_window_days as in_follow_up
+        study_windows.in_baseline,
+        study_windows.in_follow_up
     from days
-    cross join settings
+    inner join study_windows
+        on study_windows.participant_id = days.participant_id
+        and study_windows.local_date = days.day
 ),
 
 windows as (

@@ -1,20 +1,36 @@
--- int_item_scores: the score of every answered scale stored item by item
--- (raw_questionnaire_items), by the study's scoring rules (ref_scales, ref_scale_items: the
--- instrument definitions, toolkit/instruments/questionnaires/*.toml). Methods: single (the
+-- int_item_scores: the score of every answered scale stored item by item (int_item_points:
+-- the answers' points), by the scale rules of the definition in effect
+-- (int_questionnaire_definitions; raw_questionnaire_scales and raw_questionnaire_scale_items
+-- hold every stored copy of toolkit/instruments/questionnaires/*.toml). Methods: single (the
 -- one item as answered), sum (sum of item points; up to max_missing missing items each count
 -- as the mean of the answered ones), mean_0_100 (100 - mean * 100 / item_max, with at least
 -- min_answered items answered, all when unset). A scale with too many missing items has no
 -- row (no score), never a zero. The same rules as toolkit.instruments.scoring.score_scale.
 with answers as (
-    select * from raw_questionnaire_items
+    select participant_id, instrument, measured_at, item, visit, points as value
+    from int_item_points
+),
+
+in_effect as (
+    select * from int_questionnaire_definitions
 ),
 
 scales as (
-    select * from ref_scales
+    select stored.*
+    from raw_questionnaire_scales as stored
+    inner join in_effect
+        on in_effect.questionnaire = stored.questionnaire
+        and in_effect.definition_sha256 = stored.definition_sha256
+        and in_effect.source_sha256 = stored.source_sha256
 ),
 
 scale_items as (
-    select * from ref_scale_items
+    select stored.instrument, stored.item
+    from raw_questionnaire_scale_items as stored
+    inner join scales
+        on scales.instrument = stored.instrument
+        and scales.definition_sha256 = stored.definition_sha256
+        and scales.source_sha256 = stored.source_sha256
 ),
 
 responses as (

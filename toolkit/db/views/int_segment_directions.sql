@@ -1,11 +1,11 @@
 -- int_segment_directions: the walking direction of every treadmill segment. The export's own
--- direction where it gives one; for the laps of a device export (raw_treadmill_sessions
+-- direction where it gives one; for the laps of a device export (int_treadmill_sessions
 -- labelling 'laps', e.g. FIT and TCX, which never record direction) the direction of the last
 -- current manifest rule (int_direction_rules, by precedence) that names the session's file
 -- (its path relative to the manifest's folder, or its file name, matches the rule's pattern)
 -- or its session_id, and this lap or every lap; else unknown.
 with segments as (
-    select * from raw_treadmill_segments
+    select * from int_treadmill_segments
 ),
 
 session_files as (
@@ -14,7 +14,7 @@ session_files as (
         session_id,
         source_path,
         source_file as file_name
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
     where labelling = 'laps'
 ),
 

@@ -14,7 +14,7 @@ settings as (
 ),
 
 instants as (
-    select participant_id, started_at as event_at from raw_treadmill_sessions
+    select participant_id, started_at as event_at from int_treadmill_sessions
     union
     select participant_id, measured_at as event_at from raw_pain_scores
     union

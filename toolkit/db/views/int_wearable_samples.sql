@@ -5,8 +5,26 @@
 -- Priority here: wrist devices (device or source naming a watch, Fitbit or Garmin), then phones,
 -- then anything else; ties by source name. The interval is the local clock hour of a sample's
 -- start; a sample belongs to the local day and hour in which it starts.
-with samples as (
+with stored as (
     select * from raw_wearable_samples
+),
+
+links as (
+    select source_sha256, participant_id from int_source_participants
+),
+
+samples as (
+    select
+        coalesce(links.participant_id, stored.participant_id) as participant_id,
+        stored.metric,
+        stored.start_at,
+        stored.end_at,
+        stored.value,
+        stored.unit,
+        stored.source,
+        stored.device
+    from stored
+    left join links on links.source_sha256 = stored.source_sha256
 ),
 
 participants as (

@@ -1,7 +1,8 @@
 -- outcomes: the one baseline and follow-up of every participant and instrument with a score.
 -- Candidates are scheduled-visit scores (pain_scores.is_diary false), diary entries too when
--- study_settings.outcomes_include_diary is 1. baseline = the latest candidate from
--- baseline_days_before days before enrolment to baseline_days_after after; follow_up = the
+-- study_settings.outcomes_include_diary is 1. The windows are int_study_windows' (defined
+-- once, shared with gait_outcomes): baseline = the latest candidate in the baseline window
+-- (baseline_days_before days before enrolment to baseline_days_after after); follow_up = the
 -- candidate closest to follow_up_day within +-follow_up_window_days (the later one on a tie).
 -- responder: improvement (in the instrument's better direction) of at least mcid_points, or
 -- of at least mcid_percent of baseline.
@@ -13,15 +14,8 @@ instruments as (
     select * from ref_instruments
 ),
 
-settings as (
-    select
-        max(value) filter (where key = 'baseline_days_before') as baseline_days_before,
-        max(value) filter (where key = 'baseline_days_after') as baseline_days_after,
-        max(value) filter (where key = 'follow_up_day') as follow_up_day,
-        max(value) filter (where key = 'follow_up_window_days') as follow_up_window_days,
-        coalesce(max(value) filter (where key = 'outcomes_include_diary'), 0) = 1
-            as include_diary
-    from study_settings
+windows as (
+    select * from int_study_windows
 ),
 
 pairs as (
@@ -29,10 +23,16 @@ pairs as (
 ),
 
 candidates as (
-    select scores.*, settings.*
+    select
+        scores.*,
+        windows.in_baseline,
+        windows.in_follow_up,
+        windows.follow_up_distance
     from scores
-    cross join settings
-    where not scores.is_diary or settings.include_diary
+    inner join windows
+        on windows.participant_id = scores.participant_id
+        and windows.study_day = scores.study_day
+    where not scores.is_diary or windows.include_diary
 ),
 
 baseline_ranked as (
@@ -45,7 +45,7 @@ baseline_ranked as (
             partition by participant_id, instrument order by measured_at desc
         ) as rank_in_window
     from candidates
-    where study_day between -baseline_days_before and baseline_days_after
+    where in_baseline
 ),
 
 baseline as (
@@ -62,10 +62,10 @@ follow_up_ranked as (
         measured_at as follow_up_at,
         row_number() over (
             partition by participant_id, instrument
-            order by abs(study_day - follow_up_day), measured_at desc
+            order by follow_up_distance, measured_at desc
         ) as rank_in_window
     from candidates
-    where abs(study_day - follow_up_day) <= follow_up_window_days
+    where in_follow_up
 ),
 
 follow_up as (

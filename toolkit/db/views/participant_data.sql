@@ -12,14 +12,14 @@ copies as (
 
 segment_counts as (
     select participant_id, count(distinct session_id) as sessions, count(*) as segments
-    from raw_treadmill_segments
+    from int_treadmill_segments
     anti join copies using (participant_id, session_id)
     group by participant_id
 ),
 
 sample_counts as (
     select participant_id, count(*) as samples
-    from raw_treadmill_samples
+    from int_treadmill_samples
     anti join copies using (participant_id, session_id)
     group by participant_id
 ),

@@ -2,7 +2,15 @@
 -- (toolkit/instruments/plausibility.toml). Key: source_sha256, participant_id, measure,
 -- recorded_at. source_sha256 joins to ingest_log.sha256; path names the file.
 with quarantined as (
-    select * from raw_quarantine
+    select
+        coalesce(links.participant_id, stored.participant_id) as participant_id,
+        stored.measure,
+        stored.value,
+        stored.recorded_at,
+        stored.reason,
+        stored.source_sha256
+    from raw_quarantine as stored
+    left join int_source_participants as links on links.source_sha256 = stored.source_sha256
 ),
 
 files as (

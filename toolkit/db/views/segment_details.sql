@@ -9,7 +9,7 @@ with segments as (
 ),
 
 samples as (
-    select participant_id, session_id, recorded_at, heart_rate_bpm from raw_treadmill_samples
+    select participant_id, session_id, recorded_at, heart_rate_bpm from int_treadmill_samples
 ),
 
 heart_rates as (

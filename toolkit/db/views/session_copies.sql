@@ -1,5 +1,6 @@
 -- session_copies: treadmill sessions not counted, because another session of the same
--- participant records the same walking; the raw tables keep both copies (issue 11, item 15).
+-- participant (as linked now: int_treadmill_sessions) records the same walking; the raw tables
+-- keep both copies (issue 11, item 15).
 -- Two sessions are one walk when
 --   rule 'same recording': one recording exported twice (a watch's original FIT and Garmin
 --     Connect's TCX of it): the starts lie within 2 s, with the same number of laps, each
@@ -30,11 +31,11 @@ with sessions as (
             when 'vendor_csv' then 4
             else 5
         end as source_rank
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
 ),
 
 laps as (
-    select participant_id, session_id, segment, duration_s from raw_treadmill_segments
+    select participant_id, session_id, segment, duration_s from int_treadmill_segments
 ),
 
 lap_counts as (

@@ -6,7 +6,7 @@
 -- recording exported as FIT and TCX, or a watch's and a console's record of one walk) is left
 -- out.
 with segments as (
-    select * from raw_treadmill_segments
+    select * from int_treadmill_segments
 ),
 
 copies as (
@@ -15,7 +15,7 @@ copies as (
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at, source, device
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
     -- a second copy of the same walking (session_copies) is not counted
     anti join copies using (participant_id, session_id)
 ),

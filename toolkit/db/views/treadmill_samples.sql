@@ -3,7 +3,7 @@
 -- that of the segment (the sessions view, manifests applied) they fall in (the latest-starting
 -- one on a boundary), else unknown.
 with samples as (
-    select * from raw_treadmill_samples
+    select * from int_treadmill_samples
 ),
 
 copies as (
@@ -12,7 +12,7 @@ copies as (
 
 session_headers as (
     select participant_id, session_id, started_at as session_started_at
-    from raw_treadmill_sessions
+    from int_treadmill_sessions
     -- the samples of a session's second copy (session_copies) are not counted
     anti join copies using (participant_id, session_id)
 ),

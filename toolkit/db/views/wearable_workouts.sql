@@ -7,7 +7,18 @@
 -- sessions recorded twice are counted once: session_copies). Within one source, one start
 -- with other values is rejected at ingest, naming both rows.
 with workouts as (
-    select * from raw_wearable_workouts
+    select
+        coalesce(links.participant_id, stored.participant_id) as participant_id,
+        stored.started_at,
+        stored.ended_at,
+        stored.activity,
+        stored.indoor,
+        stored.duration_s,
+        stored.distance_m,
+        stored.source,
+        stored.device
+    from raw_wearable_workouts as stored
+    left join int_source_participants as links on links.source_sha256 = stored.source_sha256
 ),
 
 participants as (

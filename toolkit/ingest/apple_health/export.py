@@ -41,7 +41,10 @@ from toolkit.ingest.core.repeats import drop_exact_repeats
 
 FORMAT = "apple_health"
 LOAD_ORDER = 30
-LOADS: tuple[str, ...] = ("raw_wearable_samples", "raw_wearable_workouts")
+LOADS: tuple[str, ...] = ("raw_wearable_samples", "raw_wearable_workouts", "raw_source_links")
+#: every export holds the participant's whole history so far: with ``ingest --replace`` a
+#: newer export of the same participant replaces the earlier one (toolkit.ingest.core.loader)
+CUMULATIVE = True
 EXPORT_FOLDER = "apple_health_export"
 _ROOT = re.compile(rb"<HealthData[\s>/]|<!DOCTYPE\s+HealthData[\s\[>]")
 

@@ -20,6 +20,8 @@ DIRECTIONS = ("backward", "forward", "unknown")
 #: does), ``laps`` (device laps; directions from the stored direction manifests, derived in the
 #: ``sessions`` view) or ``intervals`` (cut by a manifest's time ranges or plan at ingest).
 LABELLINGS = ("export", "laps", "intervals")
+#: Intercurrent events (ICH E9(R1) addendum, section A.3.1) a study records per participant.
+INTERCURRENT_EVENTS = ("discontinued", "lost_to_follow_up", "rescue_medication", "surgery", "other")
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
@@ -138,10 +140,52 @@ TABLES: dict[str, Table] = {
                 Column("measured_at", UTC_DATETIME, nullable=False),
                 Column("instrument", _S, nullable=False),
                 Column("item", _S, nullable=False),
+                # the answer read as a number (an item's value, or points as exported)
                 Column("value", _F),
                 Column("visit", _S),
+                # as exported: the option's wording or the number; its matching key; and the
+                # definition it was read by (raw_questionnaire_scales.definition_sha256)
+                Column("answer", _S),
+                Column("answer_key", _S),
+                Column("definition_sha256", _S),
             ),
             key=("participant_id", "instrument", "measured_at", "item"),
+        ),
+        Table(
+            "raw_questionnaire_scales",
+            (
+                Column("definition_sha256", _S, nullable=False),
+                Column("questionnaire", _S, nullable=False),
+                Column("instrument", _S, nullable=False),
+                Column("method", _S, nullable=False, allowed=("single", "sum", "mean_0_100")),
+                Column("n_items", pl.Int32(), nullable=False, low=1),
+                Column("max_missing", pl.Int32(), nullable=False, low=0),
+                Column("min_answered", pl.Int32(), low=0),
+                Column("item_max", _F, nullable=False),
+                Column("definition", _S, nullable=False),
+            ),
+        ),
+        Table(
+            "raw_questionnaire_scale_items",
+            (
+                Column("definition_sha256", _S, nullable=False),
+                Column("instrument", _S, nullable=False),
+                Column("item", _S, nullable=False),
+            ),
+        ),
+        Table(
+            "raw_questionnaire_options",
+            (
+                Column("definition_sha256", _S, nullable=False),
+                Column("questionnaire", _S, nullable=False),
+                Column("item", _S, nullable=False),
+                Column("option_index", pl.Int32(), low=0),
+                Column("label", _S),
+                Column("label_key", _S),
+                Column("points", _F),
+                Column("low", _F),
+                Column("high", _F),
+            ),
         ),
         Table(
             "raw_wearable_daily",
@@ -190,6 +234,16 @@ TABLES: dict[str, Table] = {
             key=("participant_id", "source", "activity", "started_at"),
         ),
         Table(
+            "raw_intercurrent_events",
+            (
+                Column("participant_id", _S, nullable=False),
+                Column("event_date", pl.Date(), nullable=False),
+                Column("event", _S, nullable=False, allowed=INTERCURRENT_EVENTS),
+                Column("reason", _S),
+            ),
+            key=("participant_id", "event", "event_date"),
+        ),
+        Table(
             "raw_direction_rules",
             (
                 Column("manifest_path", _S, nullable=False),
@@ -204,6 +258,30 @@ TABLES: dict[str, Table] = {
                 Column("end_s", _F, low=0),
                 Column("direction", _S, allowed=("backward", "forward")),
                 Column("plan", _S),
+            ),
+        ),
+        Table(
+            # wearable_manifest.csv rows: which participant a file pattern links to
+            "raw_participant_links",
+            (
+                Column("manifest_path", _S, nullable=False),
+                Column("manifest_folder", _S, nullable=False),
+                Column("line", pl.Int64(), nullable=False),
+                Column("file", _S, nullable=False),
+                Column("file_like", _S, nullable=False),
+                Column("linked_participant_id", _S, nullable=False),
+            ),
+        ),
+        Table(
+            # one row per file linked to a participant by toolkit.ingest.core.linkage: where
+            # it lives, the participant its path names (folder convention) and the one linked
+            # at ingest; the views link it again from the current manifests
+            "raw_source_links",
+            (
+                Column("source_path", _S, nullable=False),
+                Column("source_file", _S, nullable=False),
+                Column("convention_participant_id", _S),
+                Column("participant_id", _S, nullable=False),
             ),
         ),
         Table(

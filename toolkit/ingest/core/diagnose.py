@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from toolkit.ingest import pain_csv, roster_csv, treadmill_csv
+from toolkit.ingest import intercurrent_events, pain_csv, roster_csv, treadmill_csv
 from toolkit.ingest.core.csv_text import header_of
 from toolkit.ingest.questionnaires.items import KEYS as ITEM_KEYS
 
@@ -59,6 +59,12 @@ LAYOUTS: tuple[Layout, ...] = (
         "a long questionnaire item file",
         (*ITEM_KEYS, "item", "value"),
         ("visit", "timezone"),
+    ),
+    Layout(
+        "intercurrent_events",
+        "an intercurrent events file",
+        intercurrent_events.REQUIRED,
+        ("reason",),
     ),
     Layout(
         "wearable_csv",

@@ -84,32 +84,43 @@ def load_group(
     except BaseException:
         _rollback(conn)
         raise
-    _count_unknown_directions(conn, [item.result for item in attempt])
+    _count_unknown_directions(conn, attempt)
     return [item.result for item in attempt]
 
 
-def _count_unknown_directions(conn: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
+def _count_unknown_directions(conn: duckdb.DuckDBPyConnection, items: list[Validated]) -> None:
     """Fill the ``unknown_direction_segments`` note of the group's files with one query (what
-    :func:`~toolkit.ingest.core.loader.unknown_segments` counts per file)."""
+    :func:`~toolkit.ingest.core.loader.unknown_segments` counts per file); the ``sessions``
+    view is asked only about the group's participant range, so its cost stays per group."""
     noted = [
-        r
-        for r in results
-        if r.status in ("loaded", "salvaged") and "unknown_direction_segments" in r.notes
+        item
+        for item in items
+        if item.result.status in ("loaded", "salvaged")
+        and "unknown_direction_segments" in item.result.notes
     ]
     if not noted:
         return
+    ids = pl.concat(
+        [
+            frame["participant_id"]
+            for item in noted
+            for name, frame in item.frames.items()
+            if name == "raw_treadmill_segments" and frame.height
+        ]
+        or [pl.Series("participant_id", [], pl.String)]
+    )
     counts = dict(
         conn.execute(
             "select r.source_sha256, count(*) from sessions s join (select distinct "
             "source_sha256, participant_id, session_id, segment from raw_treadmill_segments "
             "where source_sha256 in (select unnest(?::varchar[]))) r "
             "using (participant_id, session_id, segment) where s.direction = 'unknown' "
-            "group by r.source_sha256",
-            [[r.sha256 for r in noted]],
+            "and s.participant_id between ? and ? group by r.source_sha256",
+            [[item.result.sha256 for item in noted], ids.min(), ids.max()],
         ).fetchall()
     )
-    for result in noted:
-        result.notes["unknown_direction_segments"] = int(counts.get(result.sha256, 0))
+    for item in noted:
+        item.result.notes["unknown_direction_segments"] = int(counts.get(item.result.sha256, 0))
 
 
 def log_many(conn: duckdb.DuckDBPyConnection, results: Sequence[FileResult]) -> None:
@@ -180,6 +191,20 @@ def _stage(items: list[Validated], live: list[int]) -> dict[str, _Staged]:
     }
 
 
+def _stored(name: str, frame: pl.DataFrame) -> tuple[str, list[object]]:
+    """A condition on the stored table ``t`` that keeps only the group's participant range,
+    and its parameters.
+
+    The staged rows could only match stored rows of their own participants; saying so with
+    constants lets DuckDB skip the row groups of every other participant (their min/max
+    statistics), so a check costs what the group holds, not what the study holds.
+    """
+    if "participant_id" not in TABLES[name].key or not frame.height:
+        return "true", []
+    ids = frame["participant_id"]
+    return "t.participant_id between ? and ?", [ids.min(), ids.max()]
+
+
 def _checks(name: str) -> list[tuple[tuple[str, ...], str]]:
     """The clash checks of a table in the order the one-file load runs them: a sample given
     another value (:data:`CONFLICT_KEYS`), then a key given other values."""
@@ -202,15 +227,17 @@ def _first_clash(
     for name, stage in staged.items():
         if not stage.frame.height:
             continue
+        stored, params = _stored(name, stage.frame)
         for number, (key, differ) in enumerate(_checks(name)):
             on = " and ".join(f"t.{k} = i.{k}" for k in key)
             conn.register("_incoming", arrow_batches(stage.frame))
             try:
                 rows = conn.execute(
                     f"select distinct i.{FILE} from _incoming i join {name} t on {on} "
-                    f"where {differ} union "
+                    f"and {stored} where {differ} union "
                     f"select distinct i.{FILE} from _incoming i join _incoming t "
-                    f"on {on} and t.{FILE} < i.{FILE} where {differ}"
+                    f"on {on} and t.{FILE} < i.{FILE} where {differ}",
+                    params,
                 ).fetchall()
             finally:
                 conn.unregister("_incoming")
@@ -234,15 +261,16 @@ def _clash_error(
     key, differ = _checks(name)[number]
     on = " and ".join(f"t.{k} = i.{k}" for k in key)
     keys = ", ".join(f"i.{k}" for k in key)
+    stored, params = _stored(name, stage.frame)
     conn.register("_incoming", arrow_batches(stage.frame))
     try:
         line, sha, other, *values = conn.execute(
             f"select i.{LINE}, t.source_sha256, null::integer, {keys} from _incoming i "
-            f"join {name} t on {on} where i.{FILE} = ? and ({differ}) union all "
+            f"join {name} t on {on} and {stored} where i.{FILE} = ? and ({differ}) union all "
             f"select i.{LINE}, null, t.{FILE}, {keys} from _incoming i join _incoming t "
             f"on {on} and t.{FILE} < i.{FILE} where i.{FILE} = ? and ({differ}) "
             "order by 1, 3 nulls first limit 1",
-            [index, index],
+            [*params, index, index],
         ).fetchone() or (0, None, None)
     finally:
         conn.unregister("_incoming")
@@ -301,13 +329,15 @@ def _present(conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) ->
     key = TABLES[name].key
     cols = ", ".join(f"i.{c}" for c in (FILE, ROW, *key))
     on = " and ".join(f"t.{k} = i.{k}" for k in key)
+    stored, params = _stored(name, frame)
     conn.register("_incoming", arrow_batches(frame))
     try:
         return conn.execute(
-            f"select {cols} from _incoming i semi join {name} t on {on} "
+            f"select {cols} from _incoming i semi join {name} t on {on} and {stored} "
             f"union all "
             f"select {cols} from _incoming i "
-            f"where exists (select 1 from _incoming t where {on} and t.{FILE} < i.{FILE})"
+            f"where exists (select 1 from _incoming t where {on} and t.{FILE} < i.{FILE})",
+            params,
         ).pl()
     finally:
         conn.unregister("_incoming")

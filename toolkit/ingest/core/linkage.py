@@ -21,18 +21,31 @@ them are linked by :func:`link_participant`:
 
 Exactly one enrolled participant must match; no match or two different matches reject the file
 with the reason, and nothing is loaded.
+
+**The link is re-derived in the views.** Rows carry the participant decided here, but every
+linked file also stores one ``raw_source_links`` row (its location, name, the participant its
+path names by the folder convention, and the participant linked now; :func:`recording`), and a
+``wearable_manifest.csv`` stores its rows in ``raw_participant_links``. The views
+(``int_source_participants``) link each file again from the *current* manifests, so ingesting a
+corrected manifest moves the rows already stored to the participant it names, and removing it
+moves them back.
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import fnmatch
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from toolkit.errors import IngestError
 from toolkit.ingest.core.csv_check import check_csv
-from toolkit.ingest.core.model import ParseContext
+from toolkit.ingest.core.model import ParseContext, stable_location
 
 MANIFEST_NAME = "wearable_manifest.csv"
 _SEPARATORS = ("_", "-", ".", " ")
@@ -48,6 +61,53 @@ class ManifestLink:
 
     participant_id: str
     source: str
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """How one file was linked at ingest (a ``raw_source_links`` row)."""
+
+    location: str
+    file_name: str
+    convention_participant_id: str | None
+    participant_id: str
+
+
+_LINKS: contextvars.ContextVar[list[SourceLink] | None] = contextvars.ContextVar(
+    "retrowalk_links", default=None
+)
+
+
+@contextmanager
+def recording() -> Iterator[list[SourceLink]]:
+    """Collect the links :func:`link_participant` makes while a file is parsed (the loader
+    stores them as ``raw_source_links`` rows, so the views can link the file again)."""
+    links: list[SourceLink] = []
+    token = _LINKS.set(links)
+    try:
+        yield links
+    finally:
+        _LINKS.reset(token)
+
+
+def links_frame(links: list[SourceLink]) -> pl.DataFrame | None:
+    """The ``raw_source_links`` rows of one parsed file (None when nothing was linked)."""
+    unique = list(dict.fromkeys(links))
+    if not unique:
+        return None
+    return pl.DataFrame(
+        [
+            (link.location, link.file_name, link.convention_participant_id, link.participant_id)
+            for link in unique
+        ],
+        schema={
+            "source_path": pl.String,
+            "source_file": pl.String,
+            "convention_participant_id": pl.String,
+            "participant_id": pl.String,
+        },
+        orient="row",
+    )
 
 
 def _manifest_match(location: Path) -> tuple[set[str], Path] | None:
@@ -75,6 +135,63 @@ def _manifest_match(location: Path) -> tuple[set[str], Path] | None:
     return None
 
 
+#: The escape character of :func:`like_pattern` (``escape '^'`` in the views: a backslash is
+#: an escape inside Spark SQL string literals, a caret is plain in every dialect).
+LIKE_ESCAPE = "^"
+
+
+def like_pattern(pattern: str, line: int) -> str:
+    """A manifest's ``file`` pattern (``*`` any text, ``?`` one character) as a SQL LIKE
+    pattern with escape ``^``; character classes (``[...]``) have no LIKE form: refused."""
+    if "[" in pattern:
+        raise IngestError(
+            f"the file pattern {pattern!r} uses [...], which is not supported; use * and ?",
+            f"line {line}, column 'file'",
+        )
+    escaped = "".join(LIKE_ESCAPE + c if c in "%_^" else c for c in pattern)
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def manifest_rows(path: Path, location: str) -> pl.DataFrame:
+    """A ``wearable_manifest.csv`` as ``raw_participant_links`` rows (one per manifest row):
+    where it lives (``location``, see :attr:`ParseContext.location`), its line, the ``file``
+    pattern as written and as a LIKE pattern (:func:`like_pattern`) and the participant."""
+    check_csv(path, file_name=True)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = [(reader.line_num, row) for row in reader]
+            header = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise IngestError(f"the manifest cannot be read: {exc}") from exc
+    if not {"file", "participant_id"} <= set(header):
+        raise IngestError("a wearable manifest needs the columns file, participant_id", "line 1")
+    out = []
+    for line, row in rows:
+        pattern = (row["file"] or "").strip().lstrip("./")
+        participant = (row["participant_id"] or "").strip()
+        if not pattern or not participant:
+            column = "file" if not pattern else "participant_id"
+            raise IngestError("a value is required here", f"line {line}, column '{column}'")
+        folder = location.rsplit("/", 1)[0]
+        out.append(
+            (location, folder, line, pattern, like_pattern(pattern, line), participant, line)
+        )
+    return pl.DataFrame(
+        out,
+        schema={
+            "manifest_path": pl.String,
+            "manifest_folder": pl.String,
+            "line": pl.Int64,
+            "file": pl.String,
+            "file_like": pl.String,
+            "linked_participant_id": pl.String,
+            "_line": pl.Int64,
+        },
+        orient="row",
+    )
+
+
 def matches(component: str, participant_id: str) -> bool:
     """Whether one path component names ``participant_id`` under the folder convention."""
     if component == participant_id:
@@ -82,6 +199,12 @@ def matches(component: str, participant_id: str) -> bool:
     return (
         component.startswith(participant_id) and component[len(participant_id) :][:1] in _SEPARATORS
     )
+
+
+def _named_in(component: str) -> set[str]:
+    """Every id ``component`` could name under :func:`matches`: itself and each prefix that
+    ends before a separator (looked up in the roster, so the cost does not grow with it)."""
+    return {component} | {component[:i] for i, c in enumerate(component) if c in _SEPARATORS}
 
 
 def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None = None) -> str:
@@ -109,9 +232,9 @@ def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None =
         named.update(dict.fromkeys(found_in[0], str(found_in[1])))
     if listed is not None:
         named.setdefault(listed.participant_id, listed.source)
+    found = {pid for part in ctx.parts for pid in _named_in(part) if pid in ctx.participants}
     if named:
-        return _enrolled(named, ctx, what)
-    found = {pid for part in ctx.parts for pid in ctx.participants if matches(part, pid)}
+        return _record(ctx, location, found, _enrolled(named, ctx, what))
     if not found:
         shown = "/".join(ctx.parts) or ctx.source_name
         raise IngestError(
@@ -125,7 +248,23 @@ def link_participant(ctx: ParseContext, what: str, listed: ManifestLink | None =
             f"{what} is ambiguous: its path names several participants "
             f"({', '.join(sorted(found))}); keep one participant's exports per folder"
         )
-    return found.pop()
+    return _record(ctx, location, found, next(iter(found)))
+
+
+def _record(ctx: ParseContext, location: Path, found: set[str], participant: str) -> str:
+    """Note the link for ``raw_source_links`` (when the loader records) and return it."""
+    links = _LINKS.get()
+    if links is not None:
+        where = stable_location(str(location)) if ctx.source_name else ""
+        links.append(
+            SourceLink(
+                location=where,
+                file_name=where.rsplit("/", 1)[-1],
+                convention_participant_id=next(iter(found)) if len(found) == 1 else None,
+                participant_id=participant,
+            )
+        )
+    return participant
 
 
 def _enrolled(named: dict[str, str], ctx: ParseContext, what: str) -> str:

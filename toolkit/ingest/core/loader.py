@@ -23,11 +23,18 @@ import polars as pl
 import pyarrow as pa
 
 from toolkit.errors import IngestError
+from toolkit.ingest.core import linkage
 from toolkit.ingest.core.canonical import LINE, TABLES, conform, position
 from toolkit.ingest.core.diagnose import diagnose
 from toolkit.ingest.core.model import ParseContext, ParticipantInfo, stable_location
 from toolkit.ingest.core.plausibility import apply_rules
-from toolkit.ingest.core.registry import FORMAT_MODULES, HEAD_BYTES, FormatModule, detect
+from toolkit.ingest.core.registry import (
+    FORMAT_MODULES,
+    HEAD_BYTES,
+    FormatModule,
+    by_name,
+    detect,
+)
 from toolkit.ingest.core.remove import (
     LoadedFile,
     delete_contributions,
@@ -49,14 +56,20 @@ ARROW_BATCH_ROWS = 122_880
 TABLE_ORDER = (
     "raw_participants",
     "raw_direction_rules",
+    "raw_participant_links",
+    "raw_source_links",
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
     "raw_pain_scores",
+    "raw_questionnaire_scales",
+    "raw_questionnaire_scale_items",
+    "raw_questionnaire_options",
     "raw_questionnaire_items",
     "raw_wearable_daily",
     "raw_wearable_samples",
     "raw_wearable_workouts",
+    "raw_intercurrent_events",
     "raw_quarantine",
 )
 #: Tables whose key includes the value: the same sample (this key) with another value is a
@@ -134,7 +147,9 @@ def ingest_file(
 
     With ``salvage``, a damaged device file keeps its complete records and is logged as
     ``salvaged`` with what was wrong and the byte where it is. With ``replace``, a loaded file
-    from the same location (an earlier export at this path, :attr:`ParseContext.location`) is
+    from the same location (an earlier export at this path, :attr:`ParseContext.location`), or
+    an earlier export of the same whole history for the same participant
+    (:func:`earlier_exports`), is
     removed in the same transaction as this one loads, and the result names it; if this file
     is rejected, the earlier one stays.
     """
@@ -176,7 +191,11 @@ def validate_file(
         source.name, sha, source.parts, participants, salvage=salvage, progress=progress
     )
     try:
-        parsed = module.parse(source.path, ctx)
+        with linkage.recording() as links:
+            parsed = module.parse(source.path, ctx)
+        linked = linkage.links_frame(links)
+        if linked is not None:
+            parsed.tables["raw_source_links"] = linked
         _with_location(parsed.tables, ctx)
         checked, quarantined = apply_rules(parsed.tables)
         # rows that map to file lines are checked first, so errors point into the file
@@ -196,7 +215,8 @@ def validate_file(
         )
         return Validated(result, error=(message, "unknown (reader failure)"))
     result.notes = {**parsed.notes, **quarantined}
-    if not any(frame.height for frame in frames.values()) and not any(result.notes.values()):
+    contents = [frame.height for name, frame in frames.items() if name != "raw_source_links"]
+    if not any(contents) and not any(result.notes.values()):
         # an accepted file never loads 0 rows without saying why (issue 11): a companion file
         # says so in its notes; anything else is rejected
         return Validated(
@@ -229,8 +249,16 @@ def load_validated(
         return reject(conn, result, IngestError(*checked.error))
     try:
         sha = result.sha256
-        earlier = superseded(conn, stable_location(result.path), sha) if replace else []
-        _write(conn, checked.frames, result, sha, earlier)
+        earlier = (
+            superseded(conn, stable_location(result.path), sha)
+            + earlier_exports(conn, checked.frames, result.format, sha)
+            if replace
+            else []
+        )
+        kept = [] if replace else earlier_exports(conn, checked.frames, result.format, sha)
+        if kept:  # never silently: the report says an earlier export stays beside this one
+            result.notes["earlier_exports_kept"] = len(kept)
+        _write(conn, checked.frames, result, sha, list(dict.fromkeys(earlier)))
     except IngestError as exc:
         return reject(conn, result, exc)
     if "unknown_direction_segments" in result.notes:
@@ -289,6 +317,26 @@ def superseded(conn: duckdb.DuckDBPyConnection, location: str, sha: str) -> list
     ]
 
 
+def earlier_exports(
+    conn: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame], fmt: str | None, sha: str
+) -> list[LoadedFile]:
+    """Loaded files an export of a whole history supersedes: for a format whose every export
+    holds all of a participant's data so far (``CUMULATIVE``, e.g. Apple Health, a Garmin
+    Connect activities list), the earlier files of that format linked to the same participant
+    (``raw_source_links``), wherever they lived and however they were named."""
+    links = frames.get("raw_source_links")
+    if fmt is None or links is None or not getattr(by_name(fmt), "CUMULATIVE", False):
+        return []
+    participants = links["participant_id"].unique().to_list()
+    rows = conn.execute(
+        "select distinct source_sha256 from raw_source_links "
+        "where participant_id = any(?) and source_sha256 <> ?",
+        [participants, sha],
+    ).fetchall()
+    linked = {row[0] for row in rows}
+    return [f for f in loaded_files(conn) if f.sha256 in linked and f.format == fmt]
+
+
 def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
     row = conn.execute(
         "select format from raw_ingest_log "
@@ -301,20 +349,27 @@ def _loaded_format(conn: duckdb.DuckDBPyConnection, sha: str) -> str | None:
 def _check_participants(
     frames: dict[str, pl.DataFrame], participants: Mapping[str, ParticipantInfo]
 ) -> None:
-    known = set(participants)
+    """Every row names an enrolled participant (or one the file's own roster adds).
+
+    Only the file's distinct ids are looked up, so the cost does not grow with the roster.
+    """
+    added: set[str] = set()
     if "raw_participants" in frames:
-        known |= set(frames["raw_participants"]["participant_id"].to_list())
+        added = set(frames["raw_participants"]["participant_id"].to_list())
     for name, frame in frames.items():
         if name == "raw_participants" or "participant_id" not in frame.columns:
             continue
-        unknown = ~frame["participant_id"].is_in(list(known))
-        if unknown.any():
-            row = int(unknown.arg_true()[0])
-            raise IngestError(
-                f"participant {frame['participant_id'][row]!r} is not in the study's roster; "
-                "ingest the roster (or add the participant to it) first",
-                position(frame, row, "participant_id"),
-            )
+        ids = frame["participant_id"].drop_nulls().unique().to_list()
+        missing = [p for p in ids if p not in participants and p not in added]
+        if not missing:
+            continue
+        unknown = frame["participant_id"].is_in(missing).fill_null(False)
+        row = int(unknown.arg_true()[0])
+        raise IngestError(
+            f"participant {frame['participant_id'][row]!r} is not in the study's roster; "
+            "ingest the roster (or add the participant to it) first",
+            position(frame, row, "participant_id"),
+        )
 
 
 def _write(

@@ -15,6 +15,7 @@ from typing import Protocol
 from toolkit.ingest import (
     fitbit,
     garmin_csv,
+    intercurrent_events,
     pain_csv,
     roster_csv,
     tcx,
@@ -25,6 +26,7 @@ from toolkit.ingest.apple_health import export as apple_health
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.direction import manifest as direction_manifest
 from toolkit.ingest.fit import activity as fit
+from toolkit.ingest.questionnaires import definition as questionnaire_definition
 from toolkit.ingest.questionnaires import items as questionnaire_items
 from toolkit.ingest.redcap import project as redcap
 from toolkit.ingest.vendor_csv import export as vendor_csv
@@ -70,6 +72,8 @@ FORMAT_MODULES: tuple[FormatModule, ...] = (
     vendor_csv,
     treadmill_csv,
     redcap,
+    intercurrent_events,
+    questionnaire_definition,
     questionnaire_items,
     pain_csv,
     garmin_csv,

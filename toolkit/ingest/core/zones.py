@@ -25,6 +25,18 @@ def zones_for_rows(frame: pl.DataFrame, ctx: ParseContext) -> pl.Series | None:
     if "timezone" in frame.columns:
         return frame["timezone"]
     if "participant_id" in frame.columns and ctx.participants:
-        mapping = {pid: info.timezone for pid, info in ctx.participants.items()}
-        return frame["participant_id"].replace_strict(mapping, default=None, return_dtype=pl.String)
+        return roster_zones(frame["participant_id"], ctx)
     return None
+
+
+def roster_zones(ids: pl.Series, ctx: ParseContext) -> pl.Series:
+    """The roster time zone of each participant id in ``ids`` (null if not enrolled).
+
+    Only the file's own ids are looked up, so the cost does not grow with the roster.
+    """
+    mapping = {
+        pid: info.timezone
+        for pid in ids.drop_nulls().unique().to_list()
+        if (info := ctx.participants.get(pid)) is not None
+    }
+    return ids.replace_strict(mapping, default=None, return_dtype=pl.String)

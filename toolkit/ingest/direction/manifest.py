@@ -18,6 +18,7 @@ import polars as pl
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE
 from toolkit.ingest.core.csv_text import header_of
+from toolkit.ingest.core.linkage import like_pattern
 from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.direction.rules import read_manifest
 
@@ -81,22 +82,6 @@ _SCHEMA: dict[str, pl.DataType] = {
     "plan": pl.String(),
     LINE: pl.Int64(),
 }
-
-#: The escape character of :func:`like_pattern` (``escape '^'`` in the views: a backslash is
-#: an escape inside Spark SQL string literals, a caret is plain in every dialect).
-LIKE_ESCAPE = "^"
-
-
-def like_pattern(pattern: str, line: int) -> str:
-    """A manifest's ``file`` pattern (``*`` any text, ``?`` one character) as a SQL LIKE
-    pattern with escape ``^``; character classes (``[...]``) have no LIKE form: refused."""
-    if "[" in pattern:
-        raise IngestError(
-            f"the file pattern {pattern!r} uses [...], which is not supported; use * and ?",
-            f"line {line}, column 'file'",
-        )
-    escaped = "".join(LIKE_ESCAPE + c if c in "%_^" else c for c in pattern)
-    return escaped.replace("*", "%").replace("?", "_")
 
 
 def plan_text(plan: tuple[tuple[float, str], ...]) -> str:

@@ -45,6 +45,7 @@ LOADS: tuple[str, ...] = (
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
+    "raw_source_links",  # how the file was linked to its participant
 )
 TREADMILL_SUB_SPORTS = frozenset({"treadmill", "indoor_walking", "indoor_running"})
 FOOT_SPORTS = frozenset({"walking", "running"})

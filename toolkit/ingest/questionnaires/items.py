@@ -1,4 +1,4 @@
-"""Item-level questionnaire spreadsheets (CSV or XLSX), wide or long, scored on ingest.
+"""Item-level questionnaire spreadsheets (CSV or XLSX), wide or long, stored as answered.
 
 Two layouts, told apart by their header (first sheet of a workbook; for a workbook "line" in
 messages is the spreadsheet row):
@@ -33,11 +33,16 @@ from toolkit.ingest.core.model import ParseContext, ParsedFile
 from toolkit.ingest.core.tabular import workbook_rows
 from toolkit.ingest.core.zones import zones_for_rows
 from toolkit.ingest.questionnaires.rows import Response, to_tables
+from toolkit.instruments.definition_rows import DEFINITION_SCHEMAS
 from toolkit.instruments.scoring import Item, item_columns
 
 FORMAT = "questionnaire_items"
 LOAD_ORDER = 20
-LOADS: tuple[str, ...] = ("raw_pain_scores", "raw_questionnaire_items")
+LOADS: tuple[str, ...] = (
+    "raw_pain_scores",
+    "raw_questionnaire_items",
+    *DEFINITION_SCHEMAS,
+)
 KEYS = ("participant_id", "measured_at")
 OPTIONAL = ("visit", "timezone")
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -106,11 +111,13 @@ def _wide(text: pl.DataFrame) -> Iterator[Response]:
     columns = [c for c in text.columns if c in known]
     for row, record in enumerate(text.iter_rows(named=True)):
         forms: dict[str, dict[str, float | None]] = {}
+        exported: dict[str, dict[str, str | None]] = {}
         for column in columns:
             item = known[column]
             value = record[column]
             points = None if value is None else _points(item, value, position(text, row, column))
             forms.setdefault(item.questionnaire, {})[item.id] = points
+            exported.setdefault(item.questionnaire, {})[item.id] = value
         for questionnaire, answers in forms.items():
             if any(v is not None for v in answers.values()):
                 yield Response(
@@ -120,6 +127,7 @@ def _wide(text: pl.DataFrame) -> Iterator[Response]:
                     questionnaire,
                     answers,
                     record[LINE],
+                    exported[questionnaire],
                 )
 
 
@@ -147,6 +155,7 @@ def _long(text: pl.DataFrame) -> Iterator[Response]:
                 position(text, row, "item"),
             )
         response.answers[item.id] = points
+        response.exported[item.id] = value
     yield from groups.values()
 
 

@@ -1,17 +1,20 @@
 """Turn answered questionnaires into item rows and scores (shared by the item-level parsers).
 
 A parser reads its layout into :class:`Response` objects (one filled-in questionnaire: who,
-when, which visit, item answers already checked and converted to points); :func:`to_tables`
-stores every answered scale's items in ``raw_questionnaire_items`` (``None`` for an item left
-blank). Scores are not stored: the views derive them from the items by the study's scoring
-rules (``int_item_scores``), so a changed definition re-scores; here the rules only count, for
-the report, how many scores the answers give and how many the missing-item rule withholds.
+when, which visit, item answers already checked, their points, and each answer as exported);
+:func:`to_tables` stores every answered scale's items in ``raw_questionnaire_items`` as
+exported (``answer``: the option's wording, or the number the file gives; ``None`` for an item
+left blank), with the definition they were read by (``definition_sha256``), and a copy of that
+definition (:mod:`toolkit.instruments.definition_rows`). Points and scores are not stored: the
+views derive them from the answers by the definition in effect (``int_item_points``,
+``int_item_scores``), so a changed definition re-scores; here the rules only count, for the
+report, how many scores the answers give and how many the missing-item rule withholds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +23,8 @@ import polars as pl
 from toolkit.errors import IngestError
 from toolkit.ingest.core.canonical import LINE, UTC_DATETIME
 from toolkit.ingest.core.model import ParsedFile
-from toolkit.instruments.scoring import questionnaires, score_scale
+from toolkit.instruments.definition_rows import definition_tables, packaged_definition
+from toolkit.instruments.scoring import normalise_label, questionnaires, score_scale
 
 #: Clock time given to a date-only questionnaire date (local time), so it lands on its day.
 DATE_ONLY_TIME = time(12, 0)
@@ -36,6 +40,8 @@ class Response:
     questionnaire: str
     answers: dict[str, float | None]
     line: int
+    #: item id -> the answer as exported (an option's wording, or the number given)
+    exported: dict[str, str | None] = field(default_factory=dict)
 
 
 def local_to_utc(naive: datetime, zone: str) -> datetime | None:
@@ -93,8 +99,10 @@ def to_tables(responses: Iterable[Response]) -> ParsedFile:
     items: list[tuple[object, ...]] = []
     notes = {"questionnaires": 0, "scores": 0, "scores_not_computed_missing_items": 0}
     catalogue = questionnaires()
+    used: dict[str, str] = {}
     for r in responses:
         q = catalogue[r.questionnaire]
+        sha = used.setdefault(q.name, packaged_definition(q.name)[0])
         answered_any = False
         stamp = _micros(r.measured_at)
         for scale in q.scales:
@@ -102,20 +110,50 @@ def to_tables(responses: Iterable[Response]) -> ParsedFile:
             if all(r.answers[i] is None for i in present):
                 continue
             answered_any = True
-            items.extend(
-                (r.participant_id, stamp, scale.instrument, i, r.answers[i], r.visit, r.line)
-                for i in present
-            )
+            for i in present:
+                answer = _as_exported(r, i)
+                items.append(
+                    (r.participant_id, stamp, scale.instrument, i, _number(answer), r.visit,
+                     answer, None if answer is None else normalise_label(answer), sha, r.line)
+                )  # fmt: skip
             result = score_scale(q, scale, r.answers)
             if result.score is None:
                 notes["scores_not_computed_missing_items"] += 1
                 continue
             notes["scores"] += 1
         notes["questionnaires"] += int(answered_any)
+    definitions = (
+        definition_tables(
+            [(sha, catalogue[name], f"{packaged_definition(name)[2]} (toolkit)")
+             for name, sha in used.items()]
+        )
+        if used
+        else {}
+    )  # fmt: skip
     return ParsedFile(
-        {"raw_questionnaire_items": _frame(items, _ITEM_SCHEMA)},
+        {"raw_questionnaire_items": _frame(items, _ITEM_SCHEMA), **definitions},
         notes,
     )
+
+
+def _as_exported(r: Response, item: str) -> str | None:
+    """The answer as the file gave it (the points, written as a number, when a parser kept
+    nothing else)."""
+    if item in r.exported:
+        return r.exported[item]
+    points = r.answers[item]
+    return None if points is None else f"{points:g}"
+
+
+def _number(answer: str | None) -> float | None:
+    """The answer read as a number (an item's value, or an option's points as exported), or
+    None for an option's wording."""
+    if answer is None:
+        return None
+    try:
+        return float(answer)
+    except ValueError:
+        return None
 
 
 def _micros(at: datetime) -> int:
@@ -140,5 +178,8 @@ _ITEM_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "item": pl.String,
     "value": pl.Float64,
     "visit": pl.String,
+    "answer": pl.String,
+    "answer_key": pl.String,
+    "definition_sha256": pl.String,
     LINE: pl.Int64,
 }

@@ -51,11 +51,16 @@ from toolkit.ingest.redcap.files import (
     read_event_map,
     sibling,
 )
+from toolkit.instruments.definition_rows import DEFINITION_SCHEMAS
 from toolkit.instruments.scoring import normalise_label
 
 FORMAT = "redcap"
 LOAD_ORDER = 20
-LOADS: tuple[str, ...] = ("raw_pain_scores", "raw_questionnaire_items")
+LOADS: tuple[str, ...] = (
+    "raw_pain_scores",
+    "raw_questionnaire_items",
+    *DEFINITION_SCHEMAS,
+)
 
 _LABEL_SPECIALS = {
     "event name": EVENT,
@@ -301,11 +306,14 @@ class _Export:
             if not any(cells.get(name) for name, _ in in_form):
                 continue
             answers: dict[str, dict[str, float | None]] = {}
+            exported: dict[str, dict[str, str | None]] = {}
             for name, item in in_form:
                 if name not in cells:
                     continue
                 value = self._points(line, name, cells[name], labels)
                 answers.setdefault(item.questionnaire, {})[item.id] = value
+                shown = self._exported(name, cells[name], labels) if value is not None else None
+                exported.setdefault(item.questionnaire, {})[item.id] = shown
             filled = {q: a for q, a in answers.items() if any(v is not None for v in a.values())}
             if not filled:
                 continue
@@ -321,9 +329,26 @@ class _Export:
                 key = (questionnaire, measured_at)
                 if key in out:
                     out[key].answers.update(items)
+                    out[key].exported.update(exported[questionnaire])
                 else:
-                    out[key] = Response(pid, measured_at, visit, questionnaire, items, line)
+                    out[key] = Response(
+                        pid, measured_at, visit, questionnaire, items, line,
+                        dict(exported[questionnaire]),
+                    )  # fmt: skip
         return list(out.values())
+
+    def _exported(self, name: str, value: str, labels: bool) -> str:
+        """The answer as the export means it: a choice's wording where the item's options are
+        known by wording (the project's own label for a raw code), else the choice's code (the
+        item's points: the choices were matched by code)."""
+        d = self.dictionary
+        if name not in d.points:
+            return value
+        code = self.label_codes[name].get(normalise_label(value), value) if labels else value
+        label = dict(d.fields[name].choices).get(code)
+        if label is not None and d.items[name].points_for_label(label) is not None:
+            return label
+        return code
 
     def _points(self, line: int, name: str, value: str, labels: bool) -> float | None:
         if not value:

@@ -53,6 +53,7 @@ LOADS: tuple[str, ...] = (
     "raw_treadmill_sessions",
     "raw_treadmill_segments",
     "raw_treadmill_samples",
+    "raw_source_links",  # how the file was linked to its participant (no participant column)
 )
 SEGMENT_FIELDS = ("duration_s", "distance_m", "mean_speed_mps", "incline_pct")
 
