@@ -69,3 +69,25 @@ def test_hypothetical_needs_repeated_visits() -> None:
         parse_plan(bad, "p.toml")
     with pytest.raises(PlanError, match=r"'intercurrent_strategy' of analysis 'primary' must be"):
         parse_plan(bad.replace('"hypothetical"', '"composite"'), "p.toml")
+
+
+def test_a_plan_runs_reference_based_by_conditional_means(demo_study: Path) -> None:
+    plan = parse_plan(
+        PLAN
+        + """
+[[analysis]]
+id = "j2r"
+outcome = "nrs"
+model = "reference_based"
+role = "sensitivity"
+imputation = "J2R"
+reference_draws = "conditional_mean"
+""",
+        "p.toml",
+    )
+    assert plan.analysis("j2r").reference_draws == "conditional_mean"
+    with open_study(demo_study, read_only=True) as study:
+        run = execute_plan(study, plan, only=("j2r",), curves=False)
+    table = run.results[0].table
+    assert table.height >= 1 and all("jackknife" in m for m in table["method"].to_list())
+    assert table["df"].null_count() == table.height
