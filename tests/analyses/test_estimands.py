@@ -69,3 +69,45 @@ def test_hypothetical_needs_repeated_visits() -> None:
         parse_plan(bad, "p.toml")
     with pytest.raises(PlanError, match=r"'intercurrent_strategy' of analysis 'primary' must be"):
         parse_plan(bad.replace('"hypothetical"', '"composite"'), "p.toml")
+
+
+def test_a_plan_runs_reference_based_by_conditional_means(demo_study: Path) -> None:
+    plan = parse_plan(
+        PLAN
+        + """
+[[analysis]]
+id = "j2r"
+outcome = "nrs"
+model = "reference_based"
+role = "sensitivity"
+imputation = "J2R"
+reference_draws = "conditional_mean"
+""",
+        "p.toml",
+    )
+    assert plan.analysis("j2r").reference_draws == "conditional_mean"
+    with open_study(demo_study, read_only=True) as study:
+        run = execute_plan(study, plan, only=("j2r",), curves=False)
+    table = run.results[0].table
+    assert table.height >= 1 and all("jackknife" in m for m in table["method"].to_list())
+    assert table["df"].null_count() == table.height
+
+
+def test_first_intercurrent_event_is_the_earliest_that_is_not_lost_to_follow_up(
+    demo_study: Path,
+) -> None:
+    # recomputed here from the events themselves, the rule the view states
+    with open_study(demo_study, read_only=True) as study:
+        events = study.sql("select participant_id, study_day, event from intercurrent_events")
+        first = study.sql("select participant_id, study_day, event from first_intercurrent_events")
+    expected = (
+        events.filter(pl.col("event") != "lost_to_follow_up")
+        .sort("participant_id", "study_day", "event")
+        .group_by("participant_id", maintain_order=True)
+        .first()
+    )
+    assert expected.height > 0 and first.height == expected.height
+    assert first.sort("participant_id").equals(expected.sort("participant_id"))
+    lost_only = set(events["participant_id"]) - set(expected["participant_id"])
+    assert lost_only  # the demo has dropouts who are only lost to follow-up: no row for them
+    assert not lost_only & set(first["participant_id"])

@@ -237,6 +237,7 @@ def run_reference_based(inputs: Inputs) -> AnalysisResult:
             visit="visit",
             reference=inputs.reference,
             method=inputs.spec.imputation,
+            imputation=inputs.spec.reference_draws,
             alpha=inputs.alpha,
         ),
     )

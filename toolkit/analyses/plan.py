@@ -39,6 +39,8 @@ MODELS = (
 RESPONDER_RULES = ("mcid", "reduction_30", "reduction_50")
 #: Reference-based multiple imputation (reference_based model).
 IMPUTATIONS = ("J2R", "CR", "MAR")
+#: How reference-based imputation carries parameter uncertainty (toolkit.stats.reference_based).
+REFERENCE_DRAWS = ("bayes", "conditional_mean")
 ROLES = ("primary", "secondary", "exploratory", "sensitivity")
 MULTIPLICITY = ("none", "holm", "fdr_bh", "bonferroni", "fixed_sequence")
 #: Which comparisons are adjusted together (toolkit.analyses.families).
@@ -91,6 +93,7 @@ _ANALYSIS_KEYS = (
     "imputation",
     "contrast",
     "intercurrent_strategy",
+    "reference_draws",
 )
 
 
@@ -136,6 +139,8 @@ class AnalysisSpec:
     contrast: str | None = None
     #: ``treatment_policy`` or ``hypothetical`` (toolkit.analyses.estimands)
     intercurrent_strategy: str = "treatment_policy"
+    #: reference_based: ``bayes`` (multiple imputation) or ``conditional_mean`` (jackknife SE)
+    reference_draws: str = "bayes"
 
     @property
     def is_gait(self) -> bool:
@@ -356,6 +361,12 @@ def _analysis(
         f"'imputation' of {what}",
         where("imputation"),
     )
+    reference_draws = check.choice(
+        data.get("reference_draws", "bayes"),
+        REFERENCE_DRAWS,
+        f"'reference_draws' of {what}",
+        where("reference_draws"),
+    )
     strategy = check.choice(
         data.get("intercurrent_strategy", "treatment_policy"),
         STRATEGIES,
@@ -415,6 +426,7 @@ def _analysis(
         imputation=imputation,
         contrast=contrast,
         intercurrent_strategy=strategy,
+        reference_draws=reference_draws,
     )
 
 

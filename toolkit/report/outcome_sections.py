@@ -193,7 +193,11 @@ def _other(
     table, spec = result.table, result.spec
     what = {
         "tipping_point": "Tipping-point analysis (delta-adjusted multiple imputation)",
-        "reference_based": f"Reference-based multiple imputation ({spec.imputation})",
+        "reference_based": (
+            f"Reference-based multiple imputation ({spec.imputation})"
+            if spec.reference_draws == "bayes"
+            else f"Reference-based conditional mean imputation ({spec.imputation})"
+        ),
         "cace": "Complier-average causal effect per unit of dose (instrumental variable)",
         "responders_logistic": "Logistic model of responding, adjusted for baseline",
     }.get(spec.model, spec.model)
