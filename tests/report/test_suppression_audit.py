@@ -168,7 +168,7 @@ def audit(content: ReportContent) -> tuple[Page, dict[Any, Count]]:
     assert narrowed(view, min_cell) == {}
     # the exact (whole-number) attacker gets no further than the linear relaxation
     for key, (low, high) in integer_ranges(view, min_cell).items():
-        assert low <= 1 and high >= min_cell - 1, (key, low, high)
+        assert low <= 1 + 1e-6 and high >= min_cell - 1 - 1e-6, (key, low, high)
     return page, view
 
 
