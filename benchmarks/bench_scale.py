@@ -5,14 +5,17 @@ Goals on a 2-core machine: ``retrowalk demo --participants 10000`` builds in und
 per file at N and at N/10 participants, measured in the same run, stays near 1). The generic
 treadmill CSV goal (>= 70% of DuckDB ``read_csv`` rows/s) is measured by
 ``bench_ingest_treadmill_csv.py``. Load average is printed beside the figures: on a shared
-machine they are noisy, the ratios less so.
+machine they are noisy; the CPU ms per file (this process plus its parse workers) less so.
 
-With ``--lake N``: the demo's raw files for N participants are written, ingested as a Parquet
-lake by independent shard jobs (``retrowalk ingest --lake``; one per export folder, two at a
-time, the roster as ``--context``), and the built-in analysis plan runs on Spark over the lake;
-wall times and the peak RSS of the largest process are printed.
+With ``--lake-spark N`` (goal: N = 100,000): the demo's raw files for N participants are
+written (or ``--raw DIR`` reused), ingested as a Parquet lake by independent shard jobs
+(``retrowalk ingest --lake``: one per block of ``--shards`` participant blocks, plus the
+study-wide files and the roster; two at a time, the roster as ``--context``), and the built-in
+analysis plan runs on Spark (local, ``--driver-memory``) over the lake. Wall time, CPU time
+and peak RSS summed over the process tree (the JVM included) are printed per step.
 
-Usage: ``python benchmarks/bench_scale.py [PARTICIPANTS] [--workers N] [--lake N]``.
+Usage: ``python benchmarks/bench_scale.py [PARTICIPANTS] [--workers N]`` or
+``python benchmarks/bench_scale.py --lake-spark N [--raw DIR] [--shards K]``.
 """
 
 from __future__ import annotations
@@ -36,20 +39,25 @@ GOAL_MS_PER_FILE = 15.0
 GOAL_WALL_S_10K = 180.0
 
 
-def ingest_demo(folder: Path, participants: int, workers: int | None) -> tuple[int, float, float]:
-    """Write the demo's raw files for ``participants`` and ingest them; files, write s, ingest s."""
+def ingest_demo(
+    folder: Path, participants: int, workers: int | None
+) -> tuple[int, float, float, float]:
+    """Write the demo's raw files for ``participants`` and ingest them; files, write s, ingest
+    s, ingest CPU s (this process and its parse workers: less sensitive to a shared machine)."""
     raw = folder / f"raw{participants}"
     t0 = time.perf_counter()
     paths = write_raw(raw, participants, seed=20261125)
     written = time.perf_counter() - t0
     with open_study(folder / f"study{participants}.duckdb") as study:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), os.times()
         report = ingest_paths(study.conn, [raw], progress=False, workers=workers)
-        ingested = time.perf_counter() - t0
+        ingested, c1 = time.perf_counter() - t0, os.times()
+    cpu = sum(getattr(c1, f) - getattr(c0, f) for f in ("user", "system"))
+    cpu += sum(getattr(c1, f) - getattr(c0, f) for f in ("children_user", "children_system"))
     assert report.exit_code == 0, report.counts()
     files = len(report.files)
     assert files >= len(paths)
-    return files, written, ingested
+    return files, written, ingested, cpu
 
 
 SPARK_PLAN = """
@@ -247,19 +255,20 @@ def main() -> None:
         rows = []
         for n in (small, args.participants):
             load = os.getloadavg()[0]
-            files, written, ingested = ingest_demo(Path(tmp), n, args.workers)
-            rows.append((n, files, written, ingested, load))
+            files, written, ingested, cpu = ingest_demo(Path(tmp), n, args.workers)
+            rows.append((n, files, written, ingested, cpu, load))
     print(f"cores {os.cpu_count()}, workers {args.workers if args.workers is not None else 'auto'}")
     print(
         f"{'participants':>12} {'files':>7} {'write s':>8} {'ingest s':>9} {'ms/file':>8} "
-        f"{'build s':>8} {'load avg':>9}"
+        f"{'CPU ms/file':>12} {'build s':>8} {'load avg':>9}"
     )
-    for n, files, written, ingested, load in rows:
+    for n, files, written, ingested, cpu, load in rows:
         print(
             f"{n:>12,} {files:>7,} {written:>8.1f} {ingested:>9.1f} "
-            f"{1000 * ingested / files:>8.1f} {written + ingested:>8.1f} {load:>9.1f}"
+            f"{1000 * ingested / files:>8.1f} {1000 * cpu / files:>12.1f} "
+            f"{written + ingested:>8.1f} {load:>9.1f}"
         )
-    (n_s, f_s, _, i_s, _), (n_l, f_l, w_l, i_l, _) = rows
+    (n_s, f_s, _, i_s, _, _), (n_l, f_l, w_l, i_l, _, _) = rows
     growth = (i_l / f_l) / (i_s / f_s)
     per_file = 1000 * i_l / f_l
     print(f"per-file cost at {n_l:,} vs {n_s:,} participants: {growth:.2f}x (goal: about 1)")

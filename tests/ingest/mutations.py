@@ -42,10 +42,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
     "apple_zip": ("demo", "wearables/*/export.zip", "binary"),
     "real_fit": ("real", "fit/garmin-fenix-5-walk.fit", "binary"),
     "real_tcx": ("real", "tcx/dblock-tcx__treadmill_1.tcx", "text"),
+    "real_apple_xml": ("real", "apple_health/healthkit-to-sqlite__export.xml", "text"),
+    "real_apple_zip": ("real", "apple_health/apple-health-parser__export.zip", "binary"),
+    "real_redcap_data": ("real", "redcap/checkboxes-1/data.csv", "csv"),
 }
 
 #: Files a target needs beside it (read at detection), copied unchanged.
-COMPANIONS = {"redcap_data": ("*_DataDictionary.csv", "*_events.csv")}
+COMPANIONS = {
+    "redcap_data": ("*_DataDictionary.csv", "*_events.csv"),
+    "real_redcap_data": ("dictionary.csv",),
+}
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,43 @@ def _extra_field(data: bytes) -> bytes | None:
     return b"".join([lines[0], line + b",surplus\n", *lines[2:]])
 
 
+#: an Apple Health record of a type retrowalk reads (others are skipped unread)
+_HEART = b'type="HKQuantityTypeIdentifierHeartRate"'
+
+
+def _first(*choices: Callable[[bytes], bytes | None]) -> Callable[[bytes], bytes | None]:
+    """The first of ``choices`` that applies (JSON, then XML spellings of one mutation)."""
+
+    def apply(data: bytes) -> bytes | None:
+        for choice in choices:
+            out = choice(data)
+            if out is not None:
+                return out
+        return None
+
+    return apply
+
+
+def _between(
+    opening: bytes, closing: bytes, new: bytes, after: bytes = b""
+) -> Callable[[bytes], bytes | None]:
+    """Replace the text between the first ``opening`` (after ``after``) and the next
+    ``closing``."""
+
+    def apply(data: bytes) -> bytes | None:
+        anchor = data.find(after)
+        if anchor < 0:
+            return None
+        at = data.find(opening, anchor)
+        if at < 0:
+            return None
+        start = at + len(opening)
+        end = data.find(closing, start)
+        return None if end < 0 else data[:start] + new + data[end:]
+
+    return apply
+
+
 def _json_value(old: bytes, new: bytes) -> Callable[[bytes], bytes | None]:
     """Replace the first JSON value after ``old`` (a key with its colon) with ``new``."""
 
@@ -255,9 +298,33 @@ def text_mutations(flips: int) -> list[Mutation]:
         Mutation("truncate_half", "reject", _truncate(0.5)),
         Mutation("truncate_90", "reject", _truncate(0.9)),
         Mutation("nul_byte", "reject", _insert_nul),
-        Mutation("bad_time", "reject", _json_value(b'"dateTime":', b'"13/45/25 99:00:00"')),
-        Mutation("bad_number", "reject", _json_value(b'"value":', b'"12abc"')),
-        Mutation("huge_number", "reject_or_notes", _json_value(b'"value":', b"1e300")),
+        Mutation(
+            "bad_time",
+            "reject",
+            _first(
+                _json_value(b'"dateTime":', b'"13/45/25 99:00:00"'),
+                _between(b'startDate="', b'"', b"2025-13-45 99:00:00 +0000", _HEART),
+                _between(b"<Time>", b"</Time>", b"2025-13-45T99:00:00Z"),
+            ),
+        ),
+        Mutation(
+            "bad_number",
+            "reject",
+            _first(
+                _json_value(b'"value":', b'"12abc"'),
+                _between(b' value="', b'"', b"12abc", _HEART),
+                _between(b"<DistanceMeters>", b"</DistanceMeters>", b"12abc"),
+            ),
+        ),
+        Mutation(
+            "huge_number",
+            "reject_or_notes",
+            _first(
+                _json_value(b'"value":', b"1e300"),
+                _between(b' value="', b'"', b"1e300", _HEART),
+                _between(b"<DistanceMeters>", b"</DistanceMeters>", b"1e300"),
+            ),
+        ),
         Mutation("bom", "same", lambda d: b"\xef\xbb\xbf" + d),
         Mutation("utf16", "same", lambda d: d.decode("utf-8").encode("utf-16")),
         Mutation("delete_span", "any", _delete_span(1)),

@@ -303,6 +303,7 @@ def test_fit_files_load_by_folder_and_unlinkable_ones_are_rejected(tmp_path: Pat
     files, path = _ingest(tmp_path, raw)
     assert files["walk.fit"].status == "loaded"
     assert files["walk.fit"].rows == {
+        "raw_source_links": 1,  # how it was linked: the views link it again (manifests)
         "raw_treadmill_sessions": 1,
         "raw_treadmill_segments": 2,
         "raw_treadmill_samples": 120,
@@ -430,6 +431,7 @@ def test_chained_activities_become_two_sessions(tmp_path: Path) -> None:
     (raw / "P1" / "two.fit").write_bytes(activity() + activity(start=1_000_010_000, laps=3))
     files, _ = _ingest(tmp_path, raw)
     assert files["two.fit"].rows == {
+        "raw_source_links": 1,
         "raw_treadmill_sessions": 2,
         "raw_treadmill_segments": 5,
         "raw_treadmill_samples": 240,

@@ -1,6 +1,6 @@
 """Every damaged copy of every file type is loaded whole or rejected with a reason (issue 11,
-item 17). The corpus (``tests/ingest/mutations.py``) has 701 mutations of the demo's files and
-two shared real exports; the full run is marked ``slow``, a sample runs in the fast part.
+item 17). The corpus (``tests/ingest/mutations.py``) has 843 mutations of the demo's files and
+five shared real exports; the full run is marked ``slow``, a sample runs in the fast part.
 
 For each mutation: never a traceback ("reader failure"), never a silent 0-row load, never a
 partly loaded file (a load writes exactly the rows it reports; a rejection leaves none), and a
@@ -47,6 +47,7 @@ SAMPLE = {
     ("redcap_data", "duplicate_header_column"),  # a repeated record_id column loaded
     ("fitbit_json", "huge_number"),  # 1e300 active minutes loaded without a word
     ("apple_zip", "flip_byte_4"),  # a damaged deflate stream stopped the whole batch
+    ("real_apple_xml", "nul_byte"),  # a NUL byte in an Apple export loaded
 }
 CASES = [
     pytest.param(
@@ -106,9 +107,13 @@ class Corpus:
             (self.root / "rosters" / "real_roster.csv").write_text(
                 "participant_id,arm,condition,enrolled_on,timezone\n"
                 "fit,retro,knee_oa,2000-01-01,UTC\ntcx,retro,knee_oa,2000-01-01,UTC\n"
+                "apple_health,retro,knee_oa,2000-01-01,UTC\n"
             )
-        # the roster target is its own participants: its study starts with the real ones only
-        first = [roster.parent / "real_roster.csv"] if name == "roster" else [roster.parent]
+        # demo files link to the demo's roster; real files (and the roster target, which is
+        # its own participants) to the real folders' names (apart: the demo's Apple archive
+        # holds an apple_health_export folder, which names the real 'apple_health' too)
+        real_roster = name == "roster" or TARGETS[name][0] == "real"
+        first = [roster.parent / ("real_roster.csv" if real_roster else "roster.csv")]
         assert study.ingest(first, progress=False).exit_code == 0
         target = Target(path, path.relative_to(base), companions, study, 0)
         results = self.ingest(target, "original", path.read_bytes())

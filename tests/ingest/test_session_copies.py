@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrowalk_demo.apple_health_xml import Workout
 from retrowalk_demo.fit_encode import Lap, encode_activity
 from tests.ingest.helpers import write
 from tests.ingest.real.conftest import ingest_real
+from tests.ingest.test_apple_health import export_zip
 from toolkit import open_study
 from toolkit.summaries import session_copies
 
@@ -214,3 +216,35 @@ def test_a_real_garmin_fit_and_its_tcx_count_once(tmp_path: Path) -> None:
     assert _rows(study, "select count(*) from raw_treadmill_sessions where source = 'tcx'") == [
         (1,)
     ]
+
+
+GARMIN = '"Activity Type","Date","Favorite","Title","Distance","Calories","Time","Avg HR"\n'
+
+
+def test_watch_workouts_from_two_sources_with_one_start_are_listed_once_per_source(
+    study: Path, tmp_path: Path
+) -> None:
+    """The stated rule for workouts (wearable_workouts): an Apple Watch and a Garmin watch both
+    started for one walk give one row per source, each naming it; workouts are listings, never
+    counted as sessions, so nothing is counted twice and neither is dropped."""
+    start = datetime(2025, 3, 29, 18, 15, tzinfo=UTC)
+    export_zip(
+        tmp_path / "apple" / "P1" / "export.zip",
+        [Workout("Walking", start, start + timedelta(minutes=40), distance_km=3.0, indoor=False)],
+        tmp_path,
+    )
+    write(
+        tmp_path / "garmin" / "P1" / "Activities.csv",
+        GARMIN + '"Walking","2025-03-29 18:15:00","false","Evening","3.05","200","45:10","110"\n',
+    )
+    with open_study(study) as opened:
+        files = opened.ingest([tmp_path / "apple", tmp_path / "garmin"], progress=False).files
+    assert {f.status for f in files} == {"loaded"}, [(f.path, f.error) for f in files]
+    listed = _rows(
+        study,
+        "select started_at, duration_s, source from wearable_workouts "
+        "where participant_id = 'P1' order by source",
+    )
+    assert [(r[0], r[1]) for r in listed] == [(start, 2400.0), (start, 2710.0)]
+    assert len({r[2] for r in listed}) == 2  # one per source, each named
+    assert _rows(study, "select count(*) from sessions") == [(0,)]

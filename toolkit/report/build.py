@@ -30,7 +30,7 @@ from toolkit.report.pdf import print_pdf
 from toolkit.report.plan_section import plan_section
 from toolkit.report.privacy import PrivacyPolicy, Privatiser
 from toolkit.report.provenance import collect_provenance
-from toolkit.report.published_counts import protect_report
+from toolkit.report.published_counts import hide_counts_in_text, protect_report
 from toolkit.report.render import render_html
 from toolkit.report.response_sections import dose_response_section, responders_section
 from toolkit.study import Study, open_study
@@ -154,17 +154,8 @@ def build_content(
         )
     notes = [*described, *(f"{r.spec.id}: {note}" for r in run.results for note in r.notes)]
     caught = list(dict.fromkeys(privatiser.suppress_text(n) for n in notes))
-    # Complementary suppression across every section (not only within one table).
-    protection = protect_report(
-        sections,
-        people,
-        outcomes_view,
-        outcome_rows,
-        outcome,
-        study_total,
-        policy.min_cell,
-        events=events,
-    )
+    if policy.min_cell > 1:  # counts in caveats are not modelled: none is shown exactly
+        caught = list(dict.fromkeys(hide_counts_in_text(n) for n in caught))
     sections.append(
         Section(
             "methods",
@@ -177,6 +168,19 @@ def build_content(
                 privatiser=privatiser,
             ),
         )
+    )
+    # Complementary suppression across every section (not only within one table), methods
+    # sentences and figures included.
+    protection = protect_report(
+        sections,
+        people,
+        outcomes_view,
+        outcome_rows,
+        outcome,
+        study_total,
+        policy.min_cell,
+        private=private,
+        events=events,
     )
     parameters = {
         "cohort": text if not policy.identifiable else chosen.to_dict(),

@@ -68,6 +68,7 @@ def table1_section(people: pl.DataFrame, privatiser: Privatiser, log: MethodsLog
         n=people.height,
         missing="shown per variable, percentages of known values",
     )
+    cont_table.source = cat_table.source = people
     return Section("table1", "Table 1: baseline characteristics", [], [cont_table, cat_table])
 
 
@@ -123,6 +124,7 @@ def exposure_section(
             "prescribed direction divided by the prescribed minutes (1 = prescription met).",
         )
     ]
+    tables[0].source = adherence
     steps = progression(person_weeks, people)
     kept_steps = steps.filter(pl.col("n") >= threshold)
     figures.append(

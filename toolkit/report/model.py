@@ -46,6 +46,9 @@ class Table:
     count_columns: tuple[str, ...] = ()
     note: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)
+    #: What its counts count (an analysis result, or the participant frame it summarises), for
+    #: the report-wide suppression (:mod:`toolkit.report.published_counts`).
+    source: Any = None
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Figure:
     figure: go.Figure
     caption: str = ""
     dropped_groups: list[str] = field(default_factory=list)
+    #: The analysis result it draws, for the report-wide suppression.
+    source: Any = None
 
 
 @dataclass

@@ -254,7 +254,9 @@ def outcomes_section(
         table, figure = BUILDERS[result.spec.model](
             result, table_key(result, used), privatiser, log
         )
+        table.source = result
         tables.append(table)
         if figure is not None:
+            figure.source = result
             figures.append(figure)
     return Section("outcomes", f"Outcomes: {instrument}", notes, tables, figures)

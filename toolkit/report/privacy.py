@@ -30,7 +30,7 @@ import polars as pl
 from toolkit.errors import UsageError
 
 #: A whole number counting people (or their rows) in free text.
-_COUNTED = re.compile(
+COUNTED = re.compile(
     r"(?<![\w.])\d+(?=\s+(?:of\s+\d+\s+)?(?:row|participant|subject|responder|"
     r"non-responder|patient|person|people|measurement|missing|dropped|left out)"
     r"|(?:\s+[\w()-]+){0,3}\s+excluded)",
@@ -250,7 +250,7 @@ class Privatiser:
         def replace(match: re.Match[str]) -> str:
             return label if self.is_small(int(match.group())) else match.group()
 
-        return _COUNTED.sub(replace, text)
+        return COUNTED.sub(replace, text)
 
     def suppress_counts(
         self,

@@ -63,6 +63,7 @@ def dose_response_section(
                 note=privatiser.suppress_text("; ".join(result.notes)),
             )
         )
+        tables[-1].source = result
         curve = result.curve if result.curve is not None else pl.DataFrame()
         points, dropped = privatiser.large_groups(
             privatiser.participant_frame(result.data), ["arm"]
@@ -78,6 +79,7 @@ def dose_response_section(
                 f"change with 95% band, adjusted for {', '.join(result.covariates) or 'nothing'} "
                 "held at their means; drawn only inside the outcome's range.",
                 dropped,
+                source=result,
             )
         )
     paragraphs = [
@@ -151,6 +153,7 @@ def responders_section(
                 f"non-responders number fewer than {threshold} are withheld.",
             )
         )
+        tables[-1].source = result
         figures.append(
             Figure(
                 key,
@@ -159,6 +162,7 @@ def responders_section(
                     marked.filter(~pl.col("term").is_in(small)), instrument=instrument, mcid=mcid
                 ),
                 dropped_groups=small,
+                source=result,
             )
         )
     return Section("responders", "Responder analysis", notes, tables, figures)

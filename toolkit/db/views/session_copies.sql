@@ -1,5 +1,6 @@
 -- session_copies: treadmill sessions not counted, because another session of the same
--- participant records the same walking; the raw tables keep both copies (issue 11, item 15).
+-- participant (as linked now: int_treadmill_sessions) records the same walking; the raw tables
+-- keep both copies (issue 11, item 15).
 -- Two sessions are one walk when
 --   rule 'same recording': one recording exported twice (a watch's original FIT and Garmin
 --     Connect's TCX of it): the starts lie within 2 s, with the same number of laps, each

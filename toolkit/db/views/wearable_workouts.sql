@@ -1,6 +1,11 @@
 -- wearable_workouts: one row per workout recorded by a watch or phone.
 -- Key: participant_id, source, activity, started_at. day is the participant's local day of the
 -- start; indoor walking is how a watch records treadmill walking (the direction is unknown).
+-- Two sources recording one workout (an Apple Watch and a Garmin watch both started for one
+-- walk, same start, their own durations) give one row per source, each naming it: which
+-- is right cannot be told, and workouts are listings, never counted as sessions (treadmill
+-- sessions recorded twice are counted once: session_copies). Within one source, one start
+-- with other values is rejected at ingest, naming both rows.
 with workouts as (
     select
         coalesce(links.participant_id, stored.participant_id) as participant_id,

@@ -297,6 +297,12 @@ def _read_block(
     convert: Callable[[pl.DataFrame], pl.DataFrame] | None,
 ) -> _Block:
     """Records (converted) and Workouts of ``block[:cut]``, with its last bytes."""
+    nul = block.find(b"\x00", 0, cut)
+    if nul >= 0:  # XML 1.0 allows no NUL anywhere, even in content retrowalk does not read
+        raise IngestError(
+            "the export is not well-formed XML: it holds a NUL byte (the file is damaged)",
+            f"byte {offset + nul}",
+        )
     if (b"!" in block or b"?" in block) and MARKUP_START.search(block, 0, cut):
         block = HIDDEN_MARKUP.sub(lambda m: b" " * len(m.group(0)), block[:cut])
         cut = len(block)
