@@ -373,8 +373,6 @@ def dashboard(study: Path | None, address: str | None, plan: Path | None) -> Non
     serve(app, study, address=bind)
 
 
-
-
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="retrowalk")
