@@ -91,3 +91,23 @@ reference_draws = "conditional_mean"
     table = run.results[0].table
     assert table.height >= 1 and all("jackknife" in m for m in table["method"].to_list())
     assert table["df"].null_count() == table.height
+
+
+def test_first_intercurrent_event_is_the_earliest_that_is_not_lost_to_follow_up(
+    demo_study: Path,
+) -> None:
+    # recomputed here from the events themselves, the rule the view states
+    with open_study(demo_study, read_only=True) as study:
+        events = study.sql("select participant_id, study_day, event from intercurrent_events")
+        first = study.sql("select participant_id, study_day, event from first_intercurrent_events")
+    expected = (
+        events.filter(pl.col("event") != "lost_to_follow_up")
+        .sort("participant_id", "study_day", "event")
+        .group_by("participant_id", maintain_order=True)
+        .first()
+    )
+    assert expected.height > 0 and first.height == expected.height
+    assert first.sort("participant_id").equals(expected.sort("participant_id"))
+    lost_only = set(events["participant_id"]) - set(expected["participant_id"])
+    assert lost_only  # the demo has dropouts who are only lost to follow-up: no row for them
+    assert not lost_only & set(first["participant_id"])

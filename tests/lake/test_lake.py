@@ -154,7 +154,7 @@ def test_sharded_ingest_equals_one_study(demo_study: Path, tmp_path: Path) -> No
     roster = raw / "roster.csv"
     quality = demo_study.parent / "quality"  # the demo's deliberately bad file
     first = [roster, raw / "pain", raw / "redcap", raw / "treadmill", raw / "treadmill_samples"]
-    first.append(quality)
+    first += [raw / "intercurrent_events.csv", quality]
     second = [raw / "devices", raw / "wearables"]
     report_a, manifest_a = ingest_shard(target, first, shard="site-a", buckets=BUCKETS)
     report_b, manifest_b = ingest_shard(

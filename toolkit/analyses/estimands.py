@@ -24,20 +24,18 @@ import polars as pl
 from toolkit.cohorts import Cohort
 
 STRATEGIES = ("treatment_policy", "hypothetical")
-#: Event types (intercurrent_events.event) that are intercurrent events for a strategy.
-STRATEGY_EVENTS = ("discontinued", "rescue_medication", "surgery", "other")
 #: Models whose repeated visits let a hypothetical strategy be estimated.
 VISIT_MODELS = ("mmrm", "mixed_model", "reference_based")
 
 
 def first_events(study: Any, cohort: Cohort) -> pl.DataFrame:
-    """participant_id and study_day of each cohort member's first intercurrent event."""
+    """participant_id and study_day (``event_day``) of each cohort member's first intercurrent
+    event (the ``first_intercurrent_events`` view defines which events count)."""
     sql, params = cohort.to_sql()
-    marks = ", ".join("?" for _ in STRATEGY_EVENTS)
     return study.sql(
-        "select participant_id, min(study_day) as event_day from intercurrent_events "
-        f"where event in ({marks}) and participant_id in ({sql}) group by participant_id",
-        [*STRATEGY_EVENTS, *params],
+        "select participant_id, study_day as event_day from first_intercurrent_events "
+        f"where participant_id in ({sql})",
+        params,
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.lake.write import DEFAULT_BUCKETS
+from toolkit.lake.layout import DEFAULT_BUCKETS
 
 BUCKETS_OPTION = click.option(
     "--buckets",

@@ -5,26 +5,37 @@ Exit codes everywhere: 0 success, 1 the work ran but some input was rejected, 2 
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit.cli.analyse_command import analyse
 from toolkit.cli.ingest_limits import limits_from, zip_limit_options
-from toolkit.cli.lake_command import BUCKETS_OPTION, export_lake
+from toolkit.cli.lake_command import BUCKETS_OPTION
 from toolkit.cli.messages import database_errors, user_message
 from toolkit.cli.output import FORMATS, default_limit, terminal_width, write_frame
 from toolkit.cli.params import bind_params
-from toolkit.cli.remove_command import remove
-from toolkit.cli.report_command import report
-from toolkit.cli.settings_command import settings
-from toolkit.cli.stats_command import stats
 from toolkit.errors import RetrowalkError
-from toolkit.ingest.core.batch import IngestReport
-from toolkit.ingest.core.loader import FileResult
 from toolkit.study import open_study
+
+if TYPE_CHECKING:
+    from toolkit.ingest.core.batch import IngestReport
+    from toolkit.ingest.core.loader import FileResult
+
+#: Commands kept in modules of their own, imported only when named (or listed by ``--help``),
+#: so that ``retrowalk query`` or ``retrowalk dashboard`` starts without loading the ingest
+#: parsers, the statistics or pyarrow.
+LAZY_COMMANDS: dict[str, str] = {
+    "analyse": "toolkit.cli.analyse_command:analyse",
+    "report": "toolkit.cli.report_command:report",
+    "export-lake": "toolkit.cli.lake_command:export_lake",
+    "stats": "toolkit.cli.stats_command:stats",
+    "settings": "toolkit.cli.settings_command:settings",
+    "remove": "toolkit.cli.remove_command:remove",
+}
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -39,6 +50,16 @@ FORMAT_OPTION = click.option(
 class Retrowalk(click.Group):
     """Turns the toolkit's own errors into a one-line message and exit code 2, and file-system
     or database errors into a one-line message and exit code 1 (``-v`` adds the traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module, name = LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -350,14 +371,6 @@ def dashboard(study: Path | None, address: str | None, plan: Path | None) -> Non
     if warning:
         click.echo(warning, err=True)
     serve(app, study, address=bind)
-
-
-cli.add_command(analyse)
-cli.add_command(report)
-cli.add_command(export_lake)
-cli.add_command(stats)
-cli.add_command(settings)
-cli.add_command(remove)
 
 
 def main() -> None:

@@ -13,7 +13,28 @@ Layout of a lake folder::
 --lake``) writes one batch job's shard. Readers take the file lists from the manifests.
 """
 
-from toolkit.lake.read import Lake, open_lake
-from toolkit.lake.write import LakeError, bucket_of, export_study
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.lake.read import Lake, open_lake
+    from toolkit.lake.write import LakeError, bucket_of, export_study
 
 __all__ = ["Lake", "LakeError", "bucket_of", "export_study", "open_lake"]
+
+#: Where each public name lives: imported on first use, so that importing a light module of
+#: this package (``toolkit.lake.layout``, for the command line) does not load pyarrow.
+_HOMES = {
+    "Lake": "toolkit.lake.read",
+    "open_lake": "toolkit.lake.read",
+    "LakeError": "toolkit.lake.write",
+    "bucket_of": "toolkit.lake.write",
+    "export_study": "toolkit.lake.write",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'toolkit.lake' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_HOMES[name]), name)

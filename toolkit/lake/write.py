@@ -27,11 +27,11 @@ import pyarrow.parquet as pq
 
 from toolkit.db.migrate import current_version
 from toolkit.errors import StudyError
+from toolkit.lake.layout import DEFAULT_BUCKETS
 from toolkit.version import toolkit_version
 
 LAKE_FORMAT = "retrowalk-lake"
 LAKE_VERSION = 1
-DEFAULT_BUCKETS = 64
 _SHARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Tables that describe the study rather than hold exported records; one copy per lake.
 _NOT_EXPORTED = ("schema_version",)

@@ -86,5 +86,4 @@ def tipping_point(
     )
 
 
-
 __all__ = ["reference_based", "tipping_point"]
