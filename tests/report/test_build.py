@@ -159,7 +159,9 @@ def test_identifiable_report_shows_raw_ids(demo_study: Path, tmp_path: Path) -> 
     assert outcomes["participant_id"].str.contains(r"^RW\d{4}$").all()
 
 
-@pytest.mark.parametrize("fixture", ["private_report", "strict_report"])
+@pytest.mark.parametrize(
+    "fixture", ["private_report", pytest.param("strict_report", marks=pytest.mark.slow)]
+)
 def test_no_count_cell_under_the_threshold(fixture: str, request: pytest.FixtureRequest) -> None:
     result: ReportResult = request.getfixturevalue(fixture)
     min_cell = 20 if fixture == "strict_report" else 5
@@ -197,6 +199,7 @@ def test_small_cells_match_the_study(strict_report: ReportResult, demo_study: Pa
             assert shown[(condition, arm)] in (str(n), "*")
 
 
+@pytest.mark.slow
 def test_small_groups_are_left_out_of_figures(demo_study: Path) -> None:
     with open_study(demo_study, read_only=True) as opened:
         sizes = dict(

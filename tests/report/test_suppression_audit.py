@@ -234,6 +234,7 @@ def test_the_demo_report_html_discloses_no_hidden_count(demo_content: ReportCont
     completeness(demo_content, page)
 
 
+@pytest.mark.slow
 def test_a_12_participant_report_html_discloses_no_hidden_count(
     small_content: ReportContent,
 ) -> None:
