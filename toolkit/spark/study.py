@@ -138,13 +138,20 @@ class SparkStudy:
 
 def register_lake(spark: SparkSession, lake: Lake) -> None:
     """A temporary view per lake table (exact file lists from the manifests, no partition
-    columns), then every study view in dependency order, as Spark SQL."""
+    columns), then every study view in dependency order, as Spark SQL; the intermediate
+    (``int_*``) views are computed once, when the lake is opened."""
     for table in lake.tables():
         frame = spark.read.parquet(*[str(p) for p in lake.files(table)])
         extra = [c for c in ("bucket", "shard") if c in frame.columns]
         frame.drop(*extra).createOrReplaceTempView(table)
     for name in VIEW_ORDER:
         spark.sql(f"create or replace temporary view {name} as\n{to_spark_sql(view_sql(name))}")
+        if name.startswith("int_"):
+            # An intermediate view is read by several views, each of which Spark would expand
+            # into a copy of its whole derivation (a filtered cohort's frames grew to a plan
+            # of 39 broadcasts and ran out of driver memory): computed once here, later views
+            # and queries see it as one leaf.
+            spark.table(name).localCheckpoint(eager=True).createOrReplaceTempView(name)
 
 
 def open_spark_study(lake_dir: Path | str, spark: SparkSession | None = None) -> SparkStudy:
