@@ -337,42 +337,17 @@ def _analysis(
             "role" if role in ("primary", "secondary") else "observational",
             index,
         )
-    df_method = check.choice(
-        data.get("df_method", "satterthwaite"),
-        DF_METHODS,
-        f"'df_method' of {what}",
-        where("df_method"),
-    )
-    covariance = check.choice(
-        data.get("covariance", "unstructured"),
-        COVARIANCES,
-        f"'covariance' of {what}",
-        where("covariance"),
-    )
-    responder = check.choice(
-        data.get("responder", "mcid"),
-        RESPONDER_RULES,
-        f"'responder' of {what}",
-        where("responder"),
-    )
-    imputation = check.choice(
-        data.get("imputation", "J2R"),
-        IMPUTATIONS,
-        f"'imputation' of {what}",
-        where("imputation"),
-    )
-    reference_draws = check.choice(
-        data.get("reference_draws", "bayes"),
-        REFERENCE_DRAWS,
-        f"'reference_draws' of {what}",
-        where("reference_draws"),
-    )
-    strategy = check.choice(
-        data.get("intercurrent_strategy", "treatment_policy"),
-        STRATEGIES,
-        f"'intercurrent_strategy' of {what}",
-        where("intercurrent_strategy"),
-    )
+
+    def option(key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """The analysis's ``key``, one of ``allowed`` (``default`` when absent)."""
+        return check.choice(data.get(key, default), allowed, f"'{key}' of {what}", where(key))
+
+    df_method = option("df_method", "satterthwaite", DF_METHODS)
+    covariance = option("covariance", "unstructured", COVARIANCES)
+    responder = option("responder", "mcid", RESPONDER_RULES)
+    imputation = option("imputation", "J2R", IMPUTATIONS)
+    reference_draws = option("reference_draws", "bayes", REFERENCE_DRAWS)
+    strategy = option("intercurrent_strategy", "treatment_policy", STRATEGIES)
     if strategy != "treatment_policy" and model not in VISIT_MODELS:
         raise check.fail(
             f"the {strategy} strategy of {what} needs a model with repeated visits "
